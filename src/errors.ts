@@ -1,0 +1,44 @@
+import createError from '@fastify/error'
+
+// Every error the API can answer with: one machine code, one HTTP status, one Indonesian message.
+// Clients match on these messages (see docs/troubleshooting.md), so they change only on purpose.
+export const errors = {
+  VALIDATION_FAILED: createError('VALIDATION_FAILED', 'Data permintaan tidak valid: %s', 400),
+  BODY_TOO_LARGE: createError('BODY_TOO_LARGE', 'Ukuran permintaan melebihi batas', 413),
+  UNSUPPORTED_CONTENT_TYPE: createError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type %s tidak didukung', 415),
+  INVALID_JSON: createError('INVALID_JSON', 'Body JSON tidak valid', 400),
+  ROUTE_NOT_FOUND: createError('ROUTE_NOT_FOUND', 'Endpoint %s %s tidak ditemukan', 404),
+  INTERNAL_ERROR: createError('INTERNAL_ERROR', 'Terjadi kesalahan internal pada server', 500),
+  UNAUTHORIZED: createError('UNAUTHORIZED', 'API key tidak valid atau tidak ada', 401),
+  RATE_LIMITED: createError('RATE_LIMITED', 'Terlalu banyak permintaan, coba lagi dalam %s detik', 429),
+
+  SESSION_ID_INVALID: createError('SESSION_ID_INVALID', 'Session ID tidak valid: gunakan 1-64 karakter huruf, angka, "_" atau "-"', 400),
+  SESSION_EXISTS: createError('SESSION_EXISTS', 'Session %s sudah ada', 409),
+  SESSION_NOT_FOUND: createError('SESSION_NOT_FOUND', 'Session %s tidak ditemukan', 404),
+  SESSION_NOT_CONNECTED: createError('SESSION_NOT_CONNECTED', 'Session tidak terhubung', 409),
+  SESSION_ALREADY_CONNECTED: createError('SESSION_ALREADY_CONNECTED', 'Session %s sudah terhubung, QR code tidak diperlukan', 409),
+  SESSION_BUSY: createError('SESSION_BUSY', 'Session %s sedang diproses, coba lagi sebentar', 409),
+  QR_NOT_AVAILABLE: createError('QR_NOT_AVAILABLE', 'QR code untuk session %s belum tersedia, coba lagi sebentar', 404),
+  PAIRING_CODE_FAILED: createError('PAIRING_CODE_FAILED', 'Gagal meminta kode pairing: %s', 409),
+  QR_LINK_INVALID: createError('QR_LINK_INVALID', 'Link QR tidak valid atau sudah kedaluwarsa', 401),
+
+  PHONE_REQUIRED: createError('PHONE_REQUIRED', 'Nomor telepon diperlukan', 400),
+  PHONE_INVALID_FORMAT: createError('PHONE_INVALID_FORMAT', 'Format nomor telepon tidak valid: %s. Gunakan angka saja, contoh 08123456789, 8123456789 atau 628123456789', 400),
+  PHONE_NOT_ON_WHATSAPP: createError('PHONE_NOT_ON_WHATSAPP', 'Nomor tidak terdaftar di WhatsApp', 422),
+  MESSAGE_SEND_FAILED: createError('MESSAGE_SEND_FAILED', 'Gagal mengirim pesan: %s', 502),
+  MESSAGE_NOT_FOUND: createError('MESSAGE_NOT_FOUND', 'Pesan %s tidak ditemukan', 404),
+  SEND_QUEUE_FULL: createError('SEND_QUEUE_FULL', 'Antrian pengiriman session %s penuh, coba lagi dalam %s detik', 429),
+
+  FILE_REQUIRED: createError('FILE_REQUIRED', 'File diperlukan (field "file")', 400),
+  FILE_TYPE_UNSUPPORTED: createError('FILE_TYPE_UNSUPPORTED', 'Tipe file %s tidak didukung', 415),
+  FILE_TOO_LARGE: createError('FILE_TOO_LARGE', 'Ukuran file melebihi batas %s byte', 413),
+
+  OTP_COOLDOWN: createError('OTP_COOLDOWN', 'OTP untuk nomor ini baru saja dikirim, tunggu %s detik sebelum meminta lagi', 429),
+  OTP_HOURLY_LIMIT: createError('OTP_HOURLY_LIMIT', 'Batas pengiriman OTP per jam untuk nomor ini tercapai, coba lagi dalam %s detik', 429),
+  OTP_INVALID: createError('OTP_INVALID', 'Kode OTP salah, sisa percobaan: %s', 400),
+  OTP_TOO_MANY_ATTEMPTS: createError('OTP_TOO_MANY_ATTEMPTS', 'Terlalu banyak percobaan salah, kode OTP dibatalkan. Minta kode baru', 429),
+  OTP_EXPIRED: createError('OTP_EXPIRED', 'Kode OTP sudah kedaluwarsa. Minta kode baru', 410),
+  OTP_NOT_FOUND: createError('OTP_NOT_FOUND', 'Tidak ada kode OTP aktif untuk nomor ini. Minta kode baru', 404),
+} as const
+
+export type ErrorCode = keyof typeof errors
