@@ -1,0 +1,31 @@
+import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { errors } from '../src/errors.js'
+
+export interface RateLimitOptions {
+  max: number
+  timeWindowMs: number
+}
+
+// One bucket per valid API key, so several apps behind one proxy IP don't starve each other;
+// anything else is counted per client IP (X-Forwarded-For when TRUST_PROXY is set).
+export function rateLimitKey (fastify: FastifyInstance, request: FastifyRequest): string {
+  const keyId = fastify.apiKeyAuth.identify(request)
+  return keyId === null ? `ip:${request.ip}` : `key:${keyId}`
+}
+
+async function rateLimitPlugin (fastify: FastifyInstance, options: RateLimitOptions): Promise<void> {
+  await fastify.register(rateLimit, {
+    global: true,
+    max: options.max,
+    timeWindow: options.timeWindowMs,
+    keyGenerator: (request) => rateLimitKey(fastify, request),
+    errorResponseBuilder: (_request, context) => {
+      const error = new errors.RATE_LIMITED(Math.ceil(context.ttl / 1000))
+      return Object.assign(error, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
+    }
+  })
+}
+
+export default fp(rateLimitPlugin, { name: 'rate-limit', fastify: '5.x', dependencies: ['auth'] })

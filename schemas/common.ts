@@ -1,0 +1,32 @@
+import { Type, type Static, type TSchema } from 'typebox'
+
+export const ErrorResponse = Type.Object({
+  success: Type.Literal(false),
+  message: Type.String({ description: 'Indonesian, meant for people; clients may match on it (see docs/troubleshooting.md)' }),
+  error: Type.String({ description: 'Machine-readable error code, e.g. SESSION_NOT_CONNECTED' }),
+  retryAfter: Type.Optional(Type.Integer({ description: 'Seconds to wait before trying again (429)' })),
+  attemptsLeft: Type.Optional(Type.Integer({ description: 'Wrong OTP codes still allowed before the code is void' }))
+}, { $id: 'ErrorResponse', title: 'ErrorResponse' })
+export type ErrorResponse = Static<typeof ErrorResponse>
+
+const errorReference = Type.Ref('ErrorResponse')
+
+// Each route lists the error statuses it can really answer with, so generated clients know them.
+export function errorResponses (...statuses: number[]): Record<number, typeof errorReference> {
+  const responses: Record<number, typeof errorReference> = {}
+  for (const status of statuses) responses[status] = errorReference
+  return responses
+}
+
+export function SuccessResponse<Data extends TSchema> (data: Data) {
+  return Type.Object({
+    success: Type.Literal(true),
+    message: Type.Optional(Type.String()),
+    data
+  })
+}
+
+export const SessionIdParams = Type.Object({
+  sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Session id: 1-64 letters, digits, "_" or "-"' })
+})
+export type SessionIdParams = Static<typeof SessionIdParams>

@@ -1,0 +1,24 @@
+import { Type, type Static } from 'typebox'
+import { SuccessResponse } from './common.js'
+
+export const RootResponse = SuccessResponse(Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  description: Type.String(),
+  links: Type.Object({ docs: Type.String(), openapi: Type.String(), health: Type.String() })
+}))
+export type RootResponse = Static<typeof RootResponse>
+
+export const HealthCheckResult = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')])
+}, { additionalProperties: true })
+export type HealthCheckResult = Static<typeof HealthCheckResult>
+
+export const HealthResponse = SuccessResponse(Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  version: Type.String(),
+  uptimeSeconds: Type.Number(),
+  memory: Type.Object({ rssBytes: Type.Integer(), heapUsedBytes: Type.Integer() }),
+  checks: Type.Record(Type.String(), HealthCheckResult)
+}))
+export type HealthResponse = Static<typeof HealthResponse>

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { createLoggers, type Loggers } from './logger.js'
+import errorHandler from '../plugins/error-handler.js'
+import auth from '../plugins/auth.js'
+import rateLimit from '../plugins/rate-limit.js'
+import swagger from '../plugins/swagger.js'
+import health from '../plugins/health.js'
+import systemRoutes from './routes/system.js'
+
+export interface BuildOptions {
+  // Tests pass loggers that write to files only; the server writes to stdout too.
+  loggers?: Loggers
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    whatsappLogger: Loggers['whatsapp']
+  }
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const loggers = options.loggers ?? createLoggers(config)
+  const fastify = Fastify({
+    loggerInstance: loggers.app as FastifyBaseLogger,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Bodies must arrive with the right JSON types: `{"to": 8123}` is a client bug to report, not to guess.
+    ajv: { customOptions: { coerceTypes: false } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  fastify.decorate('config', config)
+  fastify.decorate('whatsappLogger', loggers.whatsapp)
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  fastify.addHook('onClose', async () => {
+    loggers.flush()
+  })
+
+  await fastify.register(errorHandler)
+  await fastify.register(auth, { apiKeys: config.apiKeys })
+  await fastify.register(rateLimit, { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs })
+  await fastify.register(swagger)
+  await fastify.register(health)
+
+  await fastify.register(systemRoutes)
+  return fastify
+}

@@ -1,0 +1,199 @@
+import { isIP } from 'node:net'
+import { resolve } from 'node:path'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface Config {
+  port: number
+  host: string
+  apiKeys: string[]
+  allowRemoteWithoutApiKey: boolean
+  trustProxy: boolean
+  publicUrl: string | undefined
+  authStateDirectory: string
+  logDirectory: string
+  dataDirectory: string
+  logLevel: LogLevel
+  whatsappLogLevel: LogLevel
+  whatsappWebSocketUrl: string | undefined
+  whatsappExtraCaFile: string | undefined
+  rateLimitMax: number
+  rateLimitWindowMs: number
+  bodyLimitBytes: number
+  sessionRestoreConcurrency: number
+  reconnectMaxAttempts: number
+  reconnectBaseDelayMs: number
+  reconnectMaxDelayMs: number
+  sendMinGapMs: number
+  sendQueueMax: number
+  otpLength: number
+  otpTtlSeconds: number
+  otpMaxAttempts: number
+  otpCooldownSeconds: number
+  otpMaxPerHour: number
+  otpTemplate: string | undefined
+  otpAppName: string | undefined
+  otpSecret: string | undefined
+  otpExposeCode: boolean
+  mediaMaxBytes: number
+  webhookUrls: string[]
+  webhookSecret: string | undefined
+  webhookEvents: string[] | 'all'
+}
+
+export class ConfigError extends Error {
+  constructor (variable: string, expected: string, received: string) {
+    super(`Invalid configuration: ${variable} must be ${expected} (got "${received}")`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Environment = Record<string, string | undefined>
+
+const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+// One reader per kind of value: each names the variable in its error, so a bad deployment
+// stops at start with a line that says exactly what to fix.
+function readRaw (environment: Environment, name: string): string | undefined {
+  const value = environment[name]
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function readInteger (environment: Environment, name: string, fallback: number, minimum: number, maximum: number): number {
+  const raw = readRaw(environment, name)
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!/^-?\d+$/.test(raw) || value < minimum || value > maximum) {
+    throw new ConfigError(name, `an integer from ${minimum} to ${maximum}`, raw)
+  }
+  return value
+}
+
+function readBoolean (environment: Environment, name: string, fallback: boolean): boolean {
+  const raw = readRaw(environment, name)
+  if (raw === undefined) return fallback
+  const lower = raw.toLowerCase()
+  if (['true', '1', 'yes'].includes(lower)) return true
+  if (['false', '0', 'no'].includes(lower)) return false
+  throw new ConfigError(name, 'true or false', raw)
+}
+
+function readLogLevel (environment: Environment, name: string, fallback: LogLevel): LogLevel {
+  const raw = readRaw(environment, name)
+  if (raw === undefined) return fallback
+  if (!(logLevels as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `one of ${logLevels.join(', ')}`, raw)
+  }
+  return raw as LogLevel
+}
+
+function readUrl (environment: Environment, name: string, protocols: string[]): string | undefined {
+  const raw = readRaw(environment, name)
+  if (raw === undefined) return undefined
+  return parseUrl(name, raw, protocols)
+}
+
+function parseUrl (name: string, raw: string, protocols: string[]): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(name, `a URL starting with ${protocols.join(' or ')}//`, raw)
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `a URL starting with ${protocols.join(' or ')}//`, raw)
+  }
+  return raw
+}
+
+function readList (environment: Environment, name: string): string[] {
+  const raw = readRaw(environment, name)
+  if (raw === undefined) return []
+  return raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+}
+
+const durationUnits: Record<string, number> = {
+  ms: 1,
+  millisecond: 1,
+  s: 1000,
+  second: 1000,
+  m: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000
+}
+
+// RATE_LIMIT_WINDOW accepts what people write: "60000", "30 seconds", "1 minute", "1h".
+function readDuration (environment: Environment, name: string, fallbackMs: number): number {
+  const raw = readRaw(environment, name)
+  if (raw === undefined) return fallbackMs
+  const match = /^(\d+)\s*([a-z]*?)s?$/i.exec(raw)
+  const unit = match === null ? undefined : durationUnits[(match[2] ?? '').toLowerCase() || 'ms']
+  if (match === null || unit === undefined || Number(match[1]) === 0) {
+    throw new ConfigError(name, 'a positive duration such as 60000, "30 seconds" or "1 minute"', raw)
+  }
+  return Number(match[1]) * unit
+}
+
+function isLoopback (host: string): boolean {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return host === '::1'
+}
+
+export function loadConfig (environment: Environment = process.env): Config {
+  const host = readRaw(environment, 'HOST') ?? '127.0.0.1'
+  const apiKeys = readList(environment, 'API_KEY')
+  const allowRemoteWithoutApiKey = readBoolean(environment, 'ALLOW_NO_API_KEY', false)
+  if (apiKeys.length === 0 && !isLoopback(host) && !allowRemoteWithoutApiKey) {
+    throw new ConfigError('API_KEY', 'set when HOST is not a loopback address (or set ALLOW_NO_API_KEY=true to run open on purpose)', '')
+  }
+  const shortKey = apiKeys.find((key) => key.length < 16)
+  if (shortKey !== undefined) {
+    throw new ConfigError('API_KEY', 'one or more keys of at least 16 characters, comma-separated', `${shortKey.slice(0, 2)}…`)
+  }
+  const webhookEventsRaw = readList(environment, 'WEBHOOK_EVENTS')
+  const webhookUrls = readList(environment, 'WEBHOOK_URL').map((url) => parseUrl('WEBHOOK_URL', url, ['http:', 'https:']))
+  const otpSecret = readRaw(environment, 'OTP_SECRET')
+  if (otpSecret !== undefined && otpSecret.length < 16) {
+    throw new ConfigError('OTP_SECRET', 'at least 16 characters', '…')
+  }
+
+  return {
+    port: readInteger(environment, 'PORT', 3000, 0, 65535),
+    host,
+    apiKeys,
+    allowRemoteWithoutApiKey,
+    trustProxy: readBoolean(environment, 'TRUST_PROXY', false),
+    publicUrl: readUrl(environment, 'PUBLIC_URL', ['http:', 'https:']),
+    authStateDirectory: resolve(readRaw(environment, 'AUTH_STATE_DIR') ?? 'auth_state'),
+    logDirectory: resolve(readRaw(environment, 'LOG_DIR') ?? 'logs'),
+    dataDirectory: resolve(readRaw(environment, 'DATA_DIR') ?? 'data'),
+    logLevel: readLogLevel(environment, 'LOG_LEVEL', 'info'),
+    whatsappLogLevel: readLogLevel(environment, 'WA_LOG_LEVEL', 'warn'),
+    whatsappWebSocketUrl: readUrl(environment, 'WA_WEB_SOCKET_URL', ['ws:', 'wss:']),
+    whatsappExtraCaFile: readRaw(environment, 'WA_EXTRA_CA_FILE'),
+    rateLimitMax: readInteger(environment, 'RATE_LIMIT_MAX', 100, 1, 1_000_000),
+    rateLimitWindowMs: readDuration(environment, 'RATE_LIMIT_WINDOW', 60_000),
+    bodyLimitBytes: readInteger(environment, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    sessionRestoreConcurrency: readInteger(environment, 'SESSION_RESTORE_CONCURRENCY', 4, 1, 64),
+    reconnectMaxAttempts: readInteger(environment, 'RECONNECT_MAX_ATTEMPTS', 10, 1, 1000),
+    reconnectBaseDelayMs: readInteger(environment, 'RECONNECT_BASE_DELAY_MS', 1000, 1, 600_000),
+    reconnectMaxDelayMs: readInteger(environment, 'RECONNECT_MAX_DELAY_MS', 60_000, 1, 3_600_000),
+    sendMinGapMs: readInteger(environment, 'SEND_MIN_GAP_MS', 1000, 0, 60_000),
+    sendQueueMax: readInteger(environment, 'SEND_QUEUE_MAX', 100, 1, 100_000),
+    otpLength: readInteger(environment, 'OTP_LENGTH', 6, 4, 10),
+    otpTtlSeconds: readInteger(environment, 'OTP_TTL_SECONDS', 300, 30, 86_400),
+    otpMaxAttempts: readInteger(environment, 'OTP_MAX_ATTEMPTS', 5, 1, 100),
+    otpCooldownSeconds: readInteger(environment, 'OTP_COOLDOWN_SECONDS', 60, 0, 86_400),
+    otpMaxPerHour: readInteger(environment, 'OTP_MAX_PER_HOUR', 5, 1, 10_000),
+    otpTemplate: readRaw(environment, 'OTP_TEMPLATE'),
+    otpAppName: readRaw(environment, 'OTP_APP_NAME'),
+    otpSecret,
+    otpExposeCode: readBoolean(environment, 'OTP_EXPOSE_CODE', false),
+    mediaMaxBytes: readInteger(environment, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    webhookUrls,
+    webhookSecret: readRaw(environment, 'WEBHOOK_SECRET'),
+    webhookEvents: webhookEventsRaw.length === 0 || webhookEventsRaw.includes('all') ? 'all' : webhookEventsRaw
+  }
+}

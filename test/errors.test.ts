@@ -1,0 +1,72 @@
+import t from 'tap'
+import { Type } from 'typebox'
+import type { FastifyInstance } from 'fastify'
+import { authHeaders, build } from './helper.js'
+
+const Body = Type.Object({ to: Type.String(), count: Type.Integer() })
+
+function addTestRoutes (app: FastifyInstance): void {
+  app.post('/api/echo', { schema: { body: Body } }, async (request) => ({ success: true, data: request.body }))
+  app.get('/api/explode', async () => {
+    throw new Error('database password is hunter2 at /srv/secret/path')
+  })
+}
+
+t.test('an unknown route answers 404 in the envelope', async (t) => {
+  const { app } = await build(t)
+  const response = await app.inject({ method: 'GET', url: '/api/nothing?x=1', headers: authHeaders })
+  t.equal(response.statusCode, 404)
+  t.same(response.json(), { success: false, message: 'Endpoint GET /api/nothing tidak ditemukan', error: 'ROUTE_NOT_FOUND' })
+})
+
+t.test('a body that fails validation answers 400 in the envelope', async (t) => {
+  const { app } = await build(t, { beforeReady: addTestRoutes })
+  const wrongType = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { to: '628123', count: 'three' } })
+  t.equal(wrongType.statusCode, 400)
+  t.equal(wrongType.json().success, false)
+  t.equal(wrongType.json().error, 'VALIDATION_FAILED')
+  t.match(wrongType.json().message, /^Data permintaan tidak valid: body\.count must be integer/)
+})
+
+t.test('types are not coerced: a number where a string belongs is a client error', async (t) => {
+  const { app } = await build(t, { beforeReady: addTestRoutes })
+  const response = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { to: 628123, count: 1 } })
+  t.equal(response.statusCode, 400)
+  t.match(response.json().message, /body\.to must be string/)
+})
+
+t.test('a missing phone number gets the seed\'s own message', async (t) => {
+  const { app } = await build(t, { beforeReady: addTestRoutes })
+  const response = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { count: 1 } })
+  t.equal(response.statusCode, 400)
+  t.same(response.json(), { success: false, message: 'Nomor telepon diperlukan', error: 'PHONE_REQUIRED' })
+})
+
+t.test('malformed JSON, a wrong content type and an oversized body', async (t) => {
+  const { app } = await build(t, { env: { BODY_LIMIT_BYTES: '2048' }, beforeReady: addTestRoutes })
+  const malformed = await app.inject({ method: 'POST', url: '/api/echo', headers: { ...authHeaders, 'content-type': 'application/json' }, payload: '{"to": ' })
+  t.equal(malformed.statusCode, 400)
+  t.same(malformed.json(), { success: false, message: 'Body JSON tidak valid', error: 'INVALID_JSON' })
+
+  const empty = await app.inject({ method: 'POST', url: '/api/echo', headers: { ...authHeaders, 'content-type': 'application/json' }, payload: '' })
+  t.equal(empty.statusCode, 400)
+  t.equal(empty.json().error, 'INVALID_JSON')
+
+  const xml = await app.inject({ method: 'POST', url: '/api/echo', headers: { ...authHeaders, 'content-type': 'application/xml' }, payload: '<to/>' })
+  t.equal(xml.statusCode, 415)
+  t.equal(xml.json().error, 'UNSUPPORTED_CONTENT_TYPE')
+  t.match(xml.json().message, /application\/xml tidak didukung/)
+
+  const large = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { to: 'x'.repeat(4096), count: 1 } })
+  t.equal(large.statusCode, 413)
+  t.same(large.json(), { success: false, message: 'Ukuran permintaan melebihi batas', error: 'BODY_TOO_LARGE' })
+})
+
+t.test('an unexpected error answers 500 without internals, and is logged', async (t) => {
+  const { app, readAppLog } = await build(t, { beforeReady: addTestRoutes })
+  const response = await app.inject({ method: 'GET', url: '/api/explode', headers: authHeaders })
+  t.equal(response.statusCode, 500)
+  t.same(response.json(), { success: false, message: 'Terjadi kesalahan internal pada server', error: 'INTERNAL_ERROR' })
+  t.notMatch(response.body, /hunter2|secret|Error:|at /)
+  t.match(await readAppLog(), /hunter2/, 'the operator still sees the cause in the log')
+})
