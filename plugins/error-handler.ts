@@ -53,7 +53,7 @@ async function errorHandlerPlugin (fastify: FastifyInstance): Promise<void> {
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed')
     } else {
-      request.log.info({ code: publicError.code, statusCode }, publicError.message)
+      request.log.info({ errorCode: publicError.code, statusCode }, publicError.message)
     }
     if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds))
     return reply.code(statusCode).send(errorEnvelope(publicError))

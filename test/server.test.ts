@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { temporaryDirectory, testApiKey } from './helper.js'
+
+// The same entry and start command as the Docker image's CMD: node on the built server.
+const entry = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const port = (server.address() as { port: number }).port
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+function startServer (env: Record<string, string>): { child: ChildProcess, output: () => string } {
+  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  return { child, output: () => output }
+}
+
+async function waitForOutput (child: ChildProcess, output: () => string, pattern: RegExp): Promise<void> {
+  while (!pattern.test(output())) {
+    const event = await Promise.race([once(child.stdout!, 'data'), once(child, 'exit').then(() => 'exit')])
+    if (event === 'exit') throw new Error(`server exited early: ${output()}`)
+  }
+}
+
+t.test('SIGTERM and SIGINT close the server gracefully and free the port', async (t) => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const directory = await temporaryDirectory(t)
+    const port = await freePort()
+    const { child, output } = startServer({
+      PORT: String(port),
+      HOST: '0.0.0.0',
+      API_KEY: testApiKey,
+      AUTH_STATE_DIR: join(directory, 'auth_state'),
+      LOG_DIR: join(directory, 'logs'),
+      DATA_DIR: join(directory, 'data')
+    })
+    await waitForOutput(child, output, /Server listening/)
+
+    const health = await fetch(`http://127.0.0.1:${port}/api/health`)
+    t.equal(health.status, 200)
+    const protectedResponse = await fetch(`http://127.0.0.1:${port}/api/nothing`)
+    t.equal(protectedResponse.status, 401, 'HOST=0.0.0.0 as in Docker, with the key enforced')
+
+    const started = Date.now()
+    child.kill(signal)
+    const [code] = await once(child, 'exit') as [number | null]
+    t.equal(code, 0, `${signal}: exit code 0`)
+    t.ok(Date.now() - started < 10_000, `${signal}: exited within 10 seconds`)
+    t.match(output(), /shutting down/)
+
+    const probe = createServer()
+    probe.listen(port, '0.0.0.0')
+    await once(probe, 'listening')
+    probe.close()
+    t.pass(`${signal}: the port is free again`)
+  }
+})
+
+t.test('a bad env value stops the service with one line naming the variable', async (t) => {
+  const { child, output } = startServer({ PORT: 'abc' })
+  const [code] = await once(child, 'exit') as [number | null]
+  t.equal(code, 1)
+  t.equal(output(), 'Invalid configuration: PORT must be an integer from 0 to 65535 (got "abc")\n')
+})
+
+t.test('a public HOST without API_KEY refuses to start', async (t) => {
+  const { child, output } = startServer({ HOST: '0.0.0.0', PORT: '0' })
+  const [code] = await once(child, 'exit') as [number | null]
+  t.equal(code, 1)
+  t.match(output(), /^Invalid configuration: API_KEY must be set when HOST is not a loopback address/)
+})
