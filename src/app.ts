@@ -39,8 +39,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // Registered first, so it runs after every other plugin's onClose and keeps their last lines.
   fastify.addHook('onClose', async () => {
-    loggers.flush()
+    await loggers.close()
   })
 
   await fastify.register(errorHandler)

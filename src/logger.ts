@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import { pino, type Logger, type DestinationStream } from 'pino'
 import type { Config } from './config.js'
@@ -6,7 +7,16 @@ import type { Config } from './config.js'
 export interface Loggers {
   app: Logger
   whatsapp: Logger
-  flush: () => void
+  flush: () => Promise<void>
+  close: () => Promise<void>
+}
+
+type FileDestination = ReturnType<typeof pino.destination>
+
+// An async destination opens its file in the background; flushing before that throws.
+async function flushDestination (destination: FileDestination): Promise<void> {
+  if ((destination as unknown as { fd: number }).fd < 0) await once(destination, 'ready')
+  destination.flushSync()
 }
 
 // Secrets can arrive in headers, in a qr-link's query string, or in request bodies that a
@@ -55,9 +65,15 @@ export function createLoggers (config: Pick<Config, 'logDirectory' | 'logLevel' 
   return {
     app,
     whatsapp,
-    flush: () => {
-      appFile.flushSync()
-      whatsappFile.flushSync()
+    flush: async () => {
+      await flushDestination(appFile)
+      await flushDestination(whatsappFile)
+    },
+    close: async () => {
+      for (const destination of [appFile, whatsappFile]) {
+        await flushDestination(destination)
+        destination.end()
+      }
     }
   }
 }

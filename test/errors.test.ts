@@ -70,3 +70,20 @@ t.test('an unexpected error answers 500 without internals, and is logged', async
   t.notMatch(response.body, /hunter2|secret|Error:|at /)
   t.match(await readAppLog(), /hunter2/, 'the operator still sees the cause in the log')
 })
+
+t.test('a health check that throws degrades health instead of breaking it', async (t) => {
+  const { app } = await build(t, {
+    beforeReady: (app) => {
+      app.healthChecks.add('ok-part', () => ({ status: 'ok' }))
+      app.healthChecks.add('broken-part', () => { throw new Error('disk gone') })
+      t.throws(() => app.healthChecks.add('ok-part', () => ({ status: 'ok' })), /already registered/)
+    }
+  })
+  const response = await app.inject({ method: 'GET', url: '/api/health' })
+  t.equal(response.statusCode, 200)
+  const body = response.json()
+  t.equal(body.data.status, 'degraded')
+  t.same(body.data.checks, { 'ok-part': { status: 'ok' }, 'broken-part': { status: 'degraded', error: 'disk gone' } })
+  t.ok(body.data.uptimeSeconds >= 0)
+  t.ok(body.data.memory.rssBytes > 0)
+})

@@ -58,7 +58,7 @@ export async function build (t: TestContext, options: BuildOptions = {}): Promis
     config,
     directory,
     readAppLog: async () => {
-      loggers.flush()
+      await loggers.flush().catch(() => {})
       return await readFile(join(config.logDirectory, 'app.log'), 'utf8')
     }
   }

@@ -14,7 +14,7 @@ t.test('the committed openapi.json is what the code generates (run `npm run open
 t.test('the document is valid OpenAPI 3', async (t) => {
   const document = JSON.parse(await readFile(committedPath, 'utf8'))
   const result = await validate(structuredClone(document))
-  t.ok(result.valid, JSON.stringify(result.errors ?? result.warnings ?? []))
+  t.ok(result.valid, result.valid ? 'valid' : JSON.stringify(result.errors))
   t.match(document.openapi, /^3\./)
   const broken = structuredClone(document)
   broken.paths['/'].get.responses = 'none'
