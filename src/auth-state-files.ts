@@ -1,0 +1,170 @@
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFileAtomic } from './atomic-file.js'
+
+// How credentials and keys become text and back. The transport supplies WhatsApp's own codec,
+// so this module stays free of the WhatsApp library and can be tested on its own.
+export interface AuthStateCodec<Credentials> {
+  serialize: (value: unknown) => string
+  deserialize: (text: string) => unknown
+  createCredentials: () => Credentials
+  reviveKey?: (category: string, value: unknown) => unknown
+}
+
+export type KeyData = Record<string, Record<string, unknown>>
+
+export interface SessionAuthFiles<Credentials> {
+  credentials: Credentials
+  keys: {
+    get: (category: string, ids: string[]) => Promise<Record<string, unknown>>
+    set: (data: Record<string, Record<string, unknown | null | undefined>>) => Promise<void>
+  }
+  saveCredentials: () => Promise<void>
+  // Waits for every pending write; writes asked for afterwards are dropped (the session is going away).
+  close: () => Promise<void>
+  // File writes done so far, for the benchmarks.
+  writeCount: () => number
+}
+
+export class AuthStateUnreadableError extends Error {
+  constructor (path: string, cause: unknown) {
+    super(`credentials file ${path} cannot be read: ${(cause as Error).message}`)
+    this.name = 'AuthStateUnreadableError'
+  }
+}
+
+export const credentialsFileName = 'creds.json'
+const keysFolderName = 'keys'
+const temporaryFileSuffix = '.tmp'
+
+function categoryFileName (category: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(category)) throw new Error(`unexpected key category ${JSON.stringify(category)}`)
+  return `${category}.json`
+}
+
+async function readJsonFile (path: string, codec: AuthStateCodec<unknown>): Promise<unknown | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new AuthStateUnreadableError(path, error)
+  }
+  try {
+    return codec.deserialize(text)
+  } catch (error) {
+    throw new AuthStateUnreadableError(path, error)
+  }
+}
+
+// Leftovers of writes a crash interrupted: the real files are intact, these are garbage.
+async function removeTemporaryFiles (directory: string): Promise<void> {
+  const entries = await readdir(directory).catch(() => [] as string[])
+  await Promise.all(entries.filter((name) => name.endsWith(temporaryFileSuffix)).map((name) => rm(join(directory, name), { force: true })))
+}
+
+export async function hasCredentials (directory: string): Promise<boolean> {
+  return await readFile(join(directory, credentialsFileName)).then(() => true, () => false)
+}
+
+// One session's credentials and signal keys. Keys live in memory and in one file per category
+// (a message touches the small session file, not the 800 pre-keys); every file is replaced
+// atomically, writes are serialized per session, and writes asked for while one is running are
+// coalesced into the next one.
+export async function openSessionAuthFiles<Credentials> (directory: string, codec: AuthStateCodec<Credentials>): Promise<SessionAuthFiles<Credentials>> {
+  const keysDirectory = join(directory, keysFolderName)
+  await mkdir(keysDirectory, { recursive: true, mode: 0o700 })
+  await removeTemporaryFiles(directory)
+  await removeTemporaryFiles(keysDirectory)
+
+  const credentialsPath = join(directory, credentialsFileName)
+  const credentials = (await readJsonFile(credentialsPath, codec as AuthStateCodec<unknown>) as Credentials | undefined) ?? codec.createCredentials()
+
+  const keys = new Map<string, Map<string, unknown>>()
+  for (const name of await readdir(keysDirectory)) {
+    if (!name.endsWith('.json')) continue
+    const category = name.slice(0, -'.json'.length)
+    const stored = await readJsonFile(join(keysDirectory, name), codec as AuthStateCodec<unknown>) as Record<string, unknown>
+    keys.set(category, new Map(Object.entries(stored)))
+  }
+
+  let closed = false
+  let writes = 0
+  let queue: Promise<void> = Promise.resolve()
+  let nextFlush: Promise<void> | null = null
+  const dirtyFiles = new Set<string>()
+
+  function render (file: string): string {
+    if (file === credentialsFileName) return codec.serialize(credentials)
+    const category = file.slice(0, -'.json'.length)
+    return codec.serialize(Object.fromEntries(keys.get(category) ?? []))
+  }
+
+  function pathOf (file: string): string {
+    return file === credentialsFileName ? credentialsPath : join(keysDirectory, file)
+  }
+
+  async function flush (): Promise<void> {
+    nextFlush = null
+    const files = [...dirtyFiles]
+    dirtyFiles.clear()
+    for (const [index, file] of files.entries()) {
+      try {
+        await writeFileAtomic(pathOf(file), render(file))
+        writes++
+      } catch (error) {
+        // Keep what was not written dirty, so the next write request retries it.
+        for (const unwritten of files.slice(index)) dirtyFiles.add(unwritten)
+        throw error
+      }
+    }
+  }
+
+  function scheduleWrite (file: string): Promise<void> {
+    if (closed) return Promise.resolve()
+    dirtyFiles.add(file)
+    if (nextFlush === null) {
+      nextFlush = queue.then(flush)
+      queue = nextFlush.catch(() => {})
+    }
+    return nextFlush
+  }
+
+  return {
+    credentials,
+    keys: {
+      async get (category, ids) {
+        const stored = keys.get(category)
+        const result: Record<string, unknown> = {}
+        for (const id of ids) {
+          const value = stored?.get(id)
+          if (value !== undefined) result[id] = codec.reviveKey === undefined ? value : codec.reviveKey(category, value)
+        }
+        return result
+      },
+      async set (data) {
+        const pendingWrites: Array<Promise<void>> = []
+        for (const [category, values] of Object.entries(data)) {
+          const file = categoryFileName(category)
+          let stored = keys.get(category)
+          if (stored === undefined) {
+            stored = new Map()
+            keys.set(category, stored)
+          }
+          for (const [id, value] of Object.entries(values)) {
+            if (value === null || value === undefined) stored.delete(id)
+            else stored.set(id, value)
+          }
+          pendingWrites.push(scheduleWrite(file))
+        }
+        await Promise.all(pendingWrites)
+      }
+    },
+    saveCredentials: async () => await scheduleWrite(credentialsFileName),
+    close: async () => {
+      closed = true
+      await queue
+    },
+    writeCount: () => writes
+  }
+}
