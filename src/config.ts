@@ -17,6 +17,10 @@ export interface Config {
   whatsappLogLevel: LogLevel
   whatsappWebSocketUrl: string | undefined
   whatsappExtraCaFile: string | undefined
+  whatsappKeepAliveMs: number
+  whatsappConnectTimeoutMs: number
+  whatsappQueryTimeoutMs: number
+  whatsappQrTimeoutMs: number | undefined
   rateLimitMax: number
   rateLimitWindowMs: number
   bodyLimitBytes: number
@@ -173,6 +177,10 @@ export function loadConfig (environment: Environment = process.env): Config {
     whatsappLogLevel: readLogLevel(environment, 'WA_LOG_LEVEL', 'warn'),
     whatsappWebSocketUrl: readUrl(environment, 'WA_WEB_SOCKET_URL', ['ws:', 'wss:']),
     whatsappExtraCaFile: readRaw(environment, 'WA_EXTRA_CA_FILE'),
+    whatsappKeepAliveMs: readInteger(environment, 'WA_KEEP_ALIVE_MS', 30_000, 1000, 600_000),
+    whatsappConnectTimeoutMs: readInteger(environment, 'WA_CONNECT_TIMEOUT_MS', 20_000, 1000, 600_000),
+    whatsappQueryTimeoutMs: readInteger(environment, 'WA_QUERY_TIMEOUT_MS', 60_000, 1000, 600_000),
+    whatsappQrTimeoutMs: readRaw(environment, 'WA_QR_TIMEOUT_MS') === undefined ? undefined : readInteger(environment, 'WA_QR_TIMEOUT_MS', 60_000, 1000, 600_000),
     rateLimitMax: readInteger(environment, 'RATE_LIMIT_MAX', 100, 1, 1_000_000),
     rateLimitWindowMs: readDuration(environment, 'RATE_LIMIT_WINDOW', 60_000),
     bodyLimitBytes: readInteger(environment, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),

@@ -1,0 +1,498 @@
+import { EventEmitter, once } from 'node:events'
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { hasCredentials } from '../src/auth-state-files.js'
+import { errors } from '../src/errors.js'
+import type { CloseKind, ConnectionClose, MessageStatus, Transport, WhatsAppConnection } from './transport.js'
+
+export type SessionStatus =
+  | 'initializing'
+  | 'qr'
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'qr_timeout'
+  | 'logged_out'
+  | 'replaced'
+  | 'failed'
+  | 'closed'
+
+export interface SessionSnapshot {
+  sessionId: string
+  status: SessionStatus
+  isConnected: boolean
+  user: { id: string, name: string | null } | null
+  qrAvailable: boolean
+  pairingCode: string | null
+  reconnectAttempts: number
+  lastDisconnect: { kind: CloseKind, statusCode: number | null, message: string, at: string } | null
+  createdAt: string
+  connectedAt: string | null
+  updatedAt: string
+}
+
+export interface SessionEventMap {
+  state: [{ sessionId: string, status: SessionStatus, previous: SessionStatus, reason: string }]
+  qr: [{ sessionId: string, qr: string }]
+  connected: [{ sessionId: string, user: { id: string, name: string | null } }]
+  disconnected: [{ sessionId: string, kind: CloseKind, statusCode: number | null, message: string, willReconnect: boolean }]
+  logged_out: [{ sessionId: string }]
+  replaced: [{ sessionId: string }]
+  removed: [{ sessionId: string }]
+  'message-status': [{ sessionId: string, messageId: string, remoteJid: string, status: MessageStatus }]
+  'message-received': [{ sessionId: string, messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }]
+}
+
+export interface SessionRegistryOptions {
+  transport: Transport
+  authStateDirectory: string
+  logger: Logger
+  restoreConcurrency: number
+  reconnectMaxAttempts: number
+  reconnectBaseDelayMs: number
+  reconnectMaxDelayMs: number
+  // How long a request for a QR or pairing code waits for WhatsApp to offer one.
+  qrWaitMs?: number
+  random?: () => number
+}
+
+export interface SessionRegistry {
+  events: EventEmitter<SessionEventMap>
+  create: (sessionId: string) => Promise<SessionSnapshot>
+  get: (sessionId: string) => SessionSnapshot
+  list: () => SessionSnapshot[]
+  qr: (sessionId: string) => Promise<string>
+  requestPairingCode: (sessionId: string, phoneNumber: string) => Promise<string>
+  restart: (sessionId: string) => Promise<SessionSnapshot>
+  remove: (sessionId: string) => Promise<void>
+  // The open connection of a connected session, for sending; throws the seed's errors otherwise.
+  connection: (sessionId: string) => WhatsAppConnection
+  restoreAll: () => Promise<number>
+  closeAll: () => Promise<void>
+  counts: () => { total: number, connected: number, byStatus: Partial<Record<SessionStatus, number>> }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: SessionRegistry
+  }
+}
+
+const sessionIdPattern = /^[A-Za-z0-9_-]{1,64}$/
+
+export function assertSessionId (sessionId: string): void {
+  if (!sessionIdPattern.test(sessionId)) throw new errors.SESSION_ID_INVALID()
+}
+
+// Exponential backoff with "equal jitter": never less than half the step, so a flapping network
+// cannot turn into a reconnect storm, and never in lockstep across sessions.
+export function reconnectDelay (attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const step = Math.min(maxMs, baseMs * 2 ** (attempt - 1))
+  return Math.round(step / 2 + random() * (step / 2))
+}
+
+interface Session {
+  id: string
+  status: SessionStatus
+  connection: WhatsAppConnection | null
+  // Bumped whenever the session's socket is replaced or dropped on purpose; events of an older
+  // socket are ignored, so a late close can never undo a restart or a delete.
+  generation: number
+  qr: string | null
+  user: { id: string, name: string | null } | null
+  pairingCode: string | null
+  reconnectAttempts: number
+  reconnectTimer: NodeJS.Timeout | null
+  lastDisconnect: SessionSnapshot['lastDisconnect']
+  createdAt: Date
+  connectedAt: Date | null
+  updatedAt: Date
+}
+
+export function createSessionRegistry (options: SessionRegistryOptions): SessionRegistry {
+  const { transport, authStateDirectory, logger } = options
+  const qrWaitMs = options.qrWaitMs ?? 15_000
+  const random = options.random ?? Math.random
+  const sessions = new Map<string, Session>()
+  const locks = new Map<string, Promise<unknown>>()
+  const events = new EventEmitter<SessionEventMap>()
+  // Waiting requests (qr-page, tests, webhooks) listen per session; more than ten is normal.
+  events.setMaxListeners(0)
+  let closing = false
+
+  const directoryOf = (sessionId: string): string => join(authStateDirectory, sessionId)
+
+  // One operation at a time per session id: concurrent create, restart and delete never race.
+  async function withLock<T> (sessionId: string, operation: () => Promise<T>): Promise<T> {
+    const previous = locks.get(sessionId) ?? Promise.resolve()
+    const current = previous.catch(() => {}).then(operation)
+    locks.set(sessionId, current)
+    try {
+      return await current
+    } finally {
+      if (locks.get(sessionId) === current) locks.delete(sessionId)
+    }
+  }
+
+  function snapshot (session: Session): SessionSnapshot {
+    return {
+      sessionId: session.id,
+      status: session.status,
+      isConnected: session.status === 'connected',
+      user: session.user,
+      qrAvailable: session.status === 'qr' && session.qr !== null,
+      pairingCode: session.status === 'qr' ? session.pairingCode : null,
+      reconnectAttempts: session.reconnectAttempts,
+      lastDisconnect: session.lastDisconnect,
+      createdAt: session.createdAt.toISOString(),
+      connectedAt: session.connectedAt?.toISOString() ?? null,
+      updatedAt: session.updatedAt.toISOString()
+    }
+  }
+
+  function setStatus (session: Session, status: SessionStatus, reason: string): void {
+    const previous = session.status
+    session.updatedAt = new Date()
+    if (previous === status) return
+    session.status = status
+    logger.info({ sessionId: session.id, from: previous, to: status, reason }, 'session state changed')
+    events.emit('state', { sessionId: session.id, status, previous, reason })
+  }
+
+  function find (sessionId: string): Session {
+    assertSessionId(sessionId)
+    const session = sessions.get(sessionId)
+    if (session === undefined) throw new errors.SESSION_NOT_FOUND(sessionId)
+    return session
+  }
+
+  function newSession (sessionId: string, status: SessionStatus): Session {
+    const now = new Date()
+    return {
+      id: sessionId,
+      status,
+      connection: null,
+      generation: 0,
+      qr: null,
+      user: null,
+      pairingCode: null,
+      reconnectAttempts: 0,
+      reconnectTimer: null,
+      lastDisconnect: null,
+      createdAt: now,
+      connectedAt: null,
+      updatedAt: now
+    }
+  }
+
+  // Drops the current socket without logging out; its late events are ignored from now on.
+  async function detach (session: Session): Promise<void> {
+    session.generation++
+    if (session.reconnectTimer !== null) clearTimeout(session.reconnectTimer)
+    session.reconnectTimer = null
+    const connection = session.connection
+    session.connection = null
+    session.qr = null
+    if (connection !== null) await connection.close()
+  }
+
+  async function connect (session: Session): Promise<void> {
+    const generation = ++session.generation
+    const isCurrent = (): boolean => session.generation === generation && sessions.get(session.id) === session
+    let connection: WhatsAppConnection
+    try {
+      connection = await transport.connect(session.id, directoryOf(session.id), {
+        qr: (qr) => {
+          if (!isCurrent()) return
+          session.qr = qr
+          setStatus(session, 'qr', 'WhatsApp offered a QR code')
+          events.emit('qr', { sessionId: session.id, qr })
+        },
+        paired: () => {
+          if (!isCurrent()) return
+          session.qr = null
+          session.pairingCode = null
+          setStatus(session, 'connecting', 'phone linked this device; WhatsApp will ask for a restart')
+        },
+        open: (user) => {
+          if (!isCurrent()) return
+          session.user = user
+          session.qr = null
+          session.pairingCode = null
+          session.reconnectAttempts = 0
+          session.connectedAt = new Date()
+          setStatus(session, 'connected', 'connection open')
+          events.emit('connected', { sessionId: session.id, user })
+        },
+        close: (close) => {
+          if (!isCurrent()) return
+          session.connection = null
+          handleClose(session, close)
+        },
+        messageStatus: (update) => {
+          if (isCurrent()) events.emit('message-status', { sessionId: session.id, ...update })
+        },
+        messageReceived: (message) => {
+          if (isCurrent()) events.emit('message-received', { sessionId: session.id, ...message })
+        }
+      })
+    } catch (error) {
+      if (!isCurrent()) return
+      logger.error({ sessionId: session.id, err: error }, 'opening the WhatsApp connection failed')
+      session.lastDisconnect = { kind: 'connection-lost', statusCode: null, message: (error as Error).message, at: new Date().toISOString() }
+      setStatus(session, 'failed', (error as Error).message)
+      return
+    }
+    if (!isCurrent()) {
+      await connection.close()
+      return
+    }
+    session.connection = connection
+  }
+
+  function handleClose (session: Session, close: ConnectionClose): void {
+    session.qr = null
+    session.lastDisconnect = { kind: close.kind, statusCode: close.statusCode ?? null, message: close.message, at: new Date().toISOString() }
+    const willReconnect = close.kind === 'restart-required' ||
+      (close.kind === 'connection-lost' && session.reconnectAttempts < options.reconnectMaxAttempts)
+    logger.info({ sessionId: session.id, kind: close.kind, statusCode: close.statusCode, message: close.message, willReconnect }, 'WhatsApp connection closed')
+    events.emit('disconnected', { sessionId: session.id, kind: close.kind, statusCode: close.statusCode ?? null, message: close.message, willReconnect })
+
+    switch (close.kind) {
+      case 'restart-required':
+        // Normal right after a scan: the same credentials log in on a new socket, no new scan.
+        setStatus(session, 'connecting', 'WhatsApp asked for a restart (515)')
+        void connect(session)
+        return
+      case 'logged-out':
+        setStatus(session, 'logged_out', 'the phone removed this device (401)')
+        void withLock(session.id, async () => {
+          if (sessions.get(session.id) !== session) return
+          await forget(session)
+          events.emit('logged_out', { sessionId: session.id })
+        })
+        return
+      case 'replaced':
+        setStatus(session, 'replaced', 'another client took over this session (440)')
+        events.emit('replaced', { sessionId: session.id })
+        return
+      case 'qr-timeout':
+        session.pairingCode = null
+        setStatus(session, 'qr_timeout', 'nobody scanned the QR code in time')
+        return
+      case 'forbidden':
+      case 'multidevice-mismatch':
+        setStatus(session, 'failed', `${close.message} (${close.statusCode ?? 'no status'})`)
+        return
+      case 'connection-lost':
+        if (!willReconnect) {
+          setStatus(session, 'failed', `gave up after ${session.reconnectAttempts} reconnect attempts: ${close.message}`)
+          return
+        }
+        scheduleReconnect(session, close)
+    }
+  }
+
+  function scheduleReconnect (session: Session, close: ConnectionClose): void {
+    session.reconnectAttempts++
+    const delay = reconnectDelay(session.reconnectAttempts, options.reconnectBaseDelayMs, options.reconnectMaxDelayMs, random)
+    setStatus(session, 'reconnecting', `${close.message} (${close.statusCode ?? 'no status'}); attempt ${session.reconnectAttempts} in ${delay} ms`)
+    const generation = session.generation
+    session.reconnectTimer = setTimeout(() => {
+      session.reconnectTimer = null
+      if (session.generation !== generation || sessions.get(session.id) !== session || closing) return
+      void connect(session)
+    }, delay)
+  }
+
+  // Removes the session and its credentials: after this, only a new scan brings it back.
+  async function forget (session: Session): Promise<void> {
+    await detach(session)
+    sessions.delete(session.id)
+    await rm(directoryOf(session.id), { recursive: true, force: true })
+    events.emit('removed', { sessionId: session.id })
+  }
+
+  async function waitForQr (session: Session): Promise<string> {
+    if (session.status === 'qr' && session.qr !== null) return session.qr
+    const signal = AbortSignal.timeout(qrWaitMs)
+    try {
+      while (true) {
+        const [event] = await once(events, 'qr', { signal }) as SessionEventMap['qr']
+        if (event.sessionId === session.id) return event.qr
+      }
+    } catch {
+      throw new errors.QR_NOT_AVAILABLE(session.id)
+    }
+  }
+
+  function assertNeedsLink (session: Session): void {
+    if (session.status === 'connected') throw new errors.SESSION_ALREADY_CONNECTED(session.id)
+  }
+
+  // A session stopped waiting for a scan gets a fresh QR cycle when someone asks for a QR again.
+  async function ensureQrCycle (session: Session): Promise<void> {
+    if (session.status !== 'qr_timeout') return
+    await withLock(session.id, async () => {
+      if (session.status !== 'qr_timeout' || sessions.get(session.id) !== session) return
+      await detach(session)
+      setStatus(session, 'initializing', 'new QR cycle requested')
+      await connect(session)
+    })
+  }
+
+  return {
+    events,
+
+    async create (sessionId) {
+      assertSessionId(sessionId)
+      return await withLock(sessionId, async () => {
+        if (sessions.has(sessionId) || await hasCredentials(directoryOf(sessionId))) throw new errors.SESSION_EXISTS(sessionId)
+        await mkdir(directoryOf(sessionId), { recursive: true, mode: 0o700 })
+        const session = newSession(sessionId, 'initializing')
+        sessions.set(sessionId, session)
+        logger.info({ sessionId }, 'session created')
+        await connect(session)
+        return snapshot(session)
+      })
+    },
+
+    get: (sessionId) => snapshot(find(sessionId)),
+
+    list: () => [...sessions.values()].map(snapshot),
+
+    async qr (sessionId) {
+      const session = find(sessionId)
+      assertNeedsLink(session)
+      await ensureQrCycle(session)
+      return await waitForQr(session)
+    },
+
+    async requestPairingCode (sessionId, phoneNumber) {
+      const session = find(sessionId)
+      assertNeedsLink(session)
+      await ensureQrCycle(session)
+      // WhatsApp accepts a pairing-code request once the socket is ready to register, which is
+      // when it offers the first QR.
+      await waitForQr(session)
+      const connection = session.connection
+      if (connection === null) throw new errors.QR_NOT_AVAILABLE(sessionId)
+      try {
+        session.pairingCode = await connection.requestPairingCode(phoneNumber)
+      } catch (error) {
+        throw new errors.PAIRING_CODE_FAILED((error as Error).message)
+      }
+      logger.info({ sessionId }, 'pairing code requested')
+      return session.pairingCode
+    },
+
+    async restart (sessionId) {
+      const session = find(sessionId)
+      return await withLock(sessionId, async () => {
+        if (sessions.get(sessionId) !== session) throw new errors.SESSION_NOT_FOUND(sessionId)
+        await detach(session)
+        session.reconnectAttempts = 0
+        setStatus(session, session.user === null ? 'initializing' : 'connecting', 'restart requested')
+        await connect(session)
+        return snapshot(session)
+      })
+    },
+
+    async remove (sessionId) {
+      const session = find(sessionId)
+      await withLock(sessionId, async () => {
+        if (sessions.get(sessionId) !== session) throw new errors.SESSION_NOT_FOUND(sessionId)
+        const connection = session.connection
+        if (session.status === 'connected' && connection !== null) {
+          // Unlink on the phone too, so the device list there stays true.
+          session.generation++
+          session.connection = null
+          await connection.logout()
+        }
+        await forget(session)
+        logger.info({ sessionId }, 'session removed')
+      })
+    },
+
+    connection (sessionId) {
+      const session = find(sessionId)
+      if (session.status !== 'connected' || session.connection === null) throw new errors.SESSION_NOT_CONNECTED()
+      return session.connection
+    },
+
+    async restoreAll () {
+      const entries = await readdir(authStateDirectory, { withFileTypes: true }).catch(() => [])
+      const candidates: string[] = []
+      for (const entry of entries) {
+        if (!entry.isDirectory() || !sessionIdPattern.test(entry.name) || sessions.has(entry.name)) continue
+        if (await hasCredentials(directoryOf(entry.name))) candidates.push(entry.name)
+      }
+      // Bounded, so a host with many sessions does not open every socket in the same instant.
+      const queue = [...candidates]
+      const worker = async (): Promise<void> => {
+        for (let sessionId = queue.shift(); sessionId !== undefined; sessionId = queue.shift()) {
+          const id = sessionId
+          await withLock(id, async () => {
+            if (closing || sessions.has(id)) return
+            const session = newSession(id, 'connecting')
+            sessions.set(id, session)
+            await connect(session)
+          })
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(options.restoreConcurrency, queue.length) }, worker))
+      logger.info({ restored: candidates.length }, 'sessions restored from disk')
+      return candidates.length
+    },
+
+    async closeAll () {
+      closing = true
+      await Promise.all([...sessions.values()].map(async (session) => {
+        await withLock(session.id, async () => {
+          await detach(session)
+          setStatus(session, 'closed', 'service shutting down')
+        })
+      }))
+    },
+
+    counts () {
+      const byStatus: Partial<Record<SessionStatus, number>> = {}
+      for (const session of sessions.values()) byStatus[session.status] = (byStatus[session.status] ?? 0) + 1
+      return { total: sessions.size, connected: byStatus.connected ?? 0, byStatus }
+    }
+  }
+}
+
+const degradedStatuses: SessionStatus[] = ['reconnecting', 'replaced', 'failed']
+
+async function sessionRegistryPlugin (fastify: FastifyInstance): Promise<void> {
+  const config = fastify.config
+  await mkdir(config.authStateDirectory, { recursive: true, mode: 0o700 })
+  const registry = createSessionRegistry({
+    transport: fastify.transport,
+    authStateDirectory: config.authStateDirectory,
+    logger: fastify.log.child({ component: 'sessions' }) as Logger,
+    restoreConcurrency: config.sessionRestoreConcurrency,
+    reconnectMaxAttempts: config.reconnectMaxAttempts,
+    reconnectBaseDelayMs: config.reconnectBaseDelayMs,
+    reconnectMaxDelayMs: config.reconnectMaxDelayMs
+  })
+  fastify.decorate('sessions', registry)
+  fastify.healthChecks.add('sessions', () => {
+    const counts = registry.counts()
+    const degraded = degradedStatuses.some((status) => (counts.byStatus[status] ?? 0) > 0)
+    return { status: degraded ? 'degraded' : 'ok', ...counts }
+  })
+  // Restoring starts sockets: only once the app is really starting, never at import or build.
+  fastify.addHook('onReady', async () => {
+    await registry.restoreAll()
+  })
+  fastify.addHook('onClose', async () => {
+    await registry.closeAll()
+  })
+}
+
+export default fp(sessionRegistryPlugin, { name: 'session-registry', fastify: '5.x', dependencies: ['transport', 'health'] })

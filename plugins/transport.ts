@@ -1,0 +1,289 @@
+import { readFileSync } from 'node:fs'
+import { Agent } from 'node:https'
+import { rootCertificates } from 'node:tls'
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import makeWASocket, {
+  Browsers,
+  BufferJSON,
+  DisconnectReason,
+  initAuthCreds,
+  makeCacheableSignalKeyStore,
+  proto,
+  type AuthenticationCreds,
+  type WAMessageContent,
+  type WAMessageKey,
+  type WASocket
+} from '@whiskeysockets/baileys'
+import { openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
+
+// The only module that speaks to the WhatsApp library. Everything above it sees connections,
+// close kinds and plain message events, so the session policy can be read and tested without it.
+
+export type CloseKind =
+  | 'restart-required'
+  | 'logged-out'
+  | 'replaced'
+  | 'qr-timeout'
+  | 'forbidden'
+  | 'multidevice-mismatch'
+  | 'connection-lost'
+
+export interface ConnectionClose {
+  kind: CloseKind
+  statusCode: number | undefined
+  message: string
+}
+
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed'
+
+export interface ConnectionHandlers {
+  qr?: (qr: string) => void
+  paired?: () => void
+  open?: (user: { id: string, name: string | null }) => void
+  close?: (close: ConnectionClose) => void
+  messageStatus?: (update: { messageId: string, remoteJid: string, status: MessageStatus }) => void
+  messageReceived?: (message: { messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }) => void
+}
+
+export type MediaKind = 'image' | 'video' | 'audio' | 'document'
+
+export interface OutgoingMedia {
+  kind: MediaKind
+  bytes: Buffer
+  mimetype: string
+  fileName?: string
+  caption?: string
+}
+
+export interface WhatsAppConnection {
+  requestPairingCode: (phoneNumber: string) => Promise<string>
+  sendText: (jid: string, text: string) => Promise<{ messageId: string }>
+  sendMedia: (jid: string, media: OutgoingMedia) => Promise<{ messageId: string }>
+  // Which of these numbers (digits only) are on WhatsApp, with their jids.
+  lookup: (phoneNumbers: string[]) => Promise<Map<string, string>>
+  // Tells WhatsApp to unlink this device, then closes. No events are reported afterwards.
+  logout: () => Promise<void>
+  // Closes without logging out, after the last credential write. No events are reported afterwards.
+  close: () => Promise<void>
+  credentialWrites: () => number
+}
+
+export interface TransportOptions {
+  webSocketUrl?: string
+  extraCaFile?: string
+  keepAliveMs: number
+  connectTimeoutMs: number
+  queryTimeoutMs: number
+  qrTimeoutMs?: number
+  logger: Logger
+}
+
+export interface Transport {
+  connect: (sessionId: string, directory: string, handlers: ConnectionHandlers) => Promise<WhatsAppConnection>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    transport: Transport
+  }
+}
+
+// 408 means both "nobody scanned the QR in time" and "connection lost": only the message tells.
+export function classifyClose (statusCode: number | undefined, message: string): CloseKind {
+  switch (statusCode) {
+    case DisconnectReason.restartRequired: return 'restart-required'
+    case DisconnectReason.loggedOut: return 'logged-out'
+    case DisconnectReason.connectionReplaced: return 'replaced'
+    case DisconnectReason.forbidden: return 'forbidden'
+    case DisconnectReason.multideviceMismatch: return 'multidevice-mismatch'
+    case DisconnectReason.timedOut:
+      return message.includes('QR refs attempts ended') ? 'qr-timeout' : 'connection-lost'
+    default: return 'connection-lost'
+  }
+}
+
+const messageStatuses: Record<number, MessageStatus> = {
+  [proto.WebMessageInfo.Status.ERROR]: 'failed',
+  [proto.WebMessageInfo.Status.PENDING]: 'pending',
+  [proto.WebMessageInfo.Status.SERVER_ACK]: 'sent',
+  [proto.WebMessageInfo.Status.DELIVERY_ACK]: 'delivered',
+  [proto.WebMessageInfo.Status.READ]: 'read',
+  [proto.WebMessageInfo.Status.PLAYED]: 'played'
+}
+
+const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
+  serialize: (value) => JSON.stringify(value, BufferJSON.replacer),
+  deserialize: (text) => JSON.parse(text, BufferJSON.reviver) as unknown,
+  createCredentials: initAuthCreds,
+  reviveKey: (category, value) => category === 'app-state-sync-key'
+    ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
+    : value
+}
+
+// Baileys uploads media with node:https through `fetchAgent`; an extra CA (a corporate TLS proxy,
+// or a local WhatsApp simulator) is trusted on top of the usual roots, not instead of them.
+function mediaAgent (extraCaFile: string | undefined): Agent | undefined {
+  if (extraCaFile === undefined) return undefined
+  return new Agent({ ca: [...rootCertificates, readFileSync(extraCaFile, 'utf8')], keepAlive: true })
+}
+
+function messageText (message: WAMessageContent | null | undefined): string | null {
+  return message?.conversation ?? message?.extendedTextMessage?.text ?? message?.imageMessage?.caption ?? message?.videoMessage?.caption ?? message?.documentMessage?.caption ?? null
+}
+
+// Resending a message the recipient could not decrypt needs its content; recent sends are kept.
+const recentMessagesKept = 256
+
+export function createTransport (options: TransportOptions): Transport {
+  const fetchAgent = mediaAgent(options.extraCaFile)
+
+  return {
+    async connect (sessionId, directory, handlers) {
+      const logger = options.logger.child({ sessionId })
+      const authFiles = await openSessionAuthFiles(directory, whatsappCodec)
+      const recentMessages = new Map<string, WAMessageContent>()
+      let reporting = true
+
+      const socket: WASocket = makeWASocket({
+        auth: {
+          creds: authFiles.credentials,
+          keys: makeCacheableSignalKeyStore(authFiles.keys as Parameters<typeof makeCacheableSignalKeyStore>[0], logger)
+        },
+        logger,
+        browser: Browsers.ubuntu('Chrome'),
+        ...(options.webSocketUrl === undefined ? {} : { waWebSocketUrl: options.webSocketUrl }),
+        ...(fetchAgent === undefined ? {} : { fetchAgent }),
+        connectTimeoutMs: options.connectTimeoutMs,
+        keepAliveIntervalMs: options.keepAliveMs,
+        defaultQueryTimeoutMs: options.queryTimeoutMs,
+        ...(options.qrTimeoutMs === undefined ? {} : { qrTimeout: options.qrTimeoutMs }),
+        // An OTP sender has no use for chat history or presence, and must not look online.
+        markOnlineOnConnect: false,
+        syncFullHistory: false,
+        shouldSyncHistoryMessage: () => false,
+        generateHighQualityLinkPreview: false,
+        getMessage: async (key: WAMessageKey) => (key.id == null ? undefined : recentMessages.get(key.id))
+      })
+
+      socket.ev.on('creds.update', () => {
+        authFiles.saveCredentials().catch((error: unknown) => {
+          logger.error({ err: error }, 'saving credentials failed')
+        })
+      })
+
+      socket.ev.on('connection.update', (update) => {
+        if (!reporting) return
+        if (update.qr !== undefined) handlers.qr?.(update.qr)
+        if (update.isNewLogin === true) handlers.paired?.()
+        if (update.connection === 'open') {
+          handlers.open?.({ id: socket.user?.id ?? '', name: socket.user?.name ?? null })
+        }
+        if (update.connection === 'close') {
+          reporting = false
+          const error = update.lastDisconnect?.error as { output?: { statusCode?: number }, message?: string } | undefined
+          const statusCode = error?.output?.statusCode
+          const message = error?.message ?? 'connection closed'
+          // The last credentials must be on disk before anyone reconnects or deletes the folder.
+          authFiles.close().finally(() => {
+            handlers.close?.({ kind: classifyClose(statusCode, message), statusCode, message })
+          })
+        }
+      })
+
+      socket.ev.on('messages.update', (updates) => {
+        if (!reporting) return
+        for (const { key, update } of updates) {
+          const status = update.status == null ? undefined : messageStatuses[update.status]
+          if (status === undefined || key.id == null || key.remoteJid == null || key.fromMe !== true) continue
+          handlers.messageStatus?.({ messageId: key.id, remoteJid: key.remoteJid, status })
+        }
+      })
+
+      socket.ev.on('messages.upsert', ({ messages, type }) => {
+        if (!reporting || type !== 'notify') return
+        for (const message of messages) {
+          if (message.key.fromMe === true || message.key.id == null || message.key.remoteJid == null) continue
+          handlers.messageReceived?.({
+            messageId: message.key.id,
+            from: message.key.remoteJid,
+            pushName: message.pushName ?? null,
+            text: messageText(message.message),
+            timestamp: Number(message.messageTimestamp ?? Math.floor(Date.now() / 1000))
+          })
+        }
+      })
+
+      function remember (messageId: string | null | undefined, content: WAMessageContent | null | undefined): string {
+        if (messageId == null) throw new Error('WhatsApp did not return a message id')
+        if (content != null) {
+          recentMessages.set(messageId, content)
+          if (recentMessages.size > recentMessagesKept) recentMessages.delete(recentMessages.keys().next().value as string)
+        }
+        return messageId
+      }
+
+      async function stop (): Promise<void> {
+        reporting = false
+        socket.end(undefined)
+        await authFiles.close()
+      }
+
+      return {
+        requestPairingCode: async (phoneNumber) => await socket.requestPairingCode(phoneNumber),
+        async sendText (jid, text) {
+          const sent = await socket.sendMessage(jid, { text })
+          return { messageId: remember(sent?.key.id, sent?.message) }
+        },
+        async sendMedia (jid, media) {
+          const caption = media.caption === undefined ? {} : { caption: media.caption }
+          const content = media.kind === 'image'
+            ? { image: media.bytes, mimetype: media.mimetype, ...caption }
+            : media.kind === 'video'
+              ? { video: media.bytes, mimetype: media.mimetype, ...caption }
+              : media.kind === 'audio'
+                ? { audio: media.bytes, mimetype: media.mimetype }
+                : { document: media.bytes, mimetype: media.mimetype, fileName: media.fileName ?? 'file', ...caption }
+          const sent = await socket.sendMessage(jid, content)
+          return { messageId: remember(sent?.key.id, sent?.message) }
+        },
+        async lookup (phoneNumbers) {
+          const results = await socket.onWhatsApp(...phoneNumbers) ?? []
+          const found = new Map<string, string>()
+          for (const result of results) {
+            if (result.exists) found.set(result.jid.split('@')[0].split(':')[0], result.jid)
+          }
+          return found
+        },
+        async logout () {
+          reporting = false
+          try {
+            await socket.logout()
+          } catch (error) {
+            logger.warn({ err: error }, 'logout request failed; closing anyway')
+          }
+          await stop()
+        },
+        close: stop,
+        credentialWrites: authFiles.writeCount
+      }
+    }
+  }
+}
+
+async function transportPlugin (fastify: FastifyInstance): Promise<void> {
+  const config = fastify.config
+  fastify.decorate('transport', createTransport({
+    ...(config.whatsappWebSocketUrl === undefined ? {} : { webSocketUrl: config.whatsappWebSocketUrl }),
+    ...(config.whatsappExtraCaFile === undefined ? {} : { extraCaFile: config.whatsappExtraCaFile }),
+    ...(config.whatsappQrTimeoutMs === undefined ? {} : { qrTimeoutMs: config.whatsappQrTimeoutMs }),
+    keepAliveMs: config.whatsappKeepAliveMs,
+    connectTimeoutMs: config.whatsappConnectTimeoutMs,
+    queryTimeoutMs: config.whatsappQueryTimeoutMs,
+    logger: fastify.whatsappLogger
+  }))
+}
+
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x' })
+
