@@ -28,6 +28,7 @@ export const errors = {
   MESSAGE_SEND_FAILED: createError('MESSAGE_SEND_FAILED', 'Gagal mengirim pesan: %s', 502),
   MESSAGE_NOT_FOUND: createError('MESSAGE_NOT_FOUND', 'Pesan %s tidak ditemukan', 404),
   SEND_QUEUE_FULL: createError('SEND_QUEUE_FULL', 'Antrian pengiriman session %s penuh, coba lagi dalam %s detik', 429),
+  SEND_QUEUE_CLOSED: createError('SEND_QUEUE_CLOSED', 'Session %s sedang ditutup, pesan tidak dikirim', 503),
 
   FILE_REQUIRED: createError('FILE_REQUIRED', 'File diperlukan (field "file")', 400),
   FILE_TYPE_UNSUPPORTED: createError('FILE_TYPE_UNSUPPORTED', 'Tipe file %s tidak didukung', 415),

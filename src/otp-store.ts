@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto'
+import { errors } from './errors.js'
+import { generateOtpCode, hashOtpCode, otpCodeMatches } from './otp-code.js'
+
+// Everything the service knows about one phone number. Plain JSON data with absolute times
+// (milliseconds since the epoch), so a shared store can serialize it as it is.
+export interface OtpRecord {
+  // The one code that verify accepts; only its HMAC is kept, never the code.
+  code?: {
+    hash: string
+    expiresAt: number
+    attemptsLeft: number
+  }
+  // Sends of the last hour, reserved or committed: the newest one drives the cooldown, their
+  // count the hourly cap.
+  sends: Array<{
+    reservationId: string
+    at: number
+    state: 'reserved' | 'committed'
+  }>
+  // After this time the record holds nothing that matters and the store may drop it.
+  deleteAfter: number
+}
+
+export interface OtpRecordChange<Result> {
+  record: OtpRecord | undefined
+  result: Result
+}
+
+// The store only has to offer one atomic read-modify-write per phone number. `change` is
+// synchronous and pure, so a shared store can run it under optimistic locking (Redis WATCH/MULTI,
+// retrying when another instance wrote in between) and expire keys at `record.deleteAfter`.
+// Returning `record: undefined` deletes the number's record. If `change` throws, nothing is written.
+export interface OtpStore {
+  update<Result>(phone: string, change: (record: OtpRecord | undefined) => OtpRecordChange<Result>): Promise<Result>
+  close(): Promise<void>
+}
+
+export interface MemoryOtpStoreOptions {
+  clock?: () => number
+  // Starts calling `sweep` periodically and returns how to stop; replaceable so tests drive it.
+  startSweeping?: (sweep: () => void) => () => void
+}
+
+export interface MemoryOtpStore extends OtpStore {
+  // How many numbers have a record; lets tests and metrics see that pruning works.
+  size(): number
+  deleteExpired(): void
+}
+
+export function createMemoryOtpStore (options: MemoryOtpStoreOptions = {}): MemoryOtpStore {
+  const clock = options.clock ?? Date.now
+  const startSweeping = options.startSweeping ?? sweepEveryMinute
+  const records = new Map<string, OtpRecord>()
+  let closed = false
+
+  function deleteExpired (): void {
+    const now = clock()
+    for (const [phone, record] of records) {
+      if (record.deleteAfter <= now) records.delete(phone)
+    }
+  }
+
+  // The sweep only bounds memory for numbers nobody asks about again; `update` ignores stale
+  // records itself, so correctness never waits for it.
+  const stopSweeping = startSweeping(deleteExpired)
+
+  return {
+    async update (phone, change) {
+      if (closed) throw new Error('OTP store is closed')
+      const stored = records.get(phone)
+      const current = stored !== undefined && stored.deleteAfter > clock() ? stored : undefined
+      // Read, change and write happen in one synchronous step: no other update can interleave,
+      // which is what makes check-and-spend of a code atomic in a single process.
+      const { record, result } = change(current === undefined ? undefined : structuredClone(current))
+      if (record === undefined) records.delete(phone)
+      else records.set(phone, structuredClone(record))
+      return result
+    },
+    async close () {
+      closed = true
+      stopSweeping()
+      records.clear()
+    },
+    size () {
+      return records.size
+    },
+    deleteExpired,
+  }
+}
+
+function sweepEveryMinute (sweep: () => void): () => void {
+  const timer = setInterval(sweep, 60_000)
+  // A pending sweep must not keep the process alive at shutdown.
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+export interface OtpServiceOptions {
+  store: OtpStore
+  secret: string | Uint8Array
+  clock?: () => number
+  length: number
+  ttlSeconds: number
+  maxAttempts: number
+  cooldownSeconds: number
+  maxPerHour: number
+}
+
+export interface OtpReservation {
+  id: string
+  phone: string
+  // The code to put in the message; it exists only here and in the message, never in the store.
+  code: string
+  expiresAt: number
+  resendAfter: number
+}
+
+export interface OtpSendOverrides {
+  length?: number
+  ttlSeconds?: number
+}
+
+export interface OtpService {
+  reserveSend(phone: string, overrides?: OtpSendOverrides): Promise<OtpReservation>
+  commit(reservation: OtpReservation): Promise<void>
+  release(reservation: OtpReservation): Promise<void>
+  verify(phone: string, code: string): Promise<void>
+}
+
+const hourMilliseconds = 60 * 60 * 1000
+
+type ReserveOutcome =
+  | { kind: 'reserved', resendAfter: number }
+  | { kind: 'cooldown', secondsLeft: number }
+  | { kind: 'hourly-limit', secondsLeft: number }
+
+type VerifyOutcome =
+  | { kind: 'ok' }
+  | { kind: 'not-found' }
+  | { kind: 'expired' }
+  | { kind: 'too-many-attempts' }
+  | { kind: 'invalid', attemptsLeft: number }
+
+export function createOtpService (options: OtpServiceOptions): OtpService {
+  const { store, secret, length, ttlSeconds, maxAttempts, cooldownSeconds, maxPerHour } = options
+  const clock = options.clock ?? Date.now
+  requireInteger('ttlSeconds', ttlSeconds, 1)
+  requireInteger('maxAttempts', maxAttempts, 1)
+  requireInteger('cooldownSeconds', cooldownSeconds, 0)
+  requireInteger('maxPerHour', maxPerHour, 1)
+  const cooldownMilliseconds = cooldownSeconds * 1000
+
+  // A send matters while it is in the hourly window or holds the cooldown (which may be longer).
+  const sendRememberedMilliseconds = Math.max(hourMilliseconds, cooldownMilliseconds)
+
+  // Forgets sends that no longer matter; a record with nothing left is deleted.
+  function tidy (record: OtpRecord | undefined, now: number): OtpRecord | undefined {
+    if (record === undefined) return undefined
+    const sends = record.sends.filter(send => send.at + sendRememberedMilliseconds > now)
+    const code = record.code
+    const newestSendAt = Math.max(0, ...sends.map(send => send.at))
+    // An expired code is kept for an hour so verify can say "expired" rather than "no code".
+    const deleteAfter = Math.max(
+      code === undefined ? 0 : code.expiresAt + hourMilliseconds,
+      sends.length > 0 ? newestSendAt + sendRememberedMilliseconds : 0,
+    )
+    if (deleteAfter <= now) return undefined
+    return { code, sends, deleteAfter }
+  }
+
+  async function reserveSend (phone: string, overrides: OtpSendOverrides = {}): Promise<OtpReservation> {
+    const ttl = overrides.ttlSeconds ?? ttlSeconds
+    requireInteger('ttlSeconds', ttl, 1)
+    // Drawn before touching the store: a bad length must fail without reserving anything.
+    const code = generateOtpCode(overrides.length ?? length)
+    const now = clock()
+    const reservationId = randomUUID()
+
+    const outcome = await store.update<ReserveOutcome>(phone, stored => {
+      const record = tidy(stored, now) ?? { sends: [], deleteAfter: now }
+      const sendTimes = record.sends.map(send => send.at)
+      const sendTimesThisHour = sendTimes.filter(at => at + hourMilliseconds > now)
+      const cooldownEndsAt = Math.max(0, ...sendTimes) + cooldownMilliseconds
+      if (sendTimesThisHour.length >= maxPerHour) {
+        // The window frees a slot when its oldest send turns an hour old.
+        const waitMilliseconds = Math.max(Math.min(...sendTimesThisHour) + hourMilliseconds, cooldownEndsAt) - now
+        return { record: stored, result: { kind: 'hourly-limit', secondsLeft: Math.ceil(waitMilliseconds / 1000) } }
+      }
+      if (cooldownEndsAt > now) {
+        return { record: stored, result: { kind: 'cooldown', secondsLeft: Math.ceil((cooldownEndsAt - now) / 1000) } }
+      }
+      // The send is counted now, not at commit, so two requests racing for the same number
+      // cannot both pass the cooldown.
+      record.sends.push({ reservationId, at: now, state: 'reserved' })
+      // When this send fills the hour, the next one has to wait for the window, not just the cooldown.
+      const resendAfter = sendTimesThisHour.length + 1 >= maxPerHour
+        ? Math.max(now + cooldownMilliseconds, Math.min(...sendTimesThisHour, now) + hourMilliseconds)
+        : now + cooldownMilliseconds
+      return { record: tidy(record, now), result: { kind: 'reserved', resendAfter } }
+    })
+
+    if (outcome.kind === 'hourly-limit') {
+      throw Object.assign(new errors.OTP_HOURLY_LIMIT(outcome.secondsLeft), { retryAfterSeconds: outcome.secondsLeft })
+    }
+    if (outcome.kind === 'cooldown') {
+      throw Object.assign(new errors.OTP_COOLDOWN(outcome.secondsLeft), { retryAfterSeconds: outcome.secondsLeft })
+    }
+    return { id: reservationId, phone, code, expiresAt: now + ttl * 1000, resendAfter: outcome.resendAfter }
+  }
+
+  // Called once WhatsApp accepted the message: the new code replaces whatever code was valid.
+  async function commit (reservation: OtpReservation): Promise<void> {
+    const now = clock()
+    const hash = hashOtpCode(secret, reservation.phone, reservation.code)
+    const committed = await store.update(reservation.phone, stored => {
+      const record = tidy(stored, now)
+      const send = record?.sends.find(candidate => candidate.reservationId === reservation.id)
+      if (record === undefined || send === undefined || send.state !== 'reserved') {
+        return { record: stored, result: false }
+      }
+      send.state = 'committed'
+      record.code = { hash, expiresAt: reservation.expiresAt, attemptsLeft: maxAttempts }
+      return { record: tidy(record, now), result: true }
+    })
+    if (!committed) throw new Error(`OTP reservation ${reservation.id} is not pending (released or committed already)`)
+  }
+
+  // Called when the send failed. The reserved code never became valid, and the send no longer
+  // counts toward the cooldown or the hourly cap: nothing reached the user, so making them wait
+  // would only punish a failure that was not theirs (an unregistered number, a dropped session).
+  // A code committed earlier stays valid: it was delivered and may still be on its way to being typed.
+  async function release (reservation: OtpReservation): Promise<void> {
+    const now = clock()
+    const released = await store.update(reservation.phone, stored => {
+      const record = tidy(stored, now)
+      const send = record?.sends.find(candidate => candidate.reservationId === reservation.id)
+      if (record === undefined || send === undefined || send.state !== 'reserved') {
+        return { record: stored, result: false }
+      }
+      record.sends = record.sends.filter(candidate => candidate !== send)
+      return { record: tidy(record, now), result: true }
+    })
+    if (!released) throw new Error(`OTP reservation ${reservation.id} is not pending (released or committed already)`)
+  }
+
+  async function verify (phone: string, code: string): Promise<void> {
+    const now = clock()
+    const outcome = await store.update<VerifyOutcome>(phone, stored => {
+      const record = tidy(stored, now)
+      const current = record?.code
+      if (record === undefined || current === undefined) return { record, result: { kind: 'not-found' } }
+      // A voided code stays in the record so later tries keep hearing why, until a new code replaces it.
+      if (current.attemptsLeft <= 0) return { record, result: { kind: 'too-many-attempts' } }
+      if (current.expiresAt <= now) return { record, result: { kind: 'expired' } }
+      if (otpCodeMatches(secret, phone, code, current.hash)) {
+        delete record.code
+        return { record: tidy(record, now), result: { kind: 'ok' } }
+      }
+      current.attemptsLeft -= 1
+      const result: VerifyOutcome = current.attemptsLeft === 0
+        ? { kind: 'too-many-attempts' }
+        : { kind: 'invalid', attemptsLeft: current.attemptsLeft }
+      return { record, result }
+    })
+
+    switch (outcome.kind) {
+      case 'ok': return
+      case 'not-found': throw new errors.OTP_NOT_FOUND()
+      case 'expired': throw new errors.OTP_EXPIRED()
+      case 'too-many-attempts': throw new errors.OTP_TOO_MANY_ATTEMPTS()
+      case 'invalid': throw Object.assign(new errors.OTP_INVALID(outcome.attemptsLeft), { attemptsLeft: outcome.attemptsLeft })
+    }
+  }
+
+  return { reserveSend, commit, release, verify }
+}
+
+function requireInteger (name: string, value: number, minimum: number): void {
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new RangeError(`${name} must be an integer of at least ${minimum}, got ${value}`)
+  }
+}
