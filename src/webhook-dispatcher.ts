@@ -159,7 +159,6 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
 
   let state: 'created' | 'starting' | 'running' | 'closed' = 'created'
   let startPromise: Promise<void> | undefined
-  let closePromise: Promise<void> | undefined
   let directoriesReady: Promise<void> | undefined
   const deliveries = new Map<string, Delivery>()
   const readyQueue: Delivery[] = []
@@ -203,6 +202,14 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     }
     await ensureDirectories()
     await writeFileAtomic(pendingPath(delivery.id), JSON.stringify(stored))
+  }
+
+  async function removePending (delivery: Delivery): Promise<void> {
+    try {
+      await rm(pendingPath(delivery.id), { force: true })
+    } catch (error) {
+      logger.error({ err: error, deliveryId: delivery.id }, 'could not remove finished webhook delivery from disk; it may be sent again after a restart')
+    }
   }
 
   function publish (event: WebhookEvent, sessionId: string, data: unknown): void {
@@ -280,7 +287,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
 
     if (result.kind === 'delivered') {
       deliveries.delete(delivery.id)
-      await rm(pendingPath(delivery.id), { force: true })
+      await removePending(delivery)
       counters.delivered += 1
       eventCounters(delivery.event).delivered += 1
       lastDeliveredAt = new Date(at).toISOString()
@@ -302,7 +309,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     }
 
     deliveries.delete(delivery.id)
-    await rm(pendingPath(delivery.id), { force: true })
+    await removePending(delivery)
     counters.failed += 1
     eventCounters(delivery.event).failed += 1
     logger.warn({ event: delivery.event, url: delivery.url, deliveryId: delivery.id, attempts: delivery.attempts, error: result.error }, 'webhook delivery failed')
@@ -351,14 +358,13 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     return { kind: 'failed', statusCode, error }
   }
 
+  // fetch rejects only with a TypeError (network) or a DOMException (the timeout's abort).
   function describeRequestError (error: unknown): string {
-    if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${requestTimeoutMs} ms`
-    if (error instanceof Error) {
-      // fetch reports every network failure as "fetch failed"; the cause says which.
-      const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
-      return error.message + cause
-    }
-    return String(error)
+    const failure = error as Error
+    if (failure.name === 'TimeoutError') return `no answer within ${requestTimeoutMs} ms`
+    // Every network failure is "fetch failed"; the cause says which.
+    const cause = failure.cause instanceof Error ? `: ${failure.cause.message}` : ''
+    return failure.message + cause
   }
 
   // Retry-After is either seconds or an HTTP date; anything else is ignored in favour of backoff.
@@ -449,20 +455,19 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     return startPromise
   }
 
-  function close (): Promise<void> {
-    closePromise ??= (async () => {
-      state = 'closed'
-      readyQueue.length = 0
-      for (const delivery of deliveries.values()) {
-        clearTimeout(delivery.timer)
-        delivery.timer = undefined
-      }
-      // In-flight requests end within requestTimeoutMs through their own abort signal;
-      // their outcome is written to disk before this resolves.
-      while (backgroundWork.size > 0) await Promise.allSettled([...backgroundWork])
-      if (startPromise !== undefined) await startPromise.catch(() => {})
-    })()
-    return closePromise
+  // Safe to call again: each call resolves once all background work, including disk writes
+  // of events published after the first close, has finished.
+  async function close (): Promise<void> {
+    state = 'closed'
+    readyQueue.length = 0
+    for (const delivery of deliveries.values()) {
+      clearTimeout(delivery.timer)
+      delivery.timer = undefined
+    }
+    if (startPromise !== undefined) await startPromise.catch(() => {})
+    // In-flight requests end within requestTimeoutMs through their own abort signal;
+    // their outcome is written to disk before this resolves.
+    while (backgroundWork.size > 0) await Promise.allSettled([...backgroundWork])
   }
 
   function stats (): WebhookStats {
