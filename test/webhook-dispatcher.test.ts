@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -153,6 +154,11 @@ async function closedPort (): Promise<number> {
   server.close()
   await once(server, 'close')
   return port
+}
+
+// For background work with no event to wait on: checks again on each turn of the event loop.
+async function waitUntil (condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setImmediate(resolve))
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -425,7 +431,8 @@ t.test('backoff grows exponentially with jitter and is capped', async (t) => {
       const stored = JSON.parse(await readFile(join(pendingDirectory(dataDirectory), `${request.deliveryId}.json`), 'utf8'))
       scheduledDelays.push(stored.nextAttemptAt - start)
     }
-    response.writeHead(index < 4 ? 502 : 200)
+    // Without Retry-After, 429 and 503 back off like any other retryable answer.
+    response.writeHead([502, 429, 503, 500][index] ?? 200)
     response.end()
   })
   const collector = collectResults()
@@ -502,8 +509,7 @@ t.test('a receiver that does not answer in time is retried', async (t) => {
 t.test('the events filter drops other events', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(200))
-  const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, events: ['otp.sent', 'session.connected'] })
+  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, events: ['otp.sent', 'session.connected'] })
   await dispatcher.start()
   dispatcher.publish('session.qr', 's1', {})
   dispatcher.publish('otp.sent', 's1', {})
@@ -609,6 +615,8 @@ t.test('events published before start are delivered once after start', async (t)
   dispatcher.publish('session.qr', 's1', { qr: 'a' })
   dispatcher.publish('session.qr', 's1', { qr: 'b' })
   t.equal(dispatcher.stats().pending, 2)
+  // Once both are on disk, start() finds them there as well as in memory.
+  await waitUntil(async () => existsSync(pendingDirectory(dataDirectory)) && (await pendingFiles(dataDirectory)).filter((name) => name.endsWith('.json')).length === 2)
   await dispatcher.start()
   await collector.waitFor('delivered', 2)
   await dispatcher.close()
