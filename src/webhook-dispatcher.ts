@@ -251,7 +251,9 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
   }
 
   function schedule (delivery: Delivery): void {
-    const delay = delivery.nextAttemptAt - clock()
+    // Capped again here because a time read from disk may be far off if the system clock moved
+    // back or maxDelayMs was lowered since it was written.
+    const delay = Math.min(delivery.nextAttemptAt - clock(), maxDelayMs)
     if (delay <= 0) {
       readyQueue.push(delivery)
       startReadyAttempts()
@@ -433,11 +435,11 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
         logger.warn({ err: error, file: path }, 'skipping unreadable webhook delivery file')
         continue
       }
-      // Published before start(): already in memory and already on disk.
-      if (deliveries.has(stored.id)) continue
       loaded.push({ ...stored, timer: undefined, written: Promise.resolve() })
     }
     loaded.sort((first, second) => first.createdAt - second.createdAt)
+    // A delivery published before start() is both in memory and on disk: keyed by id, it is
+    // still scheduled only once.
     for (const delivery of loaded) deliveries.set(delivery.id, delivery)
     if (loaded.length > 0) logger.info({ count: loaded.length }, 'loaded pending webhook deliveries')
   }

@@ -830,3 +830,21 @@ t.test('a late event that cannot be written after close is logged, not thrown', 
   await dispatcher.close()
   t.match(logger.entries.filter((entry) => entry.level === 'error'), [{ object: { err: { code: 'ENOTDIR' } }, message: 'webhook dispatcher background work failed' }])
 })
+
+t.test('a retry time far in the future, read from disk, waits no longer than maxDelayMs', async (t) => {
+  const dataDirectory = t.testdir()
+  const receiver = await startReceiver(t, answerWith(200))
+  const writer = createDispatcher(t, { urls: [receiver.url], dataDirectory })
+  writer.publish('otp.sent', 's1', {})
+  await writer.close()
+  const [name] = await pendingFiles(dataDirectory)
+  const path = join(pendingDirectory(dataDirectory), name)
+  const stored = JSON.parse(await readFile(path, 'utf8'))
+  await writeFile(path, JSON.stringify({ ...stored, attempts: 1, nextAttemptAt: Date.now() + 365 * 24 * 3600 * 1000 }))
+
+  const collector = collectResults()
+  const reader = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 50 })
+  await reader.start()
+  const [delivered] = await collector.waitFor('delivered')
+  t.equal(delivered.attempts, 2)
+})
