@@ -4,6 +4,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import {
   assertWebhookEvents,
@@ -810,9 +811,9 @@ t.test('start fails when the data directory cannot be created', async (t) => {
   await t.rejects(dispatcher.start(), { code: 'ENOTDIR' })
 })
 
-t.test('the pending directory is created on start', async (t) => {
+t.test('the pending directory is created on start, with a pino logger', async (t) => {
   const dataDirectory = join(t.testdir(), 'nested', 'data')
-  const dispatcher = createDispatcher(t, { urls: ['http://127.0.0.1:1/'], dataDirectory })
+  const dispatcher = createDispatcher(t, { urls: ['http://127.0.0.1:1/'], dataDirectory, logger: pino({ level: 'silent' }) })
   await dispatcher.start()
   t.same(await pendingFiles(dataDirectory), [])
   t.same(await readdir(failedDirectory(dataDirectory)), [])
