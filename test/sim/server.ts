@@ -1,0 +1,614 @@
+// The simulated WhatsApp Web server: accepts Baileys' WebSocket, runs the Noise handshake,
+// registers (QR) or logs in linked devices, answers the queries Baileys makes, routes messages
+// between linked devices and simulated phones, and closes connections the way WhatsApp does.
+import {
+  Curve,
+  S_WHATSAPP_NET,
+  decodeBinaryNode,
+  encodeBinaryNode,
+  getBinaryNodeChild,
+  getBinaryNodeChildren,
+  hmacSign,
+  jidDecode,
+  proto,
+  type BinaryNode,
+} from '@whiskeysockets/baileys';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { startMediaHost, type MediaHost } from './media-host.js';
+import { FrameReader, ServerHandshake, createServerIdentity, encodeFrame, type ServerIdentity, type TransportCipher } from './noise.js';
+import { Phone, randomMessageId, type DevicePublicKeys, type ReceivedMessage } from './phone.js';
+
+export type CloseKind = 'restart-required' | 'replaced' | 'device-removed' | 'unknown';
+
+export interface SimulatorOptions {
+  /** Refs sent in pair-device: Baileys shows one QR per ref, then closes with 408. Default 6. */
+  qrRefs?: number;
+  /** Port of the WebSocket server; 0 (default) picks a free one. */
+  port?: number;
+}
+
+/** A linked device: a Baileys socket that was registered by a scan. */
+export interface LinkedDevice {
+  phone: Phone;
+  deviceId: number;
+  jid: string;
+  lid: string;
+  noiseKey: Buffer;
+  keys: DevicePublicKeys;
+}
+
+export interface SimulatedContact {
+  phone: string;
+  jid: string;
+  lid: string;
+}
+
+export interface SimulatorEvents {
+  registration: { noiseKey: string };
+  paired: { phone: string; jid: string };
+  login: { phone: string; device: number; accepted: boolean };
+  /** The server answered encrypt/digest, the last query Baileys awaits before emitting connection 'open'. */
+  open: { phone: string; device: number };
+  'pairing-code': { phone: string };
+  message: { phone: string; message: ReceivedMessage };
+  'connection-closed': { phone?: string };
+}
+
+export type SimulatorEventName = keyof SimulatorEvents;
+
+const CLOSE_NODES: Record<CloseKind, BinaryNode> = {
+  'restart-required': { tag: 'stream:error', attrs: { code: '515' } },
+  replaced: { tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] },
+  'device-removed': {
+    tag: 'stream:error',
+    attrs: { code: '401' },
+    content: [{ tag: 'conflict', attrs: { type: 'device_removed' } }],
+  },
+  // No code and a child Baileys does not know: it falls back to 500 (badSession).
+  unknown: { tag: 'stream:error', attrs: {}, content: [{ tag: 'simulated-unknown-error', attrs: {} }] },
+};
+
+const nowSeconds = () => String(Math.floor(Date.now() / 1000));
+
+const nodeText = (content: BinaryNode['content']): string =>
+  typeof content === 'string' ? content : content instanceof Uint8Array ? Buffer.from(content).toString('utf8') : '';
+
+const nodeBytes = (content: BinaryNode['content']): Buffer =>
+  content instanceof Uint8Array ? Buffer.from(content) : Buffer.from(typeof content === 'string' ? content : '');
+
+function resultIq(request: BinaryNode, content?: BinaryNode[]): BinaryNode {
+  return { tag: 'iq', attrs: { from: S_WHATSAPP_NET, type: 'result', id: request.attrs.id }, ...(content ? { content } : {}) };
+}
+
+/** One WebSocket from one Baileys socket. */
+class Connection {
+  private readonly frames = new FrameReader();
+  private readonly handshake: ServerHandshake;
+  private transport?: TransportCipher;
+  private processing: Promise<void> = Promise.resolve();
+  private sentServerHello = false;
+  private readonly repliesAwaited = new Map<string, (node: BinaryNode) => void>();
+  noiseKey?: Buffer;
+  /** Set while the socket is registering (showing QR codes). */
+  registeringKeys?: DevicePublicKeys;
+  pairDeviceRefs: string[] = [];
+  /** Set once the socket logged in with saved credentials. */
+  linkedDevice?: LinkedDevice;
+  closed = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    identity: ServerIdentity,
+    private readonly simulator: Simulator,
+  ) {
+    this.handshake = new ServerHandshake(identity);
+    socket.on('message', (data: Buffer) => this.receive(data));
+    socket.on('close', () => {
+      this.closed = true;
+      simulator.forgetConnection(this);
+    });
+    socket.on('error', () => socket.terminate());
+  }
+
+  private receive(data: Buffer): void {
+    try {
+      for (const frame of this.frames.push(data)) this.receiveFrame(frame);
+    } catch (error) {
+      this.simulator.report(error);
+      this.socket.terminate();
+    }
+  }
+
+  private receiveFrame(frame: Buffer): void {
+    if (this.transport) {
+      // Decrypt now (the counter must follow arrival order); decode and handle one node at a time.
+      const plaintext = this.transport.decrypt(frame);
+      this.processing = this.processing
+        .then(async () => this.simulator.handleNode(this, await decodeBinaryNode(plaintext)))
+        .catch((error: unknown) => this.simulator.report(error));
+      return;
+    }
+    if (!this.sentServerHello) {
+      this.socket.send(encodeFrame(this.handshake.answerClientHello(frame)));
+      this.sentServerHello = true;
+      return;
+    }
+    const { clientStaticKey, clientPayload, transport } = this.handshake.readClientFinish(frame);
+    this.noiseKey = clientStaticKey;
+    this.transport = transport;
+    this.simulator.handleClientPayload(this, clientPayload);
+  }
+
+  send(node: BinaryNode): void {
+    if (!this.transport || this.closed) return;
+    this.socket.send(encodeFrame(this.transport.encrypt(encodeBinaryNode(node))));
+  }
+
+  /** Sends an iq and resolves with the client's reply (matched by id). */
+  query(node: BinaryNode, timeoutMs = 5000): Promise<BinaryNode> {
+    const id = node.attrs.id;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.repliesAwaited.delete(id);
+        reject(new Error(`no reply to ${node.tag} ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.repliesAwaited.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.send(node);
+    });
+  }
+
+  /** True when the node was a reply this connection was waiting for. */
+  takeReply(node: BinaryNode): boolean {
+    const resolve = this.repliesAwaited.get(node.attrs.id);
+    if (!resolve) return false;
+    this.repliesAwaited.delete(node.attrs.id);
+    resolve(node);
+    return true;
+  }
+}
+
+export class Simulator {
+  url = '';
+  private readonly identity = createServerIdentity();
+  private httpServer?: HttpServer;
+  private webSocketServer?: WebSocketServer;
+  private mediaHost?: MediaHost;
+  private readonly connections = new Set<Connection>();
+  private readonly phonesByNumber = new Map<string, Phone>();
+  private readonly phonesByLid = new Map<string, Phone>();
+  private readonly linkedDevices = new Map<string, LinkedDevice>();
+  private readonly sentMessages = new Map<string, { connection: Connection; recipient: Phone }>();
+  private readonly rejectedLoginPhones = new Set<string>();
+  private readonly events = new EventEmitter();
+  private answerKeepAlive = true;
+  private nextLidUser = 100000000000001;
+  registrations = 0;
+  logins = 0;
+  readonly pairingCodeRequests: Array<{ phone: string }> = [];
+  /** Errors met while handling client traffic (also written to stderr). */
+  readonly problems: string[] = [];
+
+  constructor(private readonly options: SimulatorOptions = {}) {
+    this.events.setMaxListeners(0);
+  }
+
+  get mediaCertificate(): string {
+    if (!this.mediaHost) throw new Error('simulator not started');
+    return this.mediaHost.certificate;
+  }
+
+  /** The simulator's own Noise root key (Baileys rc14 does not check it; see README). */
+  get rootPublicKey(): Buffer {
+    return this.identity.rootPublicKey;
+  }
+
+  async start(): Promise<void> {
+    this.mediaHost = await startMediaHost();
+    this.httpServer = createServer((_request, response) => response.writeHead(404).end());
+    this.webSocketServer = new WebSocketServer({ server: this.httpServer, path: '/ws/chat' });
+    this.webSocketServer.on('connection', (socket) => this.connections.add(new Connection(socket, this.identity, this)));
+    await new Promise<void>((resolve) => this.httpServer!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
+    this.url = `ws://127.0.0.1:${(this.httpServer.address() as AddressInfo).port}/ws/chat`;
+  }
+
+  async stop(): Promise<void> {
+    for (const connection of this.connections) connection.socket.terminate();
+    this.connections.clear();
+    await new Promise<void>((resolve) => this.webSocketServer?.close(() => resolve()) ?? resolve());
+    await new Promise<void>((resolve) => {
+      this.httpServer?.closeAllConnections();
+      this.httpServer?.close(() => resolve()) ?? resolve();
+    });
+    await this.mediaHost?.stop();
+  }
+
+  report(error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.problems.push(text);
+    console.error('[whatsapp simulator]', text);
+  }
+
+  forgetConnection(connection: Connection): void {
+    this.connections.delete(connection);
+    this.emit('connection-closed', { phone: connection.linkedDevice?.phone.phone });
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  private emit<E extends SimulatorEventName>(event: E, payload: SimulatorEvents[E]): void {
+    this.events.emit(event, payload);
+  }
+
+  /** Resolves with the next event of that name (matching the predicate) emitted after this call. */
+  waitFor<E extends SimulatorEventName>(
+    event: E,
+    predicate: (payload: SimulatorEvents[E]) => boolean = () => true,
+    timeoutMs = 10000,
+  ): Promise<SimulatorEvents[E]> {
+    return new Promise((resolve, reject) => {
+      const listener = (payload: SimulatorEvents[E]) => {
+        if (!predicate(payload)) return;
+        clearTimeout(timer);
+        this.events.off(event, listener);
+        resolve(payload);
+      };
+      const timer = setTimeout(() => {
+        this.events.off(event, listener);
+        reject(new Error(`simulator event '${event}' did not happen within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.events.on(event, listener);
+    });
+  }
+
+  // ---- phones --------------------------------------------------------------------------------
+
+  private phoneFor(number: string): Phone {
+    const digits = number.replace(/\D/g, '');
+    let phone = this.phonesByNumber.get(digits);
+    if (!phone) {
+      phone = new Phone(digits, String(this.nextLidUser++));
+      this.phonesByNumber.set(digits, phone);
+      this.phonesByLid.set(phone.lidUser, phone);
+    }
+    return phone;
+  }
+
+  addContact(number: string): SimulatedContact {
+    const phone = this.phoneFor(number);
+    return { phone: phone.phone, jid: phone.jid, lid: phone.lid };
+  }
+
+  /** The phone a jid (phone number or LID, any device) belongs to, if it is on the simulated WhatsApp. */
+  private phoneOfJid(jid: string | undefined): Phone | undefined {
+    const decoded = jidDecode(jid);
+    if (!decoded) return undefined;
+    if (decoded.server === 'lid') return this.phonesByLid.get(decoded.user);
+    return this.phonesByNumber.get(decoded.user);
+  }
+
+  nextMessage(number: string, options: { timeoutMs?: number } = {}): Promise<ReceivedMessage> {
+    return this.phoneFor(number).nextMessage(options.timeoutMs ?? 5000);
+  }
+
+  /** Messages a phone received and no nextMessage call has taken yet. */
+  pendingMessages(number: string): ReceivedMessage[] {
+    return this.phoneFor(number).pendingMessages();
+  }
+
+  // ---- connection control --------------------------------------------------------------------
+
+  private connectionsOf(number?: string): Connection[] {
+    const digits = number?.replace(/\D/g, '');
+    return [...this.connections].filter(
+      (connection) => !connection.closed && (digits === undefined || connection.linkedDevice?.phone.phone === digits),
+    );
+  }
+
+  setKeepAliveAnswers(enabled: boolean): void {
+    this.answerKeepAlive = enabled;
+  }
+
+  dropConnections(number?: string): void {
+    for (const connection of this.connectionsOf(number)) connection.socket.terminate();
+  }
+
+  forceClose(number: string, kind: CloseKind): void {
+    const connections = this.connectionsOf(number);
+    if (connections.length === 0) throw new Error(`no open connection for ${number}`);
+    // The client closes the socket itself when it reads the stream error.
+    for (const connection of connections) connection.send(CLOSE_NODES[kind]);
+  }
+
+  rejectLogins(number: string, enabled: boolean): void {
+    const digits = number.replace(/\D/g, '');
+    if (enabled) this.rejectedLoginPhones.add(digits);
+    else this.rejectedLoginPhones.delete(digits);
+  }
+
+  /** Open sockets now: all of them, or the logged-in ones of one phone. */
+  connectionCount(number?: string): number {
+    return this.connectionsOf(number).length;
+  }
+
+  // ---- registration, pairing, login ------------------------------------------------------------
+
+  handleClientPayload(connection: Connection, payload: proto.ClientPayload): void {
+    const pairing = payload.devicePairingData;
+    if (pairing) {
+      this.registrations++;
+      connection.registeringKeys = {
+        registrationId: Buffer.from(pairing.eRegid!).readUInt32BE(0),
+        identityKey: Buffer.from(pairing.eIdent!),
+        signedPreKey: {
+          keyId: Buffer.from(pairing.eSkeyId!).readUIntBE(0, 3),
+          publicKey: Buffer.from(pairing.eSkeyVal!),
+          signature: Buffer.from(pairing.eSkeySig!),
+        },
+      };
+      connection.pairDeviceRefs = Array.from({ length: this.options.qrRefs ?? 6 }, () => `2@${randomBytes(24).toString('base64')}`);
+      connection.send({
+        tag: 'iq',
+        attrs: { from: S_WHATSAPP_NET, type: 'set', id: randomMessageId(), xmlns: 'md' },
+        content: [
+          {
+            tag: 'pair-device',
+            attrs: {},
+            content: connection.pairDeviceRefs.map((ref) => ({ tag: 'ref', attrs: {}, content: Buffer.from(ref) })),
+          },
+        ],
+      });
+      this.emit('registration', { noiseKey: connection.noiseKey!.toString('base64') });
+      return;
+    }
+    this.logins++;
+    const user = String(payload.username ?? '');
+    const device = Number(payload.device ?? 0);
+    const linked = this.linkedDevices.get(`${user}:${device}`);
+    const accepted = !!linked && linked.noiseKey.equals(connection.noiseKey!) && !this.rejectedLoginPhones.has(user);
+    this.emit('login', { phone: user, device, accepted });
+    if (!linked || !accepted) {
+      connection.send({ tag: 'failure', attrs: { reason: '401' } });
+      return;
+    }
+    connection.linkedDevice = linked;
+    connection.send({
+      tag: 'success',
+      attrs: { t: nowSeconds(), lid: linked.lid, display_name: '', creation: nowSeconds(), props: '1', abprops: '1' },
+    });
+    connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: '0' } }] });
+  }
+
+  /** Plays the phone that scans the QR: pair-success, check the signed reply, then 515. */
+  async scanQr(qrText: string, options: { phone: string }): Promise<void> {
+    const [ref, noiseKeyBase64, identityKeyBase64, advSecretBase64] = qrText.slice(qrText.indexOf('#') + 1).split(',');
+    const connection = [...this.connections].find(
+      (candidate) => !candidate.closed && candidate.registeringKeys && candidate.noiseKey?.toString('base64') === noiseKeyBase64,
+    );
+    if (!connection || !connection.pairDeviceRefs.includes(ref)) {
+      throw new Error('no registering connection shows this QR code');
+    }
+    const phone = this.phoneFor(options.phone);
+    const identityKey = Buffer.from(identityKeyBase64, 'base64');
+    const deviceId = 1 + [...this.linkedDevices.values()].filter((device) => device.phone === phone).length;
+    const keyIndex = deviceId;
+    const deviceDetails = proto.ADVDeviceIdentity.encode({
+      rawId: randomBytes(4).readUInt32BE(0),
+      timestamp: Math.floor(Date.now() / 1000),
+      keyIndex,
+    }).finish();
+    const accountSignature = Curve.sign(phone.identity.private, Buffer.concat([Buffer.from([6, 0]), deviceDetails, identityKey]));
+    const signedIdentity = proto.ADVSignedDeviceIdentity.encode({
+      details: deviceDetails,
+      accountSignatureKey: phone.identity.public,
+      accountSignature,
+    }).finish();
+    const identityWithHmac = proto.ADVSignedDeviceIdentityHMAC.encode({
+      details: signedIdentity,
+      hmac: hmacSign(signedIdentity, Buffer.from(advSecretBase64, 'base64')),
+    }).finish();
+    const jid = `${phone.phone}:${deviceId}@s.whatsapp.net`;
+    const lid = `${phone.lidUser}:${deviceId}@lid`;
+    const reply = await connection.query({
+      tag: 'iq',
+      attrs: { from: S_WHATSAPP_NET, type: 'set', id: randomMessageId(), t: nowSeconds() },
+      content: [
+        {
+          tag: 'pair-success',
+          attrs: {},
+          content: [
+            { tag: 'device-identity', attrs: {}, content: identityWithHmac },
+            { tag: 'platform', attrs: { name: 'smba' } },
+            { tag: 'device', attrs: { jid, lid } },
+          ],
+        },
+      ],
+    });
+    const signedReply = getBinaryNodeChild(getBinaryNodeChild(reply, 'pair-device-sign'), 'device-identity');
+    if (!signedReply) throw new Error('Baileys did not answer pair-success with pair-device-sign');
+    const account = proto.ADVSignedDeviceIdentity.decode(nodeBytes(signedReply.content));
+    const deviceMessage = Buffer.concat([Buffer.from([6, 1]), account.details!, identityKey, phone.identity.public]);
+    if (!account.deviceSignature || !Curve.verify(identityKey, deviceMessage, account.deviceSignature)) {
+      throw new Error('the device signature in pair-device-sign does not verify');
+    }
+    this.linkedDevices.set(`${phone.phone}:${deviceId}`, {
+      phone,
+      deviceId,
+      jid,
+      lid,
+      noiseKey: connection.noiseKey!,
+      keys: connection.registeringKeys!,
+    });
+    this.emit('paired', { phone: phone.phone, jid });
+    connection.send(CLOSE_NODES['restart-required']);
+  }
+
+  // ---- stanzas from Baileys --------------------------------------------------------------------
+
+  async handleNode(connection: Connection, node: BinaryNode): Promise<void> {
+    if (node.tag === 'iq') return this.handleIq(connection, node);
+    if (node.tag === 'message') return this.handleMessage(connection, node);
+    // Receipts, acks, presence and the like from the client need no answer here.
+  }
+
+  private async handleIq(connection: Connection, node: BinaryNode): Promise<void> {
+    const { type, xmlns } = node.attrs;
+    if (type === 'result' || type === 'error') {
+      connection.takeReply(node);
+      return;
+    }
+    const firstChild = Array.isArray(node.content) ? node.content[0] : undefined;
+    if (xmlns === 'w:p') {
+      if (this.answerKeepAlive) connection.send(resultIq(node));
+      return;
+    }
+    if (xmlns === 'encrypt' && firstChild?.tag === 'count') {
+      connection.send(resultIq(node, [{ tag: 'count', attrs: { value: '50' } }]));
+      return;
+    }
+    if (xmlns === 'encrypt' && firstChild?.tag === 'digest') {
+      connection.send(resultIq(node, [{ tag: 'digest', attrs: {} }]));
+      const linked = connection.linkedDevice;
+      if (linked) this.emit('open', { phone: linked.phone.phone, device: linked.deviceId });
+      return;
+    }
+    if (xmlns === 'encrypt' && firstChild?.tag === 'key') {
+      connection.send(resultIq(node, [{ tag: 'list', attrs: {}, content: this.preKeyBundles(firstChild) }]));
+      return;
+    }
+    if (xmlns === 'usync') {
+      connection.send(resultIq(node, [this.answerUsync(connection, getBinaryNodeChild(node, 'usync')!)]));
+      return;
+    }
+    if (xmlns === 'w:m' && firstChild?.tag === 'media_conn') {
+      connection.send(
+        resultIq(node, [
+          {
+            tag: 'media_conn',
+            attrs: { auth: 'simulator-media-auth', ttl: '3600' },
+            content: [{ tag: 'host', attrs: { hostname: this.mediaHost!.hostname, maxContentLengthBytes: '104857600' } }],
+          },
+        ]),
+      );
+      return;
+    }
+    if (xmlns === 'md' && firstChild?.tag === 'link_code_companion_reg') {
+      const phone = jidDecode(firstChild.attrs.jid)?.user ?? '';
+      this.pairingCodeRequests.push({ phone });
+      this.emit('pairing-code', { phone });
+      connection.send(
+        resultIq(node, [
+          {
+            tag: 'link_code_companion_reg',
+            attrs: {},
+            content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: Buffer.from(randomBytes(16).toString('hex')) }],
+          },
+        ]),
+      );
+      return;
+    }
+    // Anything not modelled (abt props, blocklist, privacy, prekey upload, ...) gets an empty result.
+    connection.send(resultIq(node));
+  }
+
+  private preKeyBundles(keyNode: BinaryNode): BinaryNode[] {
+    const bundles: BinaryNode[] = [];
+    for (const user of getBinaryNodeChildren(keyNode, 'user')) {
+      const phone = this.phoneOfJid(user.attrs.jid);
+      // Only primary phones (device 0) are simulated as message recipients.
+      if (phone && !jidDecode(user.attrs.jid)?.device) bundles.push(phone.preKeyBundle(user.attrs.jid));
+    }
+    return bundles;
+  }
+
+  private answerUsync(connection: Connection, usync: BinaryNode): BinaryNode {
+    const protocols = new Set(
+      (getBinaryNodeChild(usync, 'query')?.content as BinaryNode[] | undefined)?.map((protocol) => protocol.tag) ?? [],
+    );
+    const users = getBinaryNodeChildren(getBinaryNodeChild(usync, 'list'), 'user');
+    const answers = users.map((user): BinaryNode => {
+      const contactNumber = nodeText(getBinaryNodeChild(user, 'contact')?.content);
+      const phone = contactNumber ? this.phonesByNumber.get(contactNumber.replace(/\D/g, '')) : this.phoneOfJid(user.attrs.jid);
+      const jid = phone?.jid ?? user.attrs.jid ?? `${contactNumber.replace(/\D/g, '')}@s.whatsapp.net`;
+      const content: BinaryNode[] = [];
+      if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: phone ? 'in' : 'out' } });
+      if (protocols.has('devices')) {
+        const devices: BinaryNode[] = phone ? [{ tag: 'device', attrs: { id: '0' } }] : [];
+        // Our own number: the asking device too (excluded by Baileys); other linked devices are not simulated.
+        const own = connection.linkedDevice;
+        if (phone && own && own.phone === phone) {
+          devices.push({ tag: 'device', attrs: { id: String(own.deviceId), 'key-index': String(own.deviceId) } });
+        }
+        content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
+      }
+      if (protocols.has('lid') && phone) content.push({ tag: 'lid', attrs: { val: phone.lid } });
+      return { tag: 'user', attrs: { jid }, content };
+    });
+    return {
+      tag: 'usync',
+      attrs: { ...usync.attrs },
+      content: [{ tag: 'list', attrs: {}, content: answers }],
+    };
+  }
+
+  private async handleMessage(connection: Connection, node: BinaryNode): Promise<void> {
+    const sender = connection.linkedDevice;
+    const messageId = node.attrs.id;
+    if (!sender) return;
+    const envelopes: Array<{ to: string; enc: BinaryNode }> = [];
+    for (const to of getBinaryNodeChildren(getBinaryNodeChild(node, 'participants'), 'to')) {
+      for (const enc of getBinaryNodeChildren(to, 'enc')) envelopes.push({ to: to.attrs.jid, enc });
+    }
+    for (const enc of getBinaryNodeChildren(node, 'enc')) envelopes.push({ to: node.attrs.to, enc });
+    connection.send({ tag: 'ack', attrs: { class: 'message', id: messageId, from: node.attrs.to, t: nowSeconds() } });
+    const recipient = this.phoneOfJid(node.attrs.to);
+    if (recipient) this.sentMessages.set(messageId, { connection, recipient });
+    for (const { to, enc } of envelopes) {
+      const phone = this.phoneOfJid(to);
+      if (!phone || jidDecode(to)?.device) continue;
+      const senderAddress = { user: `${sender.phone.phone}`, device: sender.deviceId, jid: sender.jid };
+      const received = await phone.receive(senderAddress, messageId, enc.attrs.type, nodeBytes(enc.content), this.mediaHost!);
+      this.emit('message', { phone: phone.phone, message: received });
+    }
+  }
+
+  // ---- contacts acting ---------------------------------------------------------------------------
+
+  /** The contact's phone sends a delivery or read receipt for a message it received from a linked device. */
+  sendReceipt(number: string, messageId: string, type: 'delivered' | 'read'): void {
+    const sent = this.sentMessages.get(messageId);
+    const phone = this.phoneFor(number);
+    if (!sent || sent.recipient !== phone) throw new Error(`${number} did not receive message ${messageId}`);
+    sent.connection.send({
+      tag: 'receipt',
+      attrs: { from: phone.jid, id: messageId, t: nowSeconds(), ...(type === 'read' ? { type: 'read' } : {}) },
+    });
+  }
+
+  /** A contact writes a text to every open linked device of a phone; Baileys must decrypt it. */
+  async sendText(fromContact: string, toLinkedPhone: string, text: string): Promise<string> {
+    const contact = this.phoneFor(fromContact);
+    const connections = this.connectionsOf(toLinkedPhone);
+    if (connections.length === 0) throw new Error(`no open linked device for ${toLinkedPhone}`);
+    const messageId = randomMessageId();
+    for (const connection of connections) {
+      const device = connection.linkedDevice!;
+      const { type, ciphertext } = await contact.encryptFor(
+        { user: device.phone.phone, device: device.deviceId, keys: device.keys },
+        { conversation: text },
+      );
+      connection.send({
+        tag: 'message',
+        attrs: { from: contact.jid, id: messageId, t: nowSeconds(), type: 'text', notify: `Contact ${contact.phone}` },
+        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+      });
+    }
+    return messageId;
+  }
+}
