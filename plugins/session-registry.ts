@@ -64,7 +64,10 @@ export interface SessionRegistry {
   create: (sessionId: string) => Promise<SessionSnapshot>
   get: (sessionId: string) => SessionSnapshot
   list: () => SessionSnapshot[]
+  // Waits (bounded) for WhatsApp to offer a QR; starts a new QR cycle after a qr_timeout.
   qr: (sessionId: string) => Promise<string>
+  // The QR on offer right now, without waiting.
+  currentQr: (sessionId: string) => string | null
   requestPairingCode: (sessionId: string, phoneNumber: string) => Promise<string>
   restart: (sessionId: string) => Promise<SessionSnapshot>
   remove: (sessionId: string) => Promise<void>
@@ -369,6 +372,11 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       assertNeedsLink(session)
       await ensureQrCycle(session)
       return await waitForQr(session)
+    },
+
+    currentQr (sessionId) {
+      const session = find(sessionId)
+      return session.status === 'qr' ? session.qr : null
     },
 
     async requestPairingCode (sessionId, phoneNumber) {

@@ -3,10 +3,12 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { ErrorResponse } from '../schemas/common.js'
+import { Session } from '../schemas/sessions.js'
 import { packageInfo } from '../src/package-info.js'
 
 async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.addSchema(ErrorResponse)
+  fastify.addSchema(Session)
   await fastify.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -8,7 +8,11 @@ import auth from '../plugins/auth.js'
 import rateLimit from '../plugins/rate-limit.js'
 import swagger from '../plugins/swagger.js'
 import health from '../plugins/health.js'
+import transport from '../plugins/transport.js'
+import sessionRegistry from '../plugins/session-registry.js'
+import qrLinks from '../plugins/qr-links.js'
 import systemRoutes from './routes/system.js'
+import sessionRoutes from './routes/sessions.js'
 
 export interface BuildOptions {
   // Tests pass loggers that write to files only; the server writes to stdout too.
@@ -49,7 +53,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(rateLimit, { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs })
   await fastify.register(swagger)
   await fastify.register(health)
+  await fastify.register(transport)
+  await fastify.register(sessionRegistry)
+  await fastify.register(qrLinks)
 
   await fastify.register(systemRoutes)
+  await fastify.register(sessionRoutes)
   return fastify
 }

@@ -13,6 +13,16 @@ export interface Loggers {
 
 type FileDestination = ReturnType<typeof pino.destination>
 
+// The WhatsApp library may still log from a task that outlives the socket: after the service has
+// closed its logs, such a line is dropped instead of crashing the process.
+function closableStream (destination: FileDestination): { stream: DestinationStream, close: () => void } {
+  let open = true
+  return {
+    stream: { write: (line: string) => { if (open) destination.write(line) } },
+    close: () => { open = false }
+  }
+}
+
 // An async destination opens its file in the background; flushing before that throws.
 async function flushDestination (destination: FileDestination): Promise<void> {
   if ((destination as unknown as { fd: number }).fd < 0) await once(destination, 'ready')
@@ -52,7 +62,9 @@ export function createLoggers (config: Pick<Config, 'logDirectory' | 'logLevel' 
   mkdirSync(config.logDirectory, { recursive: true })
   const appFile = pino.destination({ dest: join(config.logDirectory, 'app.log'), mkdir: true, sync: false })
   const whatsappFile = pino.destination({ dest: join(config.logDirectory, 'whatsapp-service.log'), mkdir: true, sync: false })
-  const appStreams: Array<{ stream: DestinationStream }> = [{ stream: appFile }]
+  const appFileStream = closableStream(appFile)
+  const whatsappFileStream = closableStream(whatsappFile)
+  const appStreams: Array<{ stream: DestinationStream }> = [{ stream: appFileStream.stream }]
   if (options.stdout !== false) appStreams.push({ stream: process.stdout })
 
   const app = pino({
@@ -60,7 +72,7 @@ export function createLoggers (config: Pick<Config, 'logDirectory' | 'logLevel' 
     redact: { paths: redactedPaths, censor: '[Redacted]' },
     serializers: { req: requestSerializer }
   }, pino.multistream(appStreams))
-  const whatsapp = pino({ level: config.whatsappLogLevel, redact: { paths: redactedPaths, censor: '[Redacted]' } }, whatsappFile)
+  const whatsapp = pino({ level: config.whatsappLogLevel, redact: { paths: redactedPaths, censor: '[Redacted]' } }, whatsappFileStream.stream)
 
   return {
     app,
@@ -70,6 +82,8 @@ export function createLoggers (config: Pick<Config, 'logDirectory' | 'logLevel' 
       await flushDestination(whatsappFile)
     },
     close: async () => {
+      appFileStream.close()
+      whatsappFileStream.close()
       for (const destination of [appFile, whatsappFile]) {
         await flushDestination(destination)
         destination.end()

@@ -1,10 +1,14 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import type { EventEmitter } from 'node:events'
+import { once } from 'node:events'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { createLoggers } from '../src/logger.js'
+import type { SessionEventMap } from '../plugins/session-registry.js'
+import { startSimulator, type SimulatorOptions, type WhatsAppSimulator } from './sim/index.js'
 
 export const testApiKey = 'test-api-key-0123456789'
 
@@ -65,3 +69,56 @@ export async function build (t: TestContext, options: BuildOptions = {}): Promis
 }
 
 export const authHeaders = { 'x-api-key': testApiKey }
+
+export interface SimulatorTestApp extends TestApp {
+  simulator: WhatsAppSimulator
+}
+
+// The real app with the real WhatsApp library, pointed at the local simulator by configuration
+// alone: WA_WEB_SOCKET_URL for the socket, WA_EXTRA_CA_FILE so media uploads trust its host.
+export async function buildWithSimulator (t: TestContext, options: BuildOptions & { simulator?: WhatsAppSimulator, simulatorOptions?: SimulatorOptions } = {}): Promise<SimulatorTestApp> {
+  const directory = options.directory ?? await temporaryDirectory(t)
+  let simulator = options.simulator
+  if (simulator === undefined) {
+    const started = await startSimulator(options.simulatorOptions)
+    t.teardown(() => started.stop())
+    simulator = started
+  }
+  const caFile = join(directory, 'simulator-ca.pem')
+  await writeFile(caFile, simulator.mediaCertificate)
+  const built = await build(t, {
+    ...options,
+    directory,
+    env: {
+      WA_WEB_SOCKET_URL: simulator.url,
+      WA_EXTRA_CA_FILE: caFile,
+      WA_CONNECT_TIMEOUT_MS: '5000',
+      WA_QUERY_TIMEOUT_MS: '5000',
+      RECONNECT_BASE_DELAY_MS: '50',
+      RECONNECT_MAX_DELAY_MS: '500',
+      SEND_MIN_GAP_MS: '0',
+      ...options.env
+    }
+  })
+  return { ...built, simulator }
+}
+
+// Resolves with the first registry event of that name for that session.
+export async function nextSessionEvent<Name extends keyof SessionEventMap> (app: FastifyInstance, name: Name, sessionId: string, timeoutMs = 15_000): Promise<SessionEventMap[Name][0]> {
+  const signal = AbortSignal.timeout(timeoutMs)
+  while (true) {
+    const [event] = await once(app.sessions.events as EventEmitter, name, { signal }) as SessionEventMap[Name]
+    if (event.sessionId === sessionId) return event
+  }
+}
+
+// The seed's flow through the HTTP API: create, fetch the QR, the phone scans, 515, connected.
+export async function linkSession (app: FastifyInstance, simulator: WhatsAppSimulator, sessionId: string, phone: string): Promise<void> {
+  const connected = nextSessionEvent(app, 'connected', sessionId)
+  const created = await app.inject({ method: 'POST', url: '/api/sessions/create', headers: authHeaders, payload: { sessionId } })
+  if (created.statusCode !== 201) throw new Error(`create failed: ${created.statusCode} ${created.body}`)
+  const qr = await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/qr`, headers: authHeaders })
+  if (qr.statusCode !== 200) throw new Error(`qr failed: ${qr.statusCode} ${qr.body}`)
+  await simulator.scanQr(qr.json().data.qr as string, { phone })
+  await connected
+}

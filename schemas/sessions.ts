@@ -1,0 +1,102 @@
+import { Type, type Static } from 'typebox'
+import { SuccessResponse } from './common.js'
+
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const sessionStatuses = ['initializing', 'qr', 'connecting', 'connected', 'reconnecting', 'qr_timeout', 'logged_out', 'replaced', 'failed', 'closed'] as const
+
+export const Session = Type.Object({
+  sessionId: Type.String(),
+  status: Type.Union(sessionStatuses.map((status) => Type.Literal(status)), {
+    description: 'initializing → qr (waiting for a scan or pairing code) → connecting → connected; reconnecting after a network loss; qr_timeout when nobody scanned; replaced when another client took over; failed when WhatsApp refused or reconnecting gave up'
+  }),
+  isConnected: Type.Boolean(),
+  user: nullable(Type.Object({ id: Type.String(), name: nullable(Type.String()) })),
+  qrAvailable: Type.Boolean(),
+  pairingCode: nullable(Type.String({ description: 'The code to type on the phone, while one is pending' })),
+  reconnectAttempts: Type.Integer(),
+  lastDisconnect: nullable(Type.Object({
+    kind: Type.String({ description: 'restart-required, logged-out, replaced, qr-timeout, forbidden, multidevice-mismatch or connection-lost' }),
+    statusCode: nullable(Type.Integer()),
+    message: Type.String(),
+    at: Type.String({ format: 'date-time' })
+  })),
+  createdAt: Type.String({ format: 'date-time' }),
+  connectedAt: nullable(Type.String({ format: 'date-time' })),
+  updatedAt: Type.String({ format: 'date-time' })
+}, { $id: 'Session', title: 'Session' })
+export type Session = Static<typeof Session>
+
+const sessionReference = Type.Ref('Session')
+
+const phoneNumberField = Type.String({
+  description: 'The phone that will link this session, digits only: 08123456789, 8123456789 or 628123456789',
+  examples: ['628123456789']
+})
+
+export const CreateSessionBody = Type.Object({
+  sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: '1-64 letters, digits, "_" or "-"', examples: ['test-session'] }),
+  phoneNumber: Type.Optional(phoneNumberField)
+})
+export type CreateSessionBody = Static<typeof CreateSessionBody>
+
+export const SessionResponse = SuccessResponse(sessionReference)
+export type SessionResponse = Static<typeof SessionResponse>
+
+export const SessionListResponse = SuccessResponse(Type.Object({
+  sessions: Type.Record(Type.String(), sessionReference, { description: 'Keyed by session id' }),
+  total: Type.Integer()
+}))
+export type SessionListResponse = Static<typeof SessionListResponse>
+
+export const QrQuery = Type.Object({
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('png')], { description: 'png answers the QR as an image/png body' }))
+})
+export type QrQuery = Static<typeof QrQuery>
+
+export const QrResponse = SuccessResponse(Type.Object({
+  sessionId: Type.String(),
+  qr: Type.String({ description: 'The raw QR text, for rendering it yourself' }),
+  qrImage: Type.String({ description: 'PNG data URL, ready for an <img src>' })
+}))
+export type QrResponse = Static<typeof QrResponse>
+
+export const QrPageQuery = Type.Object({
+  token: Type.Optional(Type.String({ description: 'Signed token from POST /api/sessions/{sessionId}/qr-link' }))
+})
+export type QrPageQuery = Static<typeof QrPageQuery>
+
+export const QrPageStateResponse = SuccessResponse(Type.Object({
+  sessionId: Type.String(),
+  status: Type.String(),
+  isConnected: Type.Boolean(),
+  qrImage: nullable(Type.String()),
+  pairingCode: nullable(Type.String()),
+  user: nullable(Type.Object({ id: Type.String(), name: nullable(Type.String()) }))
+}))
+export type QrPageStateResponse = Static<typeof QrPageStateResponse>
+
+export const QrLinkBody = Type.Object({
+  expiresInSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 3600, default: 600, description: 'How long the link works; 10 minutes by default' }))
+})
+export type QrLinkBody = Static<typeof QrLinkBody>
+
+export const QrLinkResponse = SuccessResponse(Type.Object({
+  sessionId: Type.String(),
+  url: Type.String({ description: 'The qr-page URL with its signed token; absolute when PUBLIC_URL is set' }),
+  expiresAt: Type.String({ format: 'date-time' })
+}))
+export type QrLinkResponse = Static<typeof QrLinkResponse>
+
+export const PairingCodeBody = Type.Object({ phoneNumber: phoneNumberField })
+export type PairingCodeBody = Static<typeof PairingCodeBody>
+
+export const PairingCodeResponse = SuccessResponse(Type.Object({
+  sessionId: Type.String(),
+  phoneNumber: Type.String(),
+  pairingCode: Type.String({ description: 'Type it on the phone: WhatsApp → Perangkat tertaut → Tautkan dengan nomor telepon' })
+}))
+export type PairingCodeResponse = Static<typeof PairingCodeResponse>
+
+export const DeleteSessionResponse = SuccessResponse(Type.Object({ sessionId: Type.String(), loggedOut: Type.Boolean() }))
+export type DeleteSessionResponse = Static<typeof DeleteSessionResponse>

@@ -1,0 +1,219 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import QRCode from 'qrcode'
+import { errorResponses, SessionIdParams } from '../../schemas/common.js'
+import {
+  CreateSessionBody, DeleteSessionResponse, PairingCodeBody, PairingCodeResponse, QrLinkBody, QrLinkResponse,
+  QrPageQuery, QrPageStateResponse, QrQuery, QrResponse, SessionListResponse, SessionResponse
+} from '../../schemas/sessions.js'
+import { errors } from '../errors.js'
+import { normalizePhoneNumber } from '../phone-number.js'
+import { renderQrPage } from '../qr-page.js'
+import type { FastifyRequest } from 'fastify'
+
+const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // The qr-page and its state are opened in a browser, which cannot send the API key header:
+  // they accept a valid key or a signed qr-link token for that one session.
+  function assertPageAccess (request: FastifyRequest, sessionId: string, token: string | undefined): void {
+    if (!fastify.apiKeyAuth.required || fastify.apiKeyAuth.identify(request) !== null) return
+    if (!fastify.qrLinks.verify(sessionId, token)) throw new errors.QR_LINK_INVALID()
+  }
+
+  fastify.post('/api/sessions/create', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Create a session',
+      description: 'Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead.',
+      body: CreateSessionBody,
+      response: { 201: SessionResponse, ...errorResponses(400, 401, 409, 429) }
+    }
+  }, async (request, reply) => {
+    const { sessionId, phoneNumber } = request.body
+    const formatted = phoneNumber === undefined ? undefined : normalizePhoneNumber(phoneNumber).formatted
+    await fastify.sessions.create(sessionId)
+    if (formatted !== undefined) await fastify.sessions.requestPairingCode(sessionId, formatted)
+    return await reply.code(201).send({
+      success: true,
+      message: formatted === undefined
+        ? `Session ${sessionId} berhasil dibuat, scan QR code untuk menghubungkan`
+        : `Session ${sessionId} berhasil dibuat, masukkan kode pairing di WhatsApp`,
+      data: fastify.sessions.get(sessionId)
+    })
+  })
+
+  fastify.get('/api/sessions', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'List sessions',
+      description: 'Every session, keyed by session id, with its status and isConnected.',
+      response: { 200: SessionListResponse, ...errorResponses(401, 429) }
+    }
+  }, async () => {
+    const sessions = fastify.sessions.list()
+    return { success: true as const, data: { sessions: Object.fromEntries(sessions.map((session) => [session.sessionId, session])), total: sessions.length } }
+  })
+
+  fastify.get('/api/sessions/:sessionId/status', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Session status',
+      description: 'One session: status, isConnected, linked user, whether a QR is on offer, last disconnect.',
+      params: SessionIdParams,
+      response: { 200: SessionResponse, ...errorResponses(400, 401, 404, 429) }
+    }
+  }, async (request) => ({ success: true as const, data: fastify.sessions.get(request.params.sessionId) }))
+
+  fastify.get('/api/sessions/:sessionId/qr', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'QR code to link the session',
+      description: 'The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one. After qr_timeout this starts a new QR cycle. ?format=png answers the image itself. 409 when the session is already connected.',
+      params: SessionIdParams,
+      querystring: QrQuery,
+      response: {
+        200: {
+          description: 'The QR as JSON, or as image/png with ?format=png',
+          content: {
+            'application/json': { schema: QrResponse },
+            'image/png': { schema: { type: 'string', format: 'binary' } }
+          }
+        },
+        ...errorResponses(400, 401, 404, 409, 429)
+      }
+    }
+  }, async (request, reply) => {
+    const { sessionId } = request.params
+    const qr = await fastify.sessions.qr(sessionId)
+    if (request.query.format === 'png') {
+      const image = await QRCode.toBuffer(qr, { type: 'png', margin: 2, width: 320 })
+      // The JSON serializer is bypassed on purpose: this variant of the 200 is a binary body.
+      return await reply.type('image/png').header('cache-control', 'no-store').serializer((payload) => payload as string).send(image as unknown as string)
+    }
+    return { success: true as const, data: { sessionId, qr, qrImage: await QRCode.toDataURL(qr, { margin: 2, width: 320 }) } }
+  })
+
+  fastify.get('/api/sessions/:sessionId/qr-page', {
+    config: { public: true },
+    schema: {
+      tags: ['sessions'],
+      summary: 'QR page for a browser',
+      description: 'A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link.',
+      security: [{ apiKey: [] }, { bearer: [] }, {}],
+      params: SessionIdParams,
+      querystring: QrPageQuery,
+      produces: ['text/html'],
+      response: {
+        200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+        ...errorResponses(400, 401, 404, 429)
+      }
+    }
+  }, async (request, reply) => {
+    const { sessionId } = request.params
+    assertPageAccess(request, sessionId, request.query.token)
+    fastify.sessions.get(sessionId)
+    // The page polls with a token of its own, so it keeps working when it was opened with a header key.
+    const { token } = fastify.qrLinks.sign(sessionId, 15 * 60)
+    const stateUrl = `/api/sessions/${encodeURIComponent(sessionId)}/qr-page/state?token=${encodeURIComponent(token)}`
+    return await reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'")
+      .send(renderQrPage({ sessionId, stateUrl }))
+  })
+
+  fastify.get('/api/sessions/:sessionId/qr-page/state', {
+    config: { public: true },
+    schema: {
+      tags: ['sessions'],
+      summary: 'State polled by the QR page',
+      description: 'Status and current QR image of one session, for the qr-page. Needs the API key or a qr-link token. Starts a new QR cycle after qr_timeout.',
+      security: [{ apiKey: [] }, { bearer: [] }, {}],
+      params: SessionIdParams,
+      querystring: QrPageQuery,
+      response: { 200: QrPageStateResponse, ...errorResponses(400, 401, 404, 429) }
+    }
+  }, async (request) => {
+    const { sessionId } = request.params
+    assertPageAccess(request, sessionId, request.query.token)
+    const session = fastify.sessions.get(sessionId)
+    if (session.status === 'qr_timeout') {
+      fastify.sessions.qr(sessionId).catch((error: unknown) => request.log.warn({ err: error, sessionId }, 'new QR cycle failed'))
+    }
+    const qr = fastify.sessions.currentQr(sessionId)
+    return {
+      success: true as const,
+      data: {
+        sessionId,
+        status: session.status,
+        isConnected: session.isConnected,
+        qrImage: qr === null ? null : await QRCode.toDataURL(qr, { margin: 2, width: 320 }),
+        pairingCode: session.pairingCode,
+        user: session.user
+      }
+    }
+  })
+
+  fastify.post('/api/sessions/:sessionId/qr-link', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Signed QR page link',
+      description: 'A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone\'s owner. Set PUBLIC_URL to get an absolute URL.',
+      params: SessionIdParams,
+      body: QrLinkBody,
+      response: { 200: QrLinkResponse, ...errorResponses(400, 401, 404, 429) }
+    }
+  }, async (request) => {
+    const { sessionId } = request.params
+    fastify.sessions.get(sessionId)
+    const { token, expiresAt } = fastify.qrLinks.sign(sessionId, request.body?.expiresInSeconds ?? 600)
+    const path = `/api/sessions/${encodeURIComponent(sessionId)}/qr-page?token=${encodeURIComponent(token)}`
+    const url = fastify.config.publicUrl === undefined ? path : new URL(path, fastify.config.publicUrl).toString()
+    return { success: true as const, data: { sessionId, url, expiresAt: expiresAt.toISOString() } }
+  })
+
+  fastify.post('/api/sessions/:sessionId/pairing-code', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Pairing code instead of a QR',
+      description: 'Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected.',
+      params: SessionIdParams,
+      body: PairingCodeBody,
+      response: { 200: PairingCodeResponse, ...errorResponses(400, 401, 404, 409, 429) }
+    }
+  }, async (request) => {
+    const { sessionId } = request.params
+    const { formatted } = normalizePhoneNumber(request.body.phoneNumber)
+    const pairingCode = await fastify.sessions.requestPairingCode(sessionId, formatted)
+    return { success: true as const, message: 'Masukkan kode ini di WhatsApp: Perangkat tertaut → Tautkan dengan nomor telepon', data: { sessionId, phoneNumber: formatted, pairingCode } }
+  })
+
+  fastify.put('/api/sessions/:sessionId/restart', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Restart a session',
+      description: 'Opens a new connection with the same credentials: a linked session reconnects without a new scan; one waiting for a scan gets a fresh QR cycle.',
+      params: SessionIdParams,
+      response: { 200: SessionResponse, ...errorResponses(400, 401, 404, 429) }
+    }
+  }, async (request) => {
+    const session = await fastify.sessions.restart(request.params.sessionId)
+    return { success: true as const, message: `Session ${session.sessionId} sedang di-restart`, data: session }
+  })
+
+  fastify.delete('/api/sessions/:sessionId', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Delete a session',
+      description: 'Logs the device out of WhatsApp when connected (it disappears from the phone\'s linked devices), deletes its credentials and forgets the session.',
+      params: SessionIdParams,
+      response: { 200: DeleteSessionResponse, ...errorResponses(400, 401, 404, 429) }
+    }
+  }, async (request) => {
+    const { sessionId } = request.params
+    const wasConnected = fastify.sessions.get(sessionId).isConnected
+    await fastify.sessions.remove(sessionId)
+    return { success: true as const, message: `Session ${sessionId} berhasil dihapus`, data: { sessionId, loggedOut: wasConnected } }
+  })
+}
+
+export default sessionRoutes
