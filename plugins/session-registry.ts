@@ -261,7 +261,8 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     session.lastDisconnect = { kind: close.kind, statusCode: close.statusCode ?? null, message: close.message, at: new Date().toISOString() }
     const willReconnect = close.kind === 'restart-required' ||
       (close.kind === 'connection-lost' && session.reconnectAttempts < options.reconnectMaxAttempts)
-    logger.info({ sessionId: session.id, kind: close.kind, statusCode: close.statusCode, message: close.message, willReconnect }, 'WhatsApp connection closed')
+    // Worded as in the user's troubleshooting guide, which tells people to look for these lines.
+    logger.info({ sessionId: session.id, kind: close.kind, statusCode: close.statusCode, reason: close.message, willReconnect }, `Connection closed untuk session ${session.id}. Reconnecting: ${String(willReconnect)}`)
     events.emit('disconnected', { sessionId: session.id, kind: close.kind, statusCode: close.statusCode ?? null, message: close.message, willReconnect })
 
     switch (close.kind) {

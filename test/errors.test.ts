@@ -83,7 +83,7 @@ t.test('a health check that throws degrades health instead of breaking it', asyn
   t.equal(response.statusCode, 200)
   const body = response.json()
   t.equal(body.data.status, 'degraded')
-  t.same(body.data.checks, { 'ok-part': { status: 'ok' }, 'broken-part': { status: 'degraded', error: 'disk gone' } })
+  t.match(body.data.checks, { 'ok-part': { status: 'ok' }, 'broken-part': { status: 'degraded', error: 'disk gone' } })
   t.ok(body.data.uptimeSeconds >= 0)
   t.ok(body.data.memory.rssBytes > 0)
 })

@@ -7,7 +7,7 @@ import { authHeaders, buildWithSimulator, linkSession, nextSessionEvent } from '
 const exists = async (path: string): Promise<boolean> => await access(path).then(() => true, () => false)
 
 t.test('the seed flow: create, QR, scan, 515, connected, with exactly one scan', async (t) => {
-  const { app, simulator, config } = await buildWithSimulator(t)
+  const { app, simulator, config, readAppLog } = await buildWithSimulator(t)
   const states: string[] = []
   app.sessions.events.on('state', (event) => { if (event.sessionId === 'test-session') states.push(event.status) })
 
@@ -16,6 +16,7 @@ t.test('the seed flow: create, QR, scan, 515, connected, with exactly one scan',
   t.equal(simulator.registrations, 1, 'one registration: the phone scanned once')
   t.equal(simulator.logins, 1, 'the 515 restart logged in with the saved credentials')
   t.same(states, ['qr', 'connecting', 'connected'])
+  t.match(await readAppLog(), /Connection closed untuk session test-session\. Reconnecting: true/, 'the log line the troubleshooting guide shows')
   t.ok(await exists(join(config.authStateDirectory, 'test-session', 'creds.json')))
 
   const status = await app.inject({ method: 'GET', url: '/api/sessions/test-session/status', headers: authHeaders })
@@ -79,12 +80,13 @@ t.test('a restart of the whole service brings the session back with no scan', as
 })
 
 t.test('the phone removes the device (401): session forgotten, credentials deleted', async (t) => {
-  const { app, simulator, config } = await buildWithSimulator(t)
+  const { app, simulator, config, readAppLog } = await buildWithSimulator(t)
   await linkSession(app, simulator, 'removed', '628133333333')
   const loggedOut = nextSessionEvent(app, 'logged_out', 'removed')
   simulator.forceClose('628133333333', 'device-removed')
   await loggedOut
   t.equal(await exists(join(config.authStateDirectory, 'removed')), false, 'credentials folder deleted')
+  t.match(await readAppLog(), /Connection closed untuk session removed\. Reconnecting: false/)
   const list = await app.inject({ method: 'GET', url: '/api/sessions', headers: authHeaders })
   t.same(list.json().data, { sessions: {}, total: 0 })
   const status = await app.inject({ method: 'GET', url: '/api/sessions/removed/status', headers: authHeaders })
