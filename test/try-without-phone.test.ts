@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { temporaryDirectory, testApiKey, type TestContext } from './helper.js'
+
+// The README's "try it without a phone": the simulator CLI (`npm run sim`) and the built service
+// (`npm start`'s entry) as separate processes, driven over HTTP as a person with curl would.
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const port = (server.address() as { port: number }).port
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+async function startProcess (t: TestContext, args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(async () => {
+    if (child.exitCode !== null) return
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  })
+  let output = ''
+  while (!ready.test(output)) {
+    const chunk = await Promise.race([
+      once(child.stdout!, 'data').then(([data]) => String(data)),
+      once(child.stderr!, 'data').then(([data]) => String(data)),
+      once(child, 'exit').then(() => { throw new Error(`${args.join(' ')} exited: ${output}`) })
+    ])
+    output += chunk
+  }
+  return child
+}
+
+t.test('start the simulator, point the service at it, then the seed\'s commands', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const simulatorPort = await freePort()
+  const controlPort = await freePort()
+  const servicePort = await freePort()
+  const certificateFile = join(directory, 'simulator-cert.pem')
+
+  await startProcess(t, ['--import', 'tsx', 'test/sim/cli.ts'], {
+    SIM_PORT: String(simulatorPort),
+    SIM_CONTROL_PORT: String(controlPort),
+    SIM_CERT_FILE: certificateFile
+  }, /control API/)
+  await startProcess(t, ['dist/src/server.js'], {
+    PORT: String(servicePort),
+    API_KEY: testApiKey,
+    WA_WEB_SOCKET_URL: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
+    WA_EXTRA_CA_FILE: certificateFile,
+    AUTH_STATE_DIR: join(directory, 'auth_state'),
+    LOG_DIR: join(directory, 'logs'),
+    DATA_DIR: join(directory, 'data')
+  }, /Server listening/)
+
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> => {
+    const response = await fetch(`http://127.0.0.1:${servicePort}${path}`, {
+      method,
+      headers: { 'x-api-key': testApiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    return { status: response.status, json: await response.json() }
+  }
+  const control = async (path: string, body: unknown): Promise<any> => {
+    const response = await fetch(`http://127.0.0.1:${controlPort}${path}`, { method: 'POST', body: JSON.stringify(body) })
+    t.equal(response.status, 200, `control ${path}`)
+    return await response.json()
+  }
+
+  t.equal((await api('POST', '/api/sessions/create', { sessionId: 'test-session' })).status, 201)
+  const qr = await api('GET', '/api/sessions/test-session/qr')
+  t.equal(qr.status, 200)
+  await control('/scan', { qr: qr.json.data.qr, phone: '628111111111' })
+
+  let status = await api('GET', '/api/sessions/test-session/status')
+  for (let polls = 0; !status.json.data.isConnected && polls < 100; polls++) {
+    // The seed's own client polls status; so does this test, a person would do the same.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    status = await api('GET', '/api/sessions/test-session/status')
+  }
+  t.match(status.json.data, { status: 'connected', isConnected: true })
+
+  const list = await api('GET', '/api/sessions')
+  t.equal(list.json.data.sessions['test-session'].isConnected, true)
+  t.equal((await api('DELETE', '/api/sessions/test-session')).status, 200)
+})
