@@ -25,6 +25,9 @@ export function renderQrPage (options: { sessionId: string, stateUrl: string }):
   #status.problem { color: #b3261e; }
   ol { text-align: left; line-height: 1.6; padding-left: 20px; }
   #pairing { font-size: 1.6rem; letter-spacing: .2em; font-family: ui-monospace, monospace; }
+  /* Drawn in CSS: a check-mark glyph may be missing from the phone's or kiosk's fonts. */
+  .check { width: 96px; height: 96px; border-radius: 50%; background: #25d366; position: relative; }
+  .check::after { content: ''; position: absolute; left: 34px; top: 18px; width: 22px; height: 44px; border: solid #fff; border-width: 0 8px 8px 0; transform: rotate(45deg); }
 </style>
 </head>
 <body>
@@ -61,7 +64,10 @@ export function renderQrPage (options: { sessionId: string, stateUrl: string }):
   };
   function show(state) {
     if (state.isConnected) {
-      qr.textContent = '✅';
+      var check = document.createElement('div');
+      check.className = 'check';
+      check.setAttribute('aria-label', 'Terhubung');
+      qr.replaceChildren(check);
       pairing.hidden = true;
       steps.hidden = true;
       statusLine.className = 'connected';
