@@ -31,17 +31,21 @@ async function sendText (to: unknown, message: string, session = sessionId) {
 interface FilePart { bytes: Buffer, name: string, contentType?: string }
 
 // The multipart body a browser or curl -F would send.
-async function sendMedia (fields: Record<string, string>, file?: FilePart, session = sessionId) {
-  const form = new FormData()
-  for (const [name, value] of Object.entries(fields)) form.set(name, value)
-  if (file !== undefined) form.set('file', new Blob([file.bytes], { type: file.contentType ?? 'application/octet-stream' }), file.name)
+async function postMultipart (form: FormData, session = sessionId, target = app) {
   const encoded = new Response(form)
-  return await app.inject({
+  return await target.inject({
     method: 'POST',
     url: `/api/messages/${session}/media`,
     headers: { ...authHeaders, 'content-type': encoded.headers.get('content-type') ?? '' },
     payload: Buffer.from(await encoded.arrayBuffer())
   })
+}
+
+async function sendMedia (fields: Record<string, string>, file?: FilePart, session = sessionId) {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(fields)) form.set(name, value)
+  if (file !== undefined) form.set('file', new Blob([file.bytes], { type: file.contentType ?? 'application/octet-stream' }), file.name)
+  return await postMultipart(form, session)
 }
 
 const seedFormats = {
@@ -152,7 +156,8 @@ const acceptedMedia: Array<[string, Buffer, string, string, string]> = [
   ['notes.txt', Buffer.from('Catatan rapat\nbaris kedua\n'), 'document', 'text/plain', 'notes.txt'],
   ['kontak.csv', Buffer.from('nama,nomor\nBudi,08123456789\n'), 'document', 'text/csv', 'kontak.csv'],
   // The bytes decide, not the name the client gave: a PDF called .jpg arrives as a PDF.
-  ['C:\\Users\\budi\\scan.jpg', samples.pdf(), 'document', 'application/pdf', 'scan.pdf']
+  ['C:\\Users\\budi\\scan.jpg', samples.pdf(), 'document', 'application/pdf', 'scan.pdf'],
+  ['.pdf', samples.pdf(), 'document', 'application/pdf', 'file.pdf']
 ]
 
 t.test('media: every accepted kind arrives at the phone byte-identical', async (t) => {
@@ -196,6 +201,13 @@ t.test('media: refused uploads answer in the envelope and leave nothing behind',
   t.equal(fileAsText.statusCode, 400, 'a text field named file is not a file')
   t.equal(fileAsText.json().error, 'FILE_REQUIRED')
 
+  const form = new FormData()
+  form.set('to', recipient)
+  form.set('document', new Blob([samples.pdf()]), 'invoice.pdf')
+  const fileUnderAnotherName = await postMultipart(form)
+  t.equal(fileUnderAnotherName.statusCode, 400)
+  t.equal(fileUnderAnotherName.json().error, 'FILE_REQUIRED')
+
   const withoutNumber = await sendMedia({}, { bytes: samples.jpeg(), name: 'photo.jpg' })
   t.equal(withoutNumber.statusCode, 400)
   t.equal(withoutNumber.json().message, 'Nomor telepon diperlukan')
@@ -238,13 +250,7 @@ t.test('the size limit comes from MEDIA_MAX_BYTES', async (t) => {
   const form = new FormData()
   form.set('to', recipient)
   form.set('file', new Blob([Buffer.alloc(2049, 'a')]), 'big.txt')
-  const encoded = new Response(form)
-  const response = await small.inject({
-    method: 'POST',
-    url: '/api/messages/any/media',
-    headers: { ...authHeaders, 'content-type': encoded.headers.get('content-type') ?? '' },
-    payload: Buffer.from(await encoded.arrayBuffer())
-  })
+  const response = await postMultipart(form, 'any', small)
   t.equal(response.statusCode, 413)
   t.equal(response.json().message, 'Ukuran file melebihi batas 2048 byte')
 })

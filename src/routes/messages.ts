@@ -17,7 +17,7 @@ interface Upload {
 // The name a document arrives with: the client's name, minus any folders, with the extension of
 // the type the bytes really are.
 function fileNameFor (clientFileName: string, extension: string): string {
-  const base = (clientFileName.split(/[\\/]/).pop() ?? '').replace(/\.[^.]*$/, '').trim()
+  const base = clientFileName.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '').trim()
   return `${base === '' ? 'file' : base}.${extension}`
 }
 
@@ -33,13 +33,9 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     // The bytes are kept aside and the body's `file` holds the file name, so the body validates
     // against a plain schema (a Buffer is no JSON type) and a missing file is a missing field.
     async onFile (this: FastifyRequest, part: MultipartFile) {
-      let bytes: Buffer
-      try {
-        bytes = await part.toBuffer()
-      } catch (error) {
-        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new errors.FILE_TOO_LARGE(maxFileBytes)
-        throw error
-      }
+      const bytes = await part.toBuffer().catch((error: { code?: string }) => {
+        throw error.code === 'FST_REQ_FILE_TOO_LARGE' ? new errors.FILE_TOO_LARGE(maxFileBytes) : error
+      })
       if (part.fieldname === 'file') uploads.set(this, { bytes, fileName: part.filename })
       part.value = part.filename
     }
