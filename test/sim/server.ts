@@ -27,6 +27,8 @@ export type CloseKind = 'restart-required' | 'replaced' | 'device-removed' | 'un
 export interface SimulatorOptions {
   /** Refs sent in pair-device: Baileys shows one QR per ref, then closes with 408. Default 6. */
   qrRefs?: number;
+  /** Delay before a receipt asked with sendReceipt goes out. Default 250 ms. */
+  receiptDelayMs?: number;
   /** Port of the WebSocket server; 0 (default) picks a free one. */
   port?: number;
 }
@@ -580,11 +582,17 @@ export class Simulator {
 
   // ---- contacts acting ---------------------------------------------------------------------------
 
-  /** The contact's phone sends a delivery or read receipt for a message it received from a linked device. */
-  sendReceipt(number: string, messageId: string, type: 'delivered' | 'read'): void {
+  /**
+   * The contact's phone sends a delivery or read receipt for a message it received from a linked
+   * device. It goes out after receiptDelayMs, as from a real phone: Baileys merges a receipt that
+   * arrives within ~100 ms of its own send into that send's messages.upsert instead of emitting
+   * messages.update.
+   */
+  async sendReceipt(number: string, messageId: string, type: 'delivered' | 'read'): Promise<void> {
     const sent = this.sentMessages.get(messageId);
     const phone = this.phoneFor(number);
     if (!sent || sent.recipient !== phone) throw new Error(`${number} did not receive message ${messageId}`);
+    await new Promise((resolve) => setTimeout(resolve, this.options.receiptDelayMs ?? 250));
     sent.connection.send({
       tag: 'receipt',
       attrs: { from: phone.jid, id: messageId, t: nowSeconds(), ...(type === 'read' ? { type: 'read' } : {}) },
