@@ -254,3 +254,7 @@ t.test('the size limit comes from MEDIA_MAX_BYTES', async (t) => {
   t.equal(response.statusCode, 413)
   t.equal(response.json().message, 'Ukuran file melebihi batas 2048 byte')
 })
+
+t.test('the simulator met no protocol problems', async (t) => {
+  t.same(simulator.problems, [])
+})

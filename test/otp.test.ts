@@ -279,3 +279,7 @@ t.test('OTP_TEMPLATE is checked at start', async (t) => {
   t.throws(() => loadConfig({ OTP_TEMPLATE: '{code} untuk {aplikasi}' }), { message: /OTP_TEMPLATE .*placeholder tidak dikenal: \{aplikasi\}/ })
   t.equal(loadConfig({ OTP_TEMPLATE: 'Kode: {code}' }).otpTemplate, 'Kode: {code}')
 })
+
+t.test('the simulator met no protocol problems', async (t) => {
+  t.same(simulator.problems, [])
+})
