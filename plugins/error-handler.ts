@@ -8,7 +8,8 @@ import type { ErrorResponse } from '../schemas/common.js'
 const missingFieldErrors: Record<string, () => FastifyError> = {
   to: () => new errors.PHONE_REQUIRED(),
   phoneNumber: () => new errors.PHONE_REQUIRED(),
-  sessionId: () => new errors.SESSION_ID_INVALID()
+  sessionId: () => new errors.SESSION_ID_INVALID(),
+  file: () => new errors.FILE_REQUIRED()
 }
 const invalidFieldErrors: Record<string, () => FastifyError> = {
   sessionId: () => new errors.SESSION_ID_INVALID()

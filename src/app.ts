@@ -11,8 +11,12 @@ import health from '../plugins/health.js'
 import transport from '../plugins/transport.js'
 import sessionRegistry from '../plugins/session-registry.js'
 import qrLinks from '../plugins/qr-links.js'
+import messageSender from '../plugins/message-sender.js'
+import otp from '../plugins/otp.js'
 import systemRoutes from './routes/system.js'
 import sessionRoutes from './routes/sessions.js'
+import messageRoutes from './routes/messages.js'
+import otpRoutes from './routes/otp.js'
 
 export interface BuildOptions {
   // Tests pass loggers that write to files only; the server writes to stdout too.
@@ -56,8 +60,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(transport)
   await fastify.register(sessionRegistry)
   await fastify.register(qrLinks)
+  await fastify.register(messageSender)
+  await fastify.register(otp)
 
   await fastify.register(systemRoutes)
   await fastify.register(sessionRoutes)
+  await fastify.register(messageRoutes)
+  await fastify.register(otpRoutes)
   return fastify
 }
