@@ -47,9 +47,8 @@ export function simulatorSocketOptions(simulator: WhatsAppSimulator): Partial<Us
     keepAliveIntervalMs: 30000,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    // Without this, Baileys buffers all events for 20 s after the first open, waiting for a
-    // history sync notification the simulator does not send.
-    shouldSyncHistoryMessage: () => false,
+    // shouldSyncHistoryMessage stays Baileys' default, as in the service: the simulated phone
+    // sends the initial history sync after the first login, which ends Baileys' event buffering.
   };
 }
 
