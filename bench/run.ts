@@ -4,8 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
+import { measureHttp, type HttpFigures } from './http.js'
 
 const sessionCounts = (process.env.BENCH_SESSIONS ?? '1,10,50').split(',').map(Number)
+const httpRequests = Number(process.env.BENCH_HTTP_REQUESTS ?? 500)
 const messagesForWrites = 20
 const workDirectory = await mkdtemp(join(tmpdir(), 'otp-api-bench-'))
 const simulatorPort = await freePort()
@@ -26,7 +28,16 @@ const round = (value: number, digits = 2): number => Number(value.toFixed(digits
 
 interface SessionFigures { sessions: number, serviceRssPerSessionMiB: number, rawBaileysRssPerSessionMiB: number, overheadRatio: number, restoreAllConnectedMs: number, credentialWritesPerMessage: number, rawBaileysFileWritesPerMessage: number }
 const figures: SessionFigures[] = []
+let http: HttpFigures[] = []
 try {
+  http = await measureHttp({
+    workDirectory,
+    simulatorUrl: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
+    controlUrl: `http://127.0.0.1:${controlPort}`,
+    certificateFile,
+    requests: httpRequests
+  })
+  process.stderr.write('measured HTTP\n')
   for (const sessions of sessionCounts) {
     const serviceDirectory = join(workDirectory, `service-${sessions}`)
     const service = await worker('service', sessions, serviceDirectory)
@@ -51,10 +62,13 @@ try {
 const results = {
   measuredAt: new Date().toISOString(),
   machine: { node: process.version, platform: process.platform, arch: process.arch },
+  http,
   sessions: figures
 }
 await writeFile(join(projectRoot, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n')
 
+console.log('\nHTTP, 10 connections, one OTP per distinct number (API, queue, real Baileys, simulator) beside a bare Fastify route')
+console.table(http)
 console.log('\nSessions on the simulator (RSS after GC, per connected session; raw = Baileys alone with its own auth state)')
 console.table(figures)
 console.log('written to bench/results.json')
