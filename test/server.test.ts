@@ -1,44 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { temporaryDirectory, testApiKey } from './helper.js'
+import { freePort, spawnNode, waitForOutput, type NodeProcess } from './processes.js'
 
 // The same entry and start command as the Docker image's CMD: node on the built server.
 const entry = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as { port: number }).port
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-function startServer (env: Record<string, string>): { child: ChildProcess, output: () => string } {
-  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  return { child, output: () => output }
-}
-
-async function waitForOutput (child: ChildProcess, output: () => string, pattern: RegExp): Promise<void> {
-  while (!pattern.test(output())) {
-    const event = await Promise.race([once(child.stdout!, 'data'), once(child, 'exit').then(() => 'exit')])
-    if (event === 'exit') throw new Error(`server exited early: ${output()}`)
-  }
-}
+const startServer = (env: Record<string, string>): NodeProcess => spawnNode([entry], { PATH: process.env.PATH, ...env })
 
 t.test('SIGTERM and SIGINT close the server gracefully and free the port', async (t) => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const directory = await temporaryDirectory(t)
     const port = await freePort()
-    const { child, output } = startServer({
+    const server = startServer({
       PORT: String(port),
       HOST: '0.0.0.0',
       API_KEY: testApiKey,
@@ -46,7 +23,8 @@ t.test('SIGTERM and SIGINT close the server gracefully and free the port', async
       LOG_DIR: join(directory, 'logs'),
       DATA_DIR: join(directory, 'data')
     })
-    await waitForOutput(child, output, /Server listening/)
+    const { child, output } = server
+    await waitForOutput(server, /Server listening/)
 
     const health = await fetch(`http://127.0.0.1:${port}/api/health`)
     t.equal(health.status, 200)

@@ -1,42 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { temporaryDirectory, testApiKey, type TestContext } from './helper.js'
+import { freePort, spawnNode, stopProcess, waitForOutput } from './processes.js'
 
 // The README's "try it without a phone": the simulator CLI (`npm run sim`) and the built service
 // (`npm start`'s entry) as separate processes, driven over HTTP as a person with curl would.
-const root = fileURLToPath(new URL('..', import.meta.url))
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as { port: number }).port
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-async function startProcess (t: TestContext, args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(async () => {
-    if (child.exitCode !== null) return
-    child.kill('SIGTERM')
-    await once(child, 'exit')
-  })
-  let output = ''
-  while (!ready.test(output)) {
-    const chunk = await Promise.race([
-      once(child.stdout!, 'data').then(([data]) => String(data)),
-      once(child.stderr!, 'data').then(([data]) => String(data)),
-      once(child, 'exit').then(() => { throw new Error(`${args.join(' ')} exited: ${output}`) })
-    ])
-    output += chunk
-  }
-  return child
+async function startProcess (t: TestContext, args: string[], env: Record<string, string>, ready: RegExp): Promise<void> {
+  const started = spawnNode(args, { PATH: process.env.PATH, ...env })
+  t.teardown(() => stopProcess(started.child))
+  await waitForOutput(started, ready)
 }
 
 t.test('start the simulator, point the service at it, then the seed\'s commands', async (t) => {
