@@ -10,10 +10,11 @@ const samplePattern = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: -?\d+)?
 const labelPattern = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/gy
 const types = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped'])
 
+// As Prometheus reads values (Go's ParseFloat): NaN and Inf in any case; prom-client writes "Nan".
 function parseValue (text: string, line: string): number {
-  if (text === '+Inf') return Infinity
-  if (text === '-Inf') return -Infinity
-  if (text === 'NaN') return NaN
+  if (/^\+?inf$/i.test(text)) return Infinity
+  if (/^-inf$/i.test(text)) return -Infinity
+  if (/^nan$/i.test(text)) return NaN
   if (!/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) throw new Error(`bad sample value in: ${line}`)
   return Number(text)
 }
