@@ -7,7 +7,8 @@ import type { ErrorResponse } from '../schemas/common.js'
 // (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
 const missingFieldErrors: Record<string, () => FastifyError> = {
   to: () => new errors.PHONE_REQUIRED(),
-  phoneNumber: () => new errors.PHONE_REQUIRED()
+  phoneNumber: () => new errors.PHONE_REQUIRED(),
+  file: () => new errors.FILE_REQUIRED()
 }
 
 const fastifyErrorCodes: Record<string, () => FastifyError> = {

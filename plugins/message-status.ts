@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { ExpiringMap } from '../src/expiring-map.js'
-import { guarded, messageSenderEvents, otpEvents } from '../src/service-event-sources.js'
+import { guarded } from '../src/guarded-listener.js'
 import type { SentMessageType } from '../src/service-events.js'
 import type { MessageStatus } from './transport.js'
 
@@ -161,14 +161,12 @@ async function messageStatusPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.sessions.events.on('message-status', guarded(log, 'message-status', (update) => {
     tracker.recordStatus(update)
   }))
-  fastify.addHook('onReady', async () => {
-    messageSenderEvents(fastify)?.on('sent', guarded(log, 'message-status', (sent) => {
-      tracker.recordSent(sent)
-    }))
-    otpEvents(fastify)?.on('sent', guarded(log, 'message-status', (sent) => {
-      tracker.recordSent({ ...sent, type: 'otp' })
-    }))
-  })
+  fastify.messageSender.events.on('sent', guarded(log, 'message-status', (sent) => {
+    tracker.recordSent(sent)
+  }))
+  fastify.otp.events.on('sent', guarded(log, 'message-status', (sent) => {
+    tracker.recordSent({ ...sent, type: 'otp' })
+  }))
 }
 
-export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x', dependencies: ['session-registry'] })
+export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x', dependencies: ['session-registry', 'message-sender', 'otp'] })

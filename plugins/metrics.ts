@@ -3,7 +3,7 @@ import type { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { sessionStatuses } from '../schemas/sessions.js'
-import { guarded, messageSenderEvents, otpEvents } from '../src/service-event-sources.js'
+import { guarded } from '../src/guarded-listener.js'
 import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
 import type { SessionRegistry } from './session-registry.js'
 
@@ -75,12 +75,12 @@ export function createMetrics (sessions: Pick<SessionRegistry, 'counts'>): Metri
   }
 }
 
-export function countSenderEvents (metrics: Metrics, sender: EventEmitter<MessageSenderEventMap> | undefined, otp: EventEmitter<OtpEventMap> | undefined, logger: FastifyBaseLogger): void {
-  sender?.on('sent', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'sent' })))
-  sender?.on('failed', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'failed' })))
-  otp?.on('sent', guarded(logger, 'metrics', () => metrics.otpSent.inc()))
-  otp?.on('verified', guarded(logger, 'metrics', () => metrics.otpVerified.inc({ result: 'valid' })))
-  otp?.on('failed', guarded(logger, 'metrics', ({ reason }) => metrics.otpVerified.inc({ result: reason })))
+function countSenderEvents (metrics: Metrics, sender: EventEmitter<MessageSenderEventMap>, otp: EventEmitter<OtpEventMap>, logger: FastifyBaseLogger): void {
+  sender.on('sent', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'sent' })))
+  sender.on('failed', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'failed' })))
+  otp.on('sent', guarded(logger, 'metrics', () => metrics.otpSent.inc()))
+  otp.on('verified', guarded(logger, 'metrics', () => metrics.otpVerified.inc({ result: 'valid' })))
+  otp.on('failed', guarded(logger, 'metrics', ({ reason }) => metrics.otpVerified.inc({ result: reason })))
 }
 
 async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
@@ -99,13 +99,11 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.webhooks.events.on('result', guarded(log, 'metrics', ({ outcome }) => {
     metrics.webhookDeliveries.inc({ result: outcome })
   }))
-  fastify.addHook('onReady', async () => {
-    countSenderEvents(metrics, messageSenderEvents(fastify), otpEvents(fastify), log)
-  })
+  countSenderEvents(metrics, fastify.messageSender.events, fastify.otp.events, log)
   fastify.healthChecks.add('counters', async () => ({ status: 'ok', ...await metrics.seedCounters() }))
   fastify.addHook('onClose', async () => {
     metrics.registry.clear()
   })
 }
 
-export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x', dependencies: ['health', 'session-registry', 'webhooks'] })
+export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x', dependencies: ['health', 'session-registry', 'message-sender', 'otp', 'webhooks'] })

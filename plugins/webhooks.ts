@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { guarded, messageSenderEvents, otpEvents } from '../src/service-event-sources.js'
+import { guarded } from '../src/guarded-listener.js'
 import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
 import {
   createWebhookDispatcher,
@@ -87,17 +87,17 @@ export function forwardSessionEvents (publish: Webhooks['publish'], sessions: Ev
   }))
 }
 
-export function forwardSenderEvents (publish: Webhooks['publish'], messageSender: EventEmitter<MessageSenderEventMap> | undefined, otp: EventEmitter<OtpEventMap> | undefined, logger: FastifyBaseLogger): void {
+export function forwardSenderEvents (publish: Webhooks['publish'], messageSender: EventEmitter<MessageSenderEventMap>, otp: EventEmitter<OtpEventMap>, logger: FastifyBaseLogger): void {
   const on = <Arguments extends unknown[]>(listener: (...args: Arguments) => void): ((...args: Arguments) => void) => guarded(logger, 'webhooks', listener)
   // A send that failed before WhatsApp accepted it has no message id, so the tracker never sees it.
-  messageSender?.on('failed', on(({ sessionId, to, type, errorCode, message, at }) => {
+  messageSender.on('failed', on(({ sessionId, to, type, errorCode, message, at }) => {
     publish('message.status', sessionId, { messageId: null, to, type, status: 'failed', error: errorCode, errorMessage: message, at: at.toISOString() })
   }))
-  otp?.on('sent', on(({ sessionId, to, messageId, expiresAt, at }) => {
+  otp.on('sent', on(({ sessionId, to, messageId, expiresAt, at }) => {
     publish('otp.sent', sessionId, { to, messageId, expiresAt: expiresAt.toISOString(), at: at.toISOString() })
   }))
-  otp?.on('verified', on(({ to, at }) => publish('otp.verified', null, { to, at: at.toISOString() })))
-  otp?.on('failed', on(({ to, reason, attemptsLeft, at }) => {
+  otp.on('verified', on(({ to, at }) => publish('otp.verified', null, { to, at: at.toISOString() })))
+  otp.on('failed', on(({ to, reason, attemptsLeft, at }) => {
     publish('otp.failed', null, { to, reason, attemptsLeft, at: at.toISOString() })
   }))
 }
@@ -116,10 +116,11 @@ async function webhooksPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorate('webhooks', webhooks)
   fastify.healthChecks.add('webhooks', webhooks.health)
 
-  // Session events are forwarded from now on: restored sessions connect while the app starts.
+  // Forwarded from now on, before start(): restored sessions connect while the app starts, and
+  // the dispatcher keeps what is published early until it runs.
   forwardSessionEvents(webhooks.publish, fastify.sessions.events, fastify.messageStatus.events, log)
+  forwardSenderEvents(webhooks.publish, fastify.messageSender.events, fastify.otp.events, log)
   fastify.addHook('onReady', async () => {
-    forwardSenderEvents(webhooks.publish, messageSenderEvents(fastify), otpEvents(fastify), log)
     await webhooks.start()
   })
   // Deliveries still pending stay on disk for the next start.
@@ -128,4 +129,4 @@ async function webhooksPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(webhooksPlugin, { name: 'webhooks', fastify: '5.x', dependencies: ['health', 'session-registry', 'message-status'] })
+export default fp(webhooksPlugin, { name: 'webhooks', fastify: '5.x', dependencies: ['health', 'session-registry', 'message-sender', 'otp', 'message-status'] })

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
+import { validateOtpTemplate } from './otp-message.js'
 import { assertWebhookEvents } from './webhook-dispatcher.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -140,6 +141,19 @@ function readDuration (environment: Environment, name: string, fallbackMs: numbe
   return Number(match[1]) * unit
 }
 
+// A template without {code}, or with a misspelt placeholder, would send useless messages:
+// better to refuse it at start.
+function readOtpTemplate (environment: Environment): string | undefined {
+  const template = readRaw(environment, 'OTP_TEMPLATE')
+  if (template === undefined) return undefined
+  try {
+    validateOtpTemplate(template)
+  } catch (error) {
+    throw new ConfigError('OTP_TEMPLATE', `a usable template (${(error as Error).message})`, template)
+  }
+  return template
+}
+
 function isLoopback (host: string): boolean {
   if (host === 'localhost') return true
   if (isIP(host) === 4) return host.startsWith('127.')
@@ -201,7 +215,7 @@ export function loadConfig (environment: Environment = process.env): Config {
     otpMaxAttempts: readInteger(environment, 'OTP_MAX_ATTEMPTS', 5, 1, 100),
     otpCooldownSeconds: readInteger(environment, 'OTP_COOLDOWN_SECONDS', 60, 0, 86_400),
     otpMaxPerHour: readInteger(environment, 'OTP_MAX_PER_HOUR', 5, 1, 10_000),
-    otpTemplate: readRaw(environment, 'OTP_TEMPLATE'),
+    otpTemplate: readOtpTemplate(environment),
     otpAppName: readRaw(environment, 'OTP_APP_NAME'),
     otpSecret,
     otpExposeCode: readBoolean(environment, 'OTP_EXPOSE_CODE', false),

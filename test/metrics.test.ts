@@ -1,11 +1,7 @@
-import { EventEmitter } from 'node:events'
-import { pino } from 'pino'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { authHeaders, build } from './helper.js'
 import { parsePrometheusText, sampleValue, type Sample } from './helpers/prometheus-text.js'
-import { countSenderEvents } from '../plugins/metrics.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
 
 async function scrape (app: FastifyInstance): Promise<Sample[]> {
   const response = await app.inject({ method: 'GET', url: '/metrics', headers: authHeaders })
@@ -52,9 +48,8 @@ t.test('request durations are labelled by route pattern, not by URL', async (t) 
 
 t.test('sender and OTP events move their counters and the health counters', async (t) => {
   const { app } = await build(t)
-  const sender = new EventEmitter<MessageSenderEventMap>()
-  const otp = new EventEmitter<OtpEventMap>()
-  countSenderEvents(app.metrics, sender, otp, pino({ level: 'silent' }))
+  const sender = app.messageSender.events
+  const otp = app.otp.events
   const at = new Date()
   sender.emit('sent', { sessionId: 'main', messageId: 'A', to: '628123456789', jid: '628123456789@s.whatsapp.net', type: 'otp', at })
   sender.emit('sent', { sessionId: 'main', messageId: 'B', to: '628123456789', jid: '628123456789@s.whatsapp.net', type: 'text', at })

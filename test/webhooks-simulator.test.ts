@@ -19,7 +19,7 @@ async function messageStatus (app: FastifyInstance, messageId: string): Promise<
 
 t.test('a linked session, its messages and its logout, as webhooks, statuses and metrics', async (t) => {
   const receiver = await startWebhookReceiver(t)
-  const { app, simulator } = await buildWithSimulator(t, { env: { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret } })
+  const { app, simulator } = await buildWithSimulator(t, { env: { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, OTP_EXPOSE_CODE: 'true' } })
   const isGenuine = (request: ReceivedWebhook): boolean =>
     verifyWebhookSignature(secret, request.headers['x-webhook-timestamp'], request.rawBody, request.headers['x-webhook-signature'])
   const before = await scrape(app)
@@ -34,14 +34,16 @@ t.test('a linked session, its messages and its logout, as webhooks, statuses and
   const restart = await receiver.waitFor((request) => request.event === 'session.disconnected')
   t.match(restart.data, { reason: 'restart-required', statusCode: 515, willReconnect: true }, 'the normal restart after a scan')
 
-  t.test('our message: sent, then the receipts turn into delivered and read', async (t) => {
-    const contact = simulator.addContact(contactPhone)
-    const { messageId } = await app.sessions.connection('main').sendText(contact.jid, 'Halo dari layanan')
-    // What the message sender reports after a send; the messaging routes are not on this branch.
-    app.messageStatus.recordSent({ sessionId: 'main', messageId, to: contactPhone, type: 'text', at: new Date() })
+  t.test('an OTP: its message is tracked, receipts turn into delivered and read, verification is a webhook', async (t) => {
+    simulator.addContact(contactPhone)
+    const sent = await app.inject({ method: 'POST', url: '/api/messages/main/otp', headers: authHeaders, payload: { to: contactPhone } })
+    t.equal(sent.statusCode, 200, sent.body)
+    const { messageId, code } = sent.json().data as { messageId: string, code: string }
     await simulator.nextMessage(contactPhone)
-    const sent = await receiver.waitFor((request) => request.event === 'message.status' && request.data.status === 'sent')
-    t.match(sent.data, { messageId, to: contactPhone, type: 'text' })
+    const otpSent = await receiver.waitFor((request) => request.event === 'otp.sent')
+    t.match(otpSent.data, { to: contactPhone, messageId })
+    const statusSent = await receiver.waitFor((request) => request.event === 'message.status' && request.data.status === 'sent')
+    t.match(statusSent.data, { messageId, to: contactPhone, type: 'otp' })
 
     simulator.sendReceipt(contactPhone, messageId, 'delivered')
     const delivered = await receiver.waitFor((request) => request.event === 'message.status' && request.data.status === 'delivered')
@@ -52,9 +54,18 @@ t.test('a linked session, its messages and its logout, as webhooks, statuses and
     simulator.sendReceipt(contactPhone, messageId, 'read')
     await receiver.waitFor((request) => request.event === 'message.status' && request.data.status === 'read')
     const status = await messageStatus(app, messageId)
-    t.match(status, { messageId, sessionId: 'main', to: contactPhone, type: 'text', status: 'read', failedAt: null })
+    t.match(status, { messageId, sessionId: 'main', to: contactPhone, type: 'otp', status: 'read', failedAt: null })
     t.ok(Date.parse(status.readAt as string) >= Date.parse(status.deliveredAt as string))
     t.ok(Date.parse(status.deliveredAt as string) >= Date.parse(status.sentAt as string))
+
+    const wrong = code === '000000' ? '111111' : '000000'
+    await app.inject({ method: 'POST', url: '/api/otp/verify', headers: authHeaders, payload: { to: contactPhone, code: wrong } })
+    t.match((await receiver.waitFor((request) => request.event === 'otp.failed')).data, { to: contactPhone, reason: 'invalid' })
+    const verify = await app.inject({ method: 'POST', url: '/api/otp/verify', headers: authHeaders, payload: { to: contactPhone, code } })
+    t.equal(verify.statusCode, 200, verify.body)
+    const verified = await receiver.waitFor((request) => request.event === 'otp.verified')
+    t.equal(verified.sessionId, null)
+    t.notOk(receiver.requests.some((request) => request.rawBody.includes(`"${code}"`)), 'no webhook carries the code')
   })
 
   t.test('an inbound text becomes message.received', async (t) => {
@@ -70,11 +81,15 @@ t.test('a linked session, its messages and its logout, as webhooks, statuses and
     t.equal(sampleValue(samples, 'sessions', { state: 'connected' }), 1)
     t.equal(sampleValue(samples, 'session_reconnects_total', { reason: 'restart-required' }) - sampleValue(before, 'session_reconnects_total', { reason: 'restart-required' }), 1, 'the 515 after the scan')
     t.equal(sampleValue(samples, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/sessions/create', status_code: '201' }), 1)
+    t.equal(sampleValue(samples, 'otp_sent_total'), 1)
+    t.equal(sampleValue(samples, 'messages_sent_total', { type: 'otp', result: 'sent' }), 1)
+    t.equal(sampleValue(samples, 'otp_verified_total', { result: 'valid' }), 1)
+    t.equal(sampleValue(samples, 'otp_verified_total', { result: 'invalid' }), 1)
     const { delivered } = app.webhooks.stats()
     t.ok(delivered >= 5)
     t.equal(sampleValue(samples, 'webhook_deliveries_total', { result: 'delivered' }), delivered)
     const health = (await app.inject({ method: 'GET', url: '/api/health' })).json()
-    t.match(health.data.checks, { counters: { activeSessions: 1 }, webhooks: { status: 'ok', configured: true } })
+    t.match(health.data.checks, { counters: { totalOTPSent: 1, failedRequests: 0, activeSessions: 1 }, webhooks: { status: 'ok', configured: true } })
   })
 
   t.test('the phone removes the device: session.disconnected, then session.logged_out', async (t) => {

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { writeFileAtomic } from '../src/atomic-file.js'
+import { renderOtpMessage } from '../src/otp-message.js'
+import { createMemoryOtpStore, createOtpService, type OtpService } from '../src/otp-store.js'
+import { normalizePhoneNumber } from '../src/phone-number.js'
+import type { OtpEventMap, OtpFailureReason } from '../src/service-events.js'
+import type { MessageSender } from './message-sender.js'
+
+export interface OtpSendOverrides {
+  length?: number
+  expiresInSeconds?: number
+  appName?: string
+}
+
+export interface OtpSent {
+  messageId: string
+  to: string
+  expiresAt: Date
+  resendAfter: Date
+  // Only when the operator turned OTP_EXPOSE_CODE on, for testing their own integration.
+  code?: string
+}
+
+export interface OtpOptions {
+  service: OtpService
+  messageSender: Pick<MessageSender, 'sendText'>
+  ttlSeconds: number
+  template?: string
+  appName?: string
+  exposeCode: boolean
+  clock?: () => number
+}
+
+export interface Otp {
+  events: EventEmitter<OtpEventMap>
+  send: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent>
+  verify: (to: string, code: string) => Promise<{ to: string }>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    otp: Otp
+  }
+}
+
+const failureReasons: Record<string, OtpFailureReason> = {
+  OTP_INVALID: 'invalid',
+  OTP_EXPIRED: 'expired',
+  OTP_TOO_MANY_ATTEMPTS: 'too_many_attempts',
+  OTP_NOT_FOUND: 'not_found'
+}
+
+export function createOtp (options: OtpOptions): Otp {
+  const { service, messageSender, exposeCode } = options
+  const clock = options.clock ?? Date.now
+  const events = new EventEmitter<OtpEventMap>()
+
+  async function send (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent> {
+    const phone = normalizePhoneNumber(to).formatted
+    const ttlSeconds = overrides.expiresInSeconds ?? options.ttlSeconds
+    const reservation = await service.reserveSend(phone, { length: overrides.length, ttlSeconds })
+    const text = renderOtpMessage({
+      template: options.template,
+      code: reservation.code,
+      minutes: ttlSeconds / 60,
+      appName: overrides.appName ?? options.appName
+    })
+    let messageId: string
+    try {
+      ({ messageId } = await messageSender.sendText(sessionId, phone, text, 'otp'))
+    } catch (error) {
+      // Nothing reached the phone: the code must not become valid, and the send must not count.
+      await service.release(reservation)
+      throw error
+    }
+    await service.commit(reservation)
+    const expiresAt = new Date(reservation.expiresAt)
+    events.emit('sent', { sessionId, to: phone, messageId, expiresAt, at: new Date(clock()) })
+    return {
+      messageId,
+      to: phone,
+      expiresAt,
+      resendAfter: new Date(reservation.resendAfter),
+      ...(exposeCode ? { code: reservation.code } : {})
+    }
+  }
+
+  async function verify (to: string, code: string): Promise<{ to: string }> {
+    const phone = normalizePhoneNumber(to).formatted
+    try {
+      await service.verify(phone, code)
+    } catch (error) {
+      const { code: errorCode, attemptsLeft } = error as FastifyError & { attemptsLeft?: number }
+      const reason = failureReasons[errorCode]
+      if (reason !== undefined) {
+        events.emit('failed', { to: phone, reason, attemptsLeft: reason === 'too_many_attempts' ? 0 : attemptsLeft ?? null, at: new Date(clock()) })
+      }
+      throw error
+    }
+    events.emit('verified', { to: phone, at: new Date(clock()) })
+    return { to: phone }
+  }
+
+  return { events, send, verify }
+}
+
+const secretFileName = 'otp-secret'
+
+// Codes are kept as HMACs under this secret, so it must outlive a restart: a new secret would
+// void every code already on its way to a phone.
+export async function loadOrCreateOtpSecret (dataDirectory: string): Promise<string> {
+  const path = join(dataDirectory, secretFileName)
+  try {
+    const secret = (await readFile(path, 'utf8')).trim()
+    if (secret.length < 16) throw new Error(`${path} holds less than 16 characters; delete it to generate a new OTP secret`)
+    return secret
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const secret = randomBytes(32).toString('hex')
+  await mkdir(dataDirectory, { recursive: true, mode: 0o700 })
+  await writeFileAtomic(path, secret)
+  return secret
+}
+
+async function otpPlugin (fastify: FastifyInstance): Promise<void> {
+  const config = fastify.config
+  const store = createMemoryOtpStore()
+  const service = createOtpService({
+    store,
+    secret: config.otpSecret ?? await loadOrCreateOtpSecret(config.dataDirectory),
+    length: config.otpLength,
+    ttlSeconds: config.otpTtlSeconds,
+    maxAttempts: config.otpMaxAttempts,
+    cooldownSeconds: config.otpCooldownSeconds,
+    maxPerHour: config.otpMaxPerHour
+  })
+  fastify.decorate('otp', createOtp({
+    service,
+    messageSender: fastify.messageSender,
+    ttlSeconds: config.otpTtlSeconds,
+    template: config.otpTemplate,
+    appName: config.otpAppName,
+    exposeCode: config.otpExposeCode
+  }))
+  fastify.addHook('onClose', async () => {
+    await store.close()
+  })
+}
+
+export default fp(otpPlugin, { name: 'otp', fastify: '5.x', dependencies: ['message-sender'] })

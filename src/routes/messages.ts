@@ -1,0 +1,99 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import multipart, { type MultipartFile } from '@fastify/multipart'
+import type { FastifyRequest } from 'fastify'
+import { errorResponses, SessionIdParams } from '../../schemas/common.js'
+import {
+  FormatPhoneParams, FormatPhoneResponse, SendMediaBody, SendMediaResponse, SendTextBody, SendTextResponse
+} from '../../schemas/messages.js'
+import { errors } from '../errors.js'
+import { detectMediaType } from '../media-type.js'
+import { normalizePhoneNumber } from '../phone-number.js'
+
+interface Upload {
+  bytes: Buffer
+  fileName: string
+}
+
+// The name a document arrives with: the client's name, minus any folders, with the extension of
+// the type the bytes really are.
+function fileNameFor (clientFileName: string, extension: string): string {
+  const base = clientFileName.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '').trim()
+  return `${base === '' ? 'file' : base}.${extension}`
+}
+
+const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const maxFileBytes = fastify.config.mediaMaxBytes
+  // Uploads stay in memory (bounded by MEDIA_MAX_BYTES) and are gone with the request: nothing is
+  // ever written to disk, so no failure path can leave a file behind.
+  const uploads = new WeakMap<FastifyRequest, Upload>()
+
+  await fastify.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: maxFileBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 20 },
+    // The bytes are kept aside and the body's `file` holds the file name, so the body validates
+    // against a plain schema (a Buffer is no JSON type) and a missing file is a missing field.
+    async onFile (this: FastifyRequest, part: MultipartFile) {
+      const bytes = await part.toBuffer().catch((error: { code?: string }) => {
+        throw error.code === 'FST_REQ_FILE_TOO_LARGE' ? new errors.FILE_TOO_LARGE(maxFileBytes) : error
+      })
+      if (part.fieldname === 'file') uploads.set(this, { bytes, fileName: part.filename })
+      part.value = part.filename
+    }
+  })
+
+  fastify.get('/api/messages/format-phone/:phone', {
+    schema: {
+      tags: ['messages'],
+      summary: 'Check and format a phone number',
+      description: 'Shows how a number will be sent to: 08123456789 and 8123456789 become 628123456789, a number with its country code stays. +62… and numbers with dashes or spaces are refused with a 400 that shows the right format. `valid` is the numbering plan\'s opinion; sends check WhatsApp itself.',
+      params: FormatPhoneParams,
+      response: { 200: FormatPhoneResponse, ...errorResponses(400, 401, 429) }
+    }
+  }, async (request) => ({ success: true as const, data: normalizePhoneNumber(request.params.phone) }))
+
+  fastify.post('/api/messages/:sessionId/text', {
+    schema: {
+      tags: ['messages'],
+      summary: 'Send a text message',
+      description: 'Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), then sends through the session\'s queue, which spaces messages by SEND_MIN_GAP_MS and answers 429 when full. 409 `Session tidak terhubung` when the session is not connected.',
+      params: SessionIdParams,
+      body: SendTextBody,
+      response: { 200: SendTextResponse, ...errorResponses(400, 401, 404, 409, 422, 429, 502, 503) }
+    }
+  }, async (request) => {
+    const sent = await fastify.messageSender.sendText(request.params.sessionId, request.body.to, request.body.message)
+    return { success: true as const, message: 'Pesan berhasil dikirim', data: sent }
+  })
+
+  fastify.post('/api/messages/:sessionId/media', {
+    schema: {
+      tags: ['messages'],
+      summary: 'Send an image, video, audio or document',
+      description: 'multipart/form-data with `to`, `caption` (optional) and `file`. The type is read from the file\'s bytes, never from its name or content type: anything outside the accepted list is 415 `Tipe file <type> tidak didukung`; a file over MEDIA_MAX_BYTES is 413. Sent as image, video, audio or document like a text message (number check, queue).',
+      consumes: ['multipart/form-data'],
+      params: SessionIdParams,
+      body: SendMediaBody,
+      response: { 200: SendMediaResponse, ...errorResponses(400, 401, 404, 409, 413, 415, 422, 429, 502, 503) }
+    }
+  }, async (request) => {
+    const upload = uploads.get(request)
+    if (upload === undefined) throw new errors.FILE_REQUIRED()
+    const type = await detectMediaType(upload.bytes, upload.fileName)
+    const fileName = fileNameFor(upload.fileName, type.extension)
+    const { caption } = request.body
+    const sent = await fastify.messageSender.sendMedia(request.params.sessionId, request.body.to, {
+      kind: type.kind,
+      bytes: upload.bytes,
+      mimetype: type.mimetype,
+      fileName,
+      ...(caption === undefined ? {} : { caption })
+    })
+    return {
+      success: true as const,
+      message: 'File berhasil dikirim',
+      data: { ...sent, kind: type.kind, mimetype: type.mimetype, fileName, size: upload.bytes.length }
+    }
+  })
+}
+
+export default messageRoutes
