@@ -3,12 +3,16 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { errors, type ErrorCode } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
 
-// Some required fields have their own error, one the seed's clients already match on
+// Some fields have their own errors, ones the seed's clients already match on
 // (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
 const missingFieldErrors: Record<string, () => FastifyError> = {
   to: () => new errors.PHONE_REQUIRED(),
   phoneNumber: () => new errors.PHONE_REQUIRED(),
-  file: () => new errors.FILE_REQUIRED()
+  file: () => new errors.FILE_REQUIRED(),
+  sessionId: () => new errors.SESSION_ID_INVALID()
+}
+const invalidFieldErrors: Record<string, () => FastifyError> = {
+  sessionId: () => new errors.SESSION_ID_INVALID()
 }
 
 const fastifyErrorCodes: Record<string, () => FastifyError> = {
@@ -24,6 +28,8 @@ export function toPublicError (error: FastifyError & ErrorExtras, request: Fasti
     const missing = error.validation.find((issue) => issue.keyword === 'required')
     const field = missing?.params.missingProperty as string | undefined
     if (field !== undefined && missingFieldErrors[field] !== undefined) return missingFieldErrors[field]()
+    const invalidField = error.validation.map((issue) => issue.instancePath.split('/')[1]).find((name) => name !== undefined && invalidFieldErrors[name] !== undefined)
+    if (invalidField !== undefined) return invalidFieldErrors[invalidField]()
     const message = error.validation
       .map((issue) => `${error.validationContext ?? 'body'}${issue.instancePath.replaceAll('/', '.')} ${issue.message ?? ''}`.trim())
       .join('; ')

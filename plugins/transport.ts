@@ -159,10 +159,10 @@ export function createTransport (options: TransportOptions): Transport {
         keepAliveIntervalMs: options.keepAliveMs,
         defaultQueryTimeoutMs: options.queryTimeoutMs,
         ...(options.qrTimeoutMs === undefined ? {} : { qrTimeout: options.qrTimeoutMs }),
-        // An OTP sender has no use for chat history or presence, and must not look online.
+        // An OTP sender has no use for full chat history or presence, and must not look online.
+        // The initial sync stays on: Baileys 7 learns phone-number/LID mappings from it.
         markOnlineOnConnect: false,
         syncFullHistory: false,
-        shouldSyncHistoryMessage: () => false,
         generateHighQualityLinkPreview: false,
         getMessage: async (key: WAMessageKey) => (key.id == null ? undefined : recentMessages.get(key.id))
       })
@@ -234,7 +234,11 @@ export function createTransport (options: TransportOptions): Transport {
 
       async function stop (): Promise<void> {
         reporting = false
-        socket.end(undefined)
+        await socket.end(undefined)
+        // end() drops the socket's 'close' listeners, so queries still waiting for an answer would
+        // hold their timers (up to WA_QUERY_TIMEOUT_MS) and delay shutdown; they still listen for
+        // 'error', which rejects them now.
+        if (socket.ws.listenerCount('error') > 0) socket.ws.emit('error', new Error('connection closed by the service'))
         await authFiles.close()
       }
 

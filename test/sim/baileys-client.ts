@@ -47,6 +47,8 @@ export function simulatorSocketOptions(simulator: WhatsAppSimulator): Partial<Us
     keepAliveIntervalMs: 30000,
     markOnlineOnConnect: false,
     syncFullHistory: false,
+    // shouldSyncHistoryMessage stays Baileys' default, as in the service: the simulated phone
+    // sends the initial history sync after the first login, which ends Baileys' event buffering.
   };
 }
 
@@ -73,6 +75,9 @@ export async function openBaileysSocket(
   const closed = new Promise<{ statusCode: number | undefined; message: string | undefined }>((resolve) => {
     socket.ev.on('connection.update', (update) => {
       if (update.connection !== 'close') return;
+      // A socket closed before the offline notification (a rejected login) still buffers events
+      // and holds a 30 s timer; flushing releases it.
+      socket.ev.flush();
       const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
       void saving.then(() => resolve({ statusCode: error?.output?.statusCode, message: error?.message }));
     });

@@ -29,6 +29,8 @@ export interface ReceivedMessage {
   id: string;
   /** Jid of the sending linked device, as the stanza's participant address names it. */
   from: string;
+  /** How it was encrypted: pkmsg opens a Signal session, msg uses an existing one. */
+  encType: 'pkmsg' | 'msg';
   message: proto.IMessage;
   text?: string;
   media?: ReceivedMedia;
@@ -164,7 +166,7 @@ export class Phone {
     const padded =
       encType === 'pkmsg' ? await cipher.decryptPreKeyWhisperMessage(ciphertext) : await cipher.decryptWhisperMessage(ciphertext);
     const message = proto.Message.decode(unpadMessage(Buffer.from(padded)));
-    const received = await describeMessage(messageId, sender.jid, message, mediaStore);
+    const received = await describeMessage(messageId, sender.jid, encType === 'pkmsg' ? 'pkmsg' : 'msg', message, mediaStore);
     const waiter = this.inboxWaiters.shift();
     if (waiter) waiter(received);
     else this.inbox.push(received);
@@ -222,12 +224,13 @@ export class Phone {
 async function describeMessage(
   id: string,
   from: string,
+  encType: 'pkmsg' | 'msg',
   message: proto.IMessage,
   mediaStore: MediaStore,
 ): Promise<ReceivedMessage> {
   // A copy for the sender's own phone arrives wrapped as a deviceSentMessage.
   const content = message.deviceSentMessage?.message ?? message;
-  const received: ReceivedMessage = { id, from, message };
+  const received: ReceivedMessage = { id, from, encType, message };
   const text = content.conversation ?? content.extendedTextMessage?.text ?? undefined;
   if (text) received.text = text;
   for (const { kind, field } of MEDIA_FIELDS) {

@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startMediaHost, type MediaHost } from './media-host.js';
 import { FrameReader, ServerHandshake, createServerIdentity, encodeFrame, type ServerIdentity, type TransportCipher } from './noise.js';
@@ -27,8 +28,17 @@ export type CloseKind = 'restart-required' | 'replaced' | 'device-removed' | 'un
 export interface SimulatorOptions {
   /** Refs sent in pair-device: Baileys shows one QR per ref, then closes with 408. Default 6. */
   qrRefs?: number;
+  /** Delay before a receipt asked with sendReceipt goes out. Default 250 ms. */
+  receiptDelayMs?: number;
   /** Port of the WebSocket server; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * After a newly linked device's first login, the phone sends it the initial history sync
+   * notification, as WhatsApp does. Until that arrives (or for 20 s) Baileys holds the events it
+   * emits outside message/receipt handling, such as the upsert of its own sends. Default true;
+   * false shows that 20 s wait.
+   */
+  initialHistorySync?: boolean;
 }
 
 /** A linked device: a Baileys socket that was registered by a scan. */
@@ -39,6 +49,8 @@ export interface LinkedDevice {
   lid: string;
   noiseKey: Buffer;
   keys: DevicePublicKeys;
+  /** The phone sent this device its initial history sync (only once, after the first login). */
+  initialHistorySyncSent: boolean;
 }
 
 export interface SimulatedContact {
@@ -55,6 +67,10 @@ export interface SimulatorEvents {
   open: { phone: string; device: number };
   'pairing-code': { phone: string };
   message: { phone: string; message: ReceivedMessage };
+  /** The phone sent a newly linked device its initial history sync notification. */
+  'history-sync': { phone: string; device: number; messageId: string };
+  /** Baileys asked for app state collections (w:sync:app:state); all are answered empty. */
+  'app-state-sync': { phone: string; device: number; collections: string[] };
   'connection-closed': { phone?: string };
 }
 
@@ -191,6 +207,8 @@ export class Simulator {
   private nextLidUser = 100000000000001;
   registrations = 0;
   logins = 0;
+  /** Initial history sync notifications the phones sent to newly linked devices. */
+  initialHistorySyncs = 0;
   readonly pairingCodeRequests: Array<{ phone: string }> = [];
   /** Errors met while handling client traffic (also written to stderr). */
   readonly problems: string[] = [];
@@ -444,6 +462,7 @@ export class Simulator {
       lid,
       noiseKey: connection.noiseKey!,
       keys: connection.registeringKeys!,
+      initialHistorySyncSent: false,
     });
     this.emit('paired', { phone: phone.phone, jid });
     connection.send(CLOSE_NODES['restart-required']);
@@ -475,7 +494,16 @@ export class Simulator {
     if (xmlns === 'encrypt' && firstChild?.tag === 'digest') {
       connection.send(resultIq(node, [{ tag: 'digest', attrs: {} }]));
       const linked = connection.linkedDevice;
-      if (linked) this.emit('open', { phone: linked.phone.phone, device: linked.deviceId });
+      if (!linked) return;
+      this.emit('open', { phone: linked.phone.phone, device: linked.deviceId });
+      // By now Baileys has read <ib><offline/> and awaits the history sync (AwaitingInitialSync).
+      if (!linked.initialHistorySyncSent && this.options.initialHistorySync !== false) {
+        await this.sendInitialHistorySync(connection, linked);
+      }
+      return;
+    }
+    if (xmlns === 'w:sync:app:state') {
+      connection.send(resultIq(node, [this.answerAppStateSync(connection, getBinaryNodeChild(node, 'sync')!)]));
       return;
     }
     if (xmlns === 'encrypt' && firstChild?.tag === 'key') {
@@ -515,6 +543,31 @@ export class Simulator {
     }
     // Anything not modelled (abt props, blocklist, privacy, prekey upload, ...) gets an empty result.
     connection.send(resultIq(node));
+  }
+
+  /**
+   * Every requested collection, empty: no patches, no snapshot, no has_more_patches. Baileys'
+   * resyncAppState loops until each requested collection is named in the answer, so an iq without
+   * them would make it ask again and again.
+   */
+  private answerAppStateSync(connection: Connection, sync: BinaryNode): BinaryNode {
+    const requested = getBinaryNodeChildren(sync, 'collection');
+    const linked = connection.linkedDevice;
+    if (linked) {
+      this.emit('app-state-sync', {
+        phone: linked.phone.phone,
+        device: linked.deviceId,
+        collections: requested.map((collection) => collection.attrs.name),
+      });
+    }
+    return {
+      tag: 'sync',
+      attrs: {},
+      content: requested.map((collection) => ({
+        tag: 'collection',
+        attrs: { name: collection.attrs.name, version: collection.attrs.version ?? '0' },
+      })),
+    };
   }
 
   private preKeyBundles(keyNode: BinaryNode): BinaryNode[] {
@@ -578,13 +631,59 @@ export class Simulator {
     }
   }
 
+  // ---- the account's own phone acting ---------------------------------------------------------
+
+  /**
+   * What WhatsApp's phone does right after linking: a peer message from the account's primary
+   * device (device 0, so Baileys sees it as fromMe, which it requires of history sync
+   * notifications) carrying the INITIAL_BOOTSTRAP history sync inline. The history is empty: the
+   * simulated phone has no chats. Baileys then leaves AwaitingInitialSync, syncs app state
+   * (answered empty) and flushes the events it buffered.
+   */
+  private async sendInitialHistorySync(connection: Connection, device: LinkedDevice): Promise<void> {
+    const syncType = proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
+    const history = proto.HistorySync.encode({ syncType, conversations: [], chunkOrder: 1, progress: 100 }).finish();
+    const message: proto.IMessage = {
+      protocolMessage: {
+        type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+        historySyncNotification: {
+          syncType: proto.Message.HistorySyncType.INITIAL_BOOTSTRAP,
+          chunkOrder: 1,
+          progress: 100,
+          initialHistBootstrapInlinePayload: deflateSync(history),
+        },
+      },
+    };
+    const { type, ciphertext } = await device.phone.encryptFor(
+      { user: device.phone.phone, device: device.deviceId, keys: device.keys },
+      message,
+    );
+    const messageId = randomMessageId();
+    connection.send({
+      tag: 'message',
+      attrs: { from: device.phone.jid, id: messageId, t: nowSeconds(), type: 'text', category: 'peer' },
+      content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+    });
+    // A socket that closed meanwhile did not get it: the next login of the device gets it instead.
+    if (connection.closed) return;
+    device.initialHistorySyncSent = true;
+    this.initialHistorySyncs++;
+    this.emit('history-sync', { phone: device.phone.phone, device: device.deviceId, messageId });
+  }
+
   // ---- contacts acting ---------------------------------------------------------------------------
 
-  /** The contact's phone sends a delivery or read receipt for a message it received from a linked device. */
-  sendReceipt(number: string, messageId: string, type: 'delivered' | 'read'): void {
+  /**
+   * The contact's phone sends a delivery or read receipt for a message it received from a linked
+   * device. It goes out after receiptDelayMs, as from a real phone: Baileys merges a receipt that
+   * arrives within ~100 ms of its own send into that send's messages.upsert instead of emitting
+   * messages.update.
+   */
+  async sendReceipt(number: string, messageId: string, type: 'delivered' | 'read'): Promise<void> {
     const sent = this.sentMessages.get(messageId);
     const phone = this.phoneFor(number);
     if (!sent || sent.recipient !== phone) throw new Error(`${number} did not receive message ${messageId}`);
+    await new Promise((resolve) => setTimeout(resolve, this.options.receiptDelayMs ?? 250));
     sent.connection.send({
       tag: 'receipt',
       attrs: { from: phone.jid, id: messageId, t: nowSeconds(), ...(type === 'read' ? { type: 'read' } : {}) },
