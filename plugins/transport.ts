@@ -202,9 +202,17 @@ export function createTransport (options: TransportOptions): Transport {
       })
 
       socket.ev.on('messages.upsert', ({ messages, type }) => {
-        if (!reporting || type !== 'notify') return
+        if (!reporting) return
         for (const message of messages) {
-          if (message.key.fromMe === true || message.key.id == null || message.key.remoteJid == null) continue
+          if (message.key.id == null || message.key.remoteJid == null) continue
+          if (message.key.fromMe === true) {
+            // Baileys holds back the upsert of a message just sent for about 100 ms and folds a
+            // receipt that arrives meanwhile into it, instead of emitting a messages.update.
+            const status = message.status == null ? undefined : messageStatuses[message.status]
+            if (status !== undefined) handlers.messageStatus?.({ messageId: message.key.id, remoteJid: message.key.remoteJid, status })
+            continue
+          }
+          if (type !== 'notify') continue
           handlers.messageReceived?.({
             messageId: message.key.id,
             from: message.key.remoteJid,

@@ -13,10 +13,16 @@ import sessionRegistry from '../plugins/session-registry.js'
 import qrLinks from '../plugins/qr-links.js'
 import messageSender from '../plugins/message-sender.js'
 import otp from '../plugins/otp.js'
+import messageStatus from '../plugins/message-status.js'
+import webhooks from '../plugins/webhooks.js'
+import metrics from '../plugins/metrics.js'
 import systemRoutes from './routes/system.js'
 import sessionRoutes from './routes/sessions.js'
 import messageRoutes from './routes/messages.js'
 import otpRoutes from './routes/otp.js'
+import webhookRoutes from './routes/webhooks.js'
+import messageStatusRoutes from './routes/message-status.js'
+import metricsRoutes from './routes/metrics.js'
 
 export interface BuildOptions {
   // Tests pass loggers that write to files only; the server writes to stdout too.
@@ -62,10 +68,16 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(qrLinks)
   await fastify.register(messageSender)
   await fastify.register(otp)
+  await fastify.register(messageStatus)
+  await fastify.register(webhooks)
+  await fastify.register(metrics)
 
   await fastify.register(systemRoutes)
   await fastify.register(sessionRoutes)
   await fastify.register(messageRoutes)
   await fastify.register(otpRoutes)
+  await fastify.register(webhookRoutes)
+  await fastify.register(messageStatusRoutes)
+  await fastify.register(metricsRoutes)
   return fastify
 }

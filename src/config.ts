@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { validateOtpTemplate } from './otp-message.js'
+import { assertWebhookEvents } from './webhook-dispatcher.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
@@ -171,6 +172,11 @@ export function loadConfig (environment: Environment = process.env): Config {
     throw new ConfigError('API_KEY', 'one or more keys of at least 16 characters, comma-separated', `${shortKey.slice(0, 2)}…`)
   }
   const webhookEventsRaw = readList(environment, 'WEBHOOK_EVENTS')
+  try {
+    assertWebhookEvents(webhookEventsRaw.filter((name) => name !== 'all'))
+  } catch (error) {
+    throw new ConfigError('WEBHOOK_EVENTS', `"all" or a comma-separated list of events (${(error as Error).message})`, readRaw(environment, 'WEBHOOK_EVENTS') ?? '')
+  }
   const webhookUrls = readList(environment, 'WEBHOOK_URL').map((url) => parseUrl('WEBHOOK_URL', url, ['http:', 'https:']))
   const otpSecret = readRaw(environment, 'OTP_SECRET')
   if (otpSecret !== undefined && otpSecret.length < 16) {

@@ -96,7 +96,8 @@ export interface WebhookDispatcherOptions {
 }
 
 export interface WebhookDispatcher {
-  publish: (event: WebhookEvent, sessionId: string, data: unknown) => void
+  // sessionId is null for events about a phone number rather than a session (otp.verified, otp.failed).
+  publish: (event: WebhookEvent, sessionId: string | null, data: unknown) => void
   start: () => Promise<void>
   close: () => Promise<void>
   stats: () => WebhookStats
@@ -212,7 +213,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     }
   }
 
-  function publish (event: WebhookEvent, sessionId: string, data: unknown): void {
+  function publish (event: WebhookEvent, sessionId: string | null, data: unknown): void {
     try {
       if (urls.length === 0) return
       if (enabledEvents !== 'all' && !enabledEvents.has(event)) return

@@ -56,6 +56,7 @@ const badValues: Array<[Record<string, string>, string, RegExp]> = [
   [{ WA_WEB_SOCKET_URL: 'http://127.0.0.1/ws' }, 'WA_WEB_SOCKET_URL', /ws: or wss:/],
   [{ WA_WEB_SOCKET_URL: 'not a url' }, 'WA_WEB_SOCKET_URL', /URL/],
   [{ WEBHOOK_URL: 'ftp://x' }, 'WEBHOOK_URL', /http: or https:/],
+  [{ WEBHOOK_EVENTS: 'otp.sent,otp.delivered' }, 'WEBHOOK_EVENTS', /Unknown webhook event otp\.delivered; known events: session\.qr/],
   [{ OTP_LENGTH: '3' }, 'OTP_LENGTH', /integer from 4 to 10/],
   [{ OTP_SECRET: 'short' }, 'OTP_SECRET', /at least 16/],
   [{ API_KEY: 'short' }, 'API_KEY', /at least 16 characters/],

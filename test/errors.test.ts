@@ -83,7 +83,9 @@ t.test('a health check that throws degrades health instead of breaking it', asyn
   t.equal(response.statusCode, 200)
   const body = response.json()
   t.equal(body.data.status, 'degraded')
-  t.match(body.data.checks, { 'ok-part': { status: 'ok' }, 'broken-part': { status: 'degraded', error: 'disk gone' } })
+  // Other parts (sessions, webhooks, counters) come from the plugins themselves.
+  t.same(body.data.checks['ok-part'], { status: 'ok' })
+  t.same(body.data.checks['broken-part'], { status: 'degraded', error: 'disk gone' })
   t.ok(body.data.uptimeSeconds >= 0)
   t.ok(body.data.memory.rssBytes > 0)
 })

@@ -1692,6 +1692,256 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhook/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook delivery statistics
+         * @description Whether webhooks are configured, to how many URLs, and since start: deliveries delivered, failed (also per event), pending and retrying, the last error and the last successful delivery.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            message?: string;
+                            data: {
+                                /** @description Whether WEBHOOK_URL is set */
+                                configured: boolean;
+                                /** @description How many URLs each event is sent to */
+                                urlCount: number;
+                                /** @description Deliveries answered with a 2xx, since start */
+                                delivered: number;
+                                /** @description Deliveries given up on (a 4xx, or retries exhausted), since start */
+                                failed: number;
+                                /** @description Pending deliveries that failed at least once and wait for another attempt */
+                                retrying: number;
+                                /** @description Deliveries not yet delivered or failed, retrying ones included */
+                                pending: number;
+                                lastError: {
+                                    /** @example HTTP 500 */
+                                    message: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                    event: string;
+                                    url: string;
+                                } | null;
+                                lastDeliveredAt: string | null;
+                                /** @description Keyed by event name, e.g. otp.sent */
+                                byEvent: {
+                                    [key: string]: {
+                                        delivered: number;
+                                        failed: number;
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{sessionId}/status/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery status of a sent message
+         * @description sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, for the latest 10,000 messages; 404 after that.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                    sessionId: string;
+                    /** @description The messageId answered when the message was sent */
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            message?: string;
+                            data: {
+                                messageId: string;
+                                sessionId: string;
+                                /** @description Recipient phone number, digits only */
+                                to: string;
+                                /** @description otp for an OTP message: an OTP's delivery status is its message's */
+                                type: "text" | "image" | "video" | "audio" | "document" | "otp";
+                                /** @description sent (WhatsApp accepted it) → delivered (reached the phone) → read; or failed. Only moves forward. */
+                                status: "sent" | "delivered" | "read" | "failed";
+                                /** Format: date-time */
+                                sentAt: string;
+                                /** @description When it reached the phone; set with readAt when WhatsApp reports only the read */
+                                deliveredAt: string | null;
+                                /** @description When the recipient read it (or played a voice note or video) */
+                                readAt: string | null;
+                                /** @description When WhatsApp reported it failed */
+                                failedAt: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Prometheus text format: otp_sent_total, otp_verified_total{result}, messages_sent_total{type,result}, http_request_duration_seconds{method,route,status_code}, sessions{state}, session_reconnects_total{reason}, webhook_deliveries_total{result}, and the Node.js process defaults. Needs the API key like every other route: give the scraper the key as a bearer token.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Prometheus text exposition format 0.0.4 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -1,0 +1,109 @@
+import fp from 'fastify-plugin'
+import type { EventEmitter } from 'node:events'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { sessionStatuses } from '../schemas/sessions.js'
+import { guarded } from '../src/guarded-listener.js'
+import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import type { SessionRegistry } from './session-registry.js'
+
+export interface Metrics {
+  registry: Registry
+  otpSent: Counter<never>
+  otpVerified: Counter<'result'>
+  messagesSent: Counter<'type' | 'result'>
+  httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>
+  sessions: Gauge<'state'>
+  sessionReconnects: Counter<'reason'>
+  webhookDeliveries: Counter<'result'>
+  // The seed's monitoring counters (troubleshooting guide, best practices 4), since start.
+  seedCounters: () => Promise<{ totalOTPSent: number, failedRequests: number, activeSessions: number }>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+async function total (counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await counter.get()
+  return values
+    .filter((value) => Object.entries(labels).every(([name, label]) => value.labels[name] === label))
+    .reduce((sum, value) => sum + value.value, 0)
+}
+
+// Each app has its own registry, so several apps in one process (tests) never share counters.
+export function createMetrics (sessions: Pick<SessionRegistry, 'counts'>): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+  const otpSent = new Counter({ name: 'otp_sent_total', help: 'OTP messages sent', registers })
+  const messagesSent = new Counter({ name: 'messages_sent_total', help: 'Messages sent (text, media, otp), by result: sent or failed', labelNames: ['type', 'result'] as const, registers })
+  const sessionsByState = new Gauge({
+    name: 'sessions',
+    help: 'Sessions by state',
+    labelNames: ['state'] as const,
+    registers,
+    collect () {
+      const { byStatus } = sessions.counts()
+      // Every state is reported, zeros included, so a dashboard's series never vanish.
+      for (const state of sessionStatuses) this.set({ state }, byStatus[state] ?? 0)
+    }
+  })
+  return {
+    registry,
+    otpSent,
+    otpVerified: new Counter({ name: 'otp_verified_total', help: 'OTP verifications, by result: valid, invalid, expired, too_many_attempts or not_found', labelNames: ['result'] as const, registers }),
+    messagesSent,
+    httpRequestDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request durations, by route pattern',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      registers
+    }),
+    sessions: sessionsByState,
+    sessionReconnects: new Counter({ name: 'session_reconnects_total', help: 'Reconnects of WhatsApp sessions, by reason: restart-required (normal after linking) or connection-lost', labelNames: ['reason'] as const, registers }),
+    webhookDeliveries: new Counter({ name: 'webhook_deliveries_total', help: 'Webhook delivery attempts, by result: delivered, retry or failed', labelNames: ['result'] as const, registers }),
+    async seedCounters () {
+      return {
+        totalOTPSent: await total(otpSent),
+        failedRequests: await total(messagesSent, { result: 'failed' }),
+        activeSessions: sessions.counts().connected
+      }
+    }
+  }
+}
+
+function countSenderEvents (metrics: Metrics, sender: EventEmitter<MessageSenderEventMap>, otp: EventEmitter<OtpEventMap>, logger: FastifyBaseLogger): void {
+  sender.on('sent', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'sent' })))
+  sender.on('failed', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'failed' })))
+  otp.on('sent', guarded(logger, 'metrics', () => metrics.otpSent.inc()))
+  otp.on('verified', guarded(logger, 'metrics', () => metrics.otpVerified.inc({ result: 'valid' })))
+  otp.on('failed', guarded(logger, 'metrics', ({ reason }) => metrics.otpVerified.inc({ result: reason })))
+}
+
+async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
+  const metrics = createMetrics(fastify.sessions)
+  fastify.decorate('metrics', metrics)
+  const log = fastify.log.child({ component: 'metrics' })
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    // The pattern (/api/sessions/:sessionId), never the raw URL: one series per route, not per id.
+    const route = request.routeOptions.url ?? 'unmatched'
+    metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+  fastify.sessions.events.on('disconnected', guarded(log, 'metrics', ({ kind, willReconnect }) => {
+    if (willReconnect) metrics.sessionReconnects.inc({ reason: kind })
+  }))
+  fastify.webhooks.events.on('result', guarded(log, 'metrics', ({ outcome }) => {
+    metrics.webhookDeliveries.inc({ result: outcome })
+  }))
+  countSenderEvents(metrics, fastify.messageSender.events, fastify.otp.events, log)
+  fastify.healthChecks.add('counters', async () => ({ status: 'ok', ...await metrics.seedCounters() }))
+  fastify.addHook('onClose', async () => {
+    metrics.registry.clear()
+  })
+}
+
+export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x', dependencies: ['health', 'session-registry', 'message-sender', 'otp', 'webhooks'] })

@@ -1,0 +1,27 @@
+import { Type, type Static } from 'typebox'
+import { SuccessResponse } from './common.js'
+
+const nullableTime = (description: string) => Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description })
+
+export const MessageStatusParams = Type.Object({
+  sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Session id: 1-64 letters, digits, "_" or "-"' }),
+  messageId: Type.String({ minLength: 1, maxLength: 128, description: 'The messageId answered when the message was sent' })
+})
+export type MessageStatusParams = Static<typeof MessageStatusParams>
+
+export const MessageStatusResponse = SuccessResponse(Type.Object({
+  messageId: Type.String(),
+  sessionId: Type.String(),
+  to: Type.String({ description: 'Recipient phone number, digits only' }),
+  type: Type.Union([
+    Type.Literal('text'), Type.Literal('image'), Type.Literal('video'), Type.Literal('audio'), Type.Literal('document'), Type.Literal('otp')
+  ], { description: 'otp for an OTP message: an OTP\'s delivery status is its message\'s' }),
+  status: Type.Union([Type.Literal('sent'), Type.Literal('delivered'), Type.Literal('read'), Type.Literal('failed')], {
+    description: 'sent (WhatsApp accepted it) → delivered (reached the phone) → read; or failed. Only moves forward.'
+  }),
+  sentAt: Type.String({ format: 'date-time' }),
+  deliveredAt: nullableTime('When it reached the phone; set with readAt when WhatsApp reports only the read'),
+  readAt: nullableTime('When the recipient read it (or played a voice note or video)'),
+  failedAt: nullableTime('When WhatsApp reported it failed')
+}))
+export type MessageStatusResponse = Static<typeof MessageStatusResponse>

@@ -1,0 +1,19 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../schemas/common.js'
+import { WebhookStatsResponse } from '../../schemas/webhooks.js'
+
+const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/api/webhook/stats', {
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Webhook delivery statistics',
+      description: 'Whether webhooks are configured, to how many URLs, and since start: deliveries delivered, failed (also per event), pending and retrying, the last error and the last successful delivery.',
+      response: { 200: WebhookStatsResponse, ...errorResponses(401, 429) }
+    }
+  }, async () => ({
+    success: true as const,
+    data: { configured: fastify.webhooks.configured, urlCount: fastify.webhooks.urlCount, ...fastify.webhooks.stats() }
+  }))
+}
+
+export default webhookRoutes
