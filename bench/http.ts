@@ -26,7 +26,7 @@ async function measure (name: string, target: Target, onBody?: (index: number, b
   })
   return {
     path: name,
-    requestsPerSecond: Math.round(result.requests.average),
+    requestsPerSecond: Math.round(result.requests.total / result.duration),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -49,7 +49,6 @@ export async function measureHttp (options: { workDirectory: string, simulatorUr
   const service = await startProcess(['dist/src/server.js'], {
     PORT: String(servicePort),
     API_KEY: apiKey,
-    LOG_LEVEL: 'warn',
     WA_WEB_SOCKET_URL: options.simulatorUrl,
     WA_EXTRA_CA_FILE: options.certificateFile,
     AUTH_STATE_DIR: join(options.workDirectory, 'http', 'auth_state'),

@@ -21,6 +21,8 @@ export interface NodeProcess {
   child: ChildProcess
   // Everything it printed so far, stdout and stderr together.
   output: () => string
+  // Listened for from the start, so an early exit is never missed.
+  exited: Promise<unknown>
 }
 
 // `env` is the whole environment of the child: pass process.env in explicitly to inherit it.
@@ -29,12 +31,13 @@ export function spawnNode (args: string[], env: Record<string, string | undefine
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  return { child, output: () => output }
+  return { child, output: () => output, exited: once(child, 'exit') }
 }
 
-export async function waitForOutput ({ child, output }: NodeProcess, pattern: RegExp): Promise<void> {
+export async function waitForOutput ({ child, output, exited }: NodeProcess, pattern: RegExp): Promise<void> {
+  const exit = exited.then(() => 'exit')
   while (!pattern.test(output())) {
-    const event = await Promise.race([once(child.stdout!, 'data'), once(child.stderr!, 'data'), once(child, 'exit').then(() => 'exit')])
+    const event = await Promise.race([once(child.stdout!, 'data'), once(child.stderr!, 'data'), exit])
     if (event === 'exit' && !pattern.test(output())) throw new Error(`${String(child.spawnargs.slice(1).join(' '))} exited: ${output()}`)
   }
 }
