@@ -7,7 +7,7 @@ import { freePort, projectRoot, runForResult, startProcess, stopProcess } from '
 import { measureHttp, type HttpFigures } from './http.js'
 
 const sessionCounts = (process.env.BENCH_SESSIONS ?? '1,10,50').split(',').map(Number)
-const httpRequests = Number(process.env.BENCH_HTTP_REQUESTS ?? 500)
+const httpRequests = Number(process.env.BENCH_HTTP_REQUESTS ?? 1000)
 const messagesForWrites = 20
 const workDirectory = await mkdtemp(join(tmpdir(), 'otp-api-bench-'))
 const simulatorPort = await freePort()

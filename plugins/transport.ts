@@ -82,6 +82,8 @@ export interface TransportOptions {
 
 export interface Transport {
   connect: (sessionId: string, directory: string, handlers: ConnectionHandlers) => Promise<WhatsAppConnection>
+  // Releases what connections share (the media upload agent); the registry closes connections first.
+  close: () => void
 }
 
 declare module 'fastify' {
@@ -159,10 +161,13 @@ export function createTransport (options: TransportOptions): Transport {
         keepAliveIntervalMs: options.keepAliveMs,
         defaultQueryTimeoutMs: options.queryTimeoutMs,
         ...(options.qrTimeoutMs === undefined ? {} : { qrTimeout: options.qrTimeoutMs }),
-        // An OTP sender has no use for full chat history or presence, and must not look online.
-        // The initial sync stays on: Baileys 7 learns phone-number/LID mappings from it.
+        // An OTP sender needs no chat history and must not look online. Without history the
+        // phone's chats are never downloaded, and Baileys does not hold events back for up to
+        // 20 s after the first login waiting for them; the LIDs of recipients, which Baileys
+        // warns history would have provided, come from WhatsApp's usync lookup at send time.
         markOnlineOnConnect: false,
         syncFullHistory: false,
+        shouldSyncHistoryMessage: () => false,
         generateHighQualityLinkPreview: false,
         getMessage: async (key: WAMessageKey) => (key.id == null ? undefined : recentMessages.get(key.id))
       })
@@ -280,6 +285,9 @@ export function createTransport (options: TransportOptions): Transport {
         close: stop,
         credentialWrites: authFiles.writeCount
       }
+    },
+    close () {
+      fetchAgent?.destroy()
     }
   }
 }
@@ -295,6 +303,9 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
     logger: fastify.whatsappLogger
   }))
+  fastify.addHook('onClose', async () => {
+    fastify.transport.close()
+  })
 }
 
 export default fp(transportPlugin, { name: 'transport', fastify: '5.x' })

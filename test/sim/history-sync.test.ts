@@ -119,20 +119,3 @@ t.test('the phone sends the initial history sync after the first login', { timeo
     t.same(simulator.problems, []);
   });
 });
-
-t.test('with initialHistorySync off, Baileys holds events for its 20 s timeout', { timeout: 40000 }, async (t) => {
-  const simulator = await startSimulator({ initialHistorySync: false });
-  t.teardown(() => simulator.stop());
-  const contact = simulator.addContact('6281300000012');
-  const client = await linkBaileysSocket(simulator, { phone: '6281200000012' });
-  t.teardown(() => closeBaileysClient(client));
-  const linkedAt = Date.now();
-
-  // Nothing else may reach the socket meanwhile: any inbound message or receipt would flush.
-  const upsert = ownSendUpsert(client.socket, 'tertahan', 30000);
-  await client.socket.sendMessage(contact.jid, { text: 'tertahan' });
-  await upsert;
-  const heldMs = Date.now() - linkedAt;
-  t.ok(heldMs > 15000, `held for ${heldMs} ms after open`);
-  t.equal(simulator.initialHistorySyncs, 0);
-});
