@@ -1,5 +1,17 @@
 import { Type, type Static, type TSchema } from 'typebox'
 
+// A value that may be null: a JSON Schema union, which OpenAPI 3.1 and generated clients understand.
+export function Nullable<T extends TSchema> (schema: T, options: { description?: string } = {}) {
+  return Type.Union([schema, Type.Null()], options)
+}
+
+// Shared by every body that names a phone. A string, so leading zeros survive; a missing one
+// gets the seed's `Nomor telepon diperlukan`.
+export const PhoneNumberField = Type.String({
+  description: 'Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)',
+  examples: ['08123456789']
+})
+
 export const ErrorResponse = Type.Object({
   success: Type.Literal(false),
   message: Type.String({ description: 'Indonesian, meant for people; clients may match on it (see docs/troubleshooting.md)' }),

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
-import { SuccessResponse } from './common.js'
+import { Nullable, SuccessResponse } from './common.js'
 
-const nullableTime = (description: string) => Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description })
+const nullableTime = (description: string) => Nullable(Type.String({ format: 'date-time' }), { description })
 
 export const MessageStatusParams = Type.Object({
   sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Session id: 1-64 letters, digits, "_" or "-"' }),

@@ -1,12 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { SuccessResponse } from './common.js'
-
-// Shared by every body that names a recipient. A string, so leading zeros survive; an empty one
-// gets the seed's `Nomor telepon diperlukan`.
-export const PhoneNumberField = Type.String({
-  description: 'Recipient, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)',
-  examples: ['08123456789']
-})
+import { PhoneNumberField, SuccessResponse } from './common.js'
 
 export const FormatPhoneParams = Type.Object({
   phone: Type.String({ description: 'The number to check, as a user would type it', examples: ['08123456789'] })

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { SuccessResponse } from './common.js'
-import { PhoneNumberField } from './messages.js'
+import { PhoneNumberField } from './common.js'
 
 export const SendOtpBody = Type.Object({
   to: PhoneNumberField,

@@ -1,7 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { SuccessResponse } from './common.js'
-
-const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
+import { Nullable, PhoneNumberField, SuccessResponse } from './common.js'
 
 export const sessionStatuses = ['initializing', 'qr', 'connecting', 'connected', 'reconnecting', 'qr_timeout', 'logged_out', 'replaced', 'failed', 'closed'] as const
 
@@ -11,32 +9,27 @@ export const Session = Type.Object({
     description: 'initializing → qr (waiting for a scan or pairing code) → connecting → connected; reconnecting after a network loss; qr_timeout when nobody scanned; replaced when another client took over; failed when WhatsApp refused or reconnecting gave up'
   }),
   isConnected: Type.Boolean(),
-  user: nullable(Type.Object({ id: Type.String(), name: nullable(Type.String()) })),
+  user: Nullable(Type.Object({ id: Type.String(), name: Nullable(Type.String()) })),
   qrAvailable: Type.Boolean(),
-  pairingCode: nullable(Type.String({ description: 'The code to type on the phone, while one is pending' })),
+  pairingCode: Nullable(Type.String({ description: 'The code to type on the phone, while one is pending' })),
   reconnectAttempts: Type.Integer(),
-  lastDisconnect: nullable(Type.Object({
+  lastDisconnect: Nullable(Type.Object({
     kind: Type.String({ description: 'restart-required, logged-out, replaced, qr-timeout, forbidden, multidevice-mismatch or connection-lost' }),
-    statusCode: nullable(Type.Integer()),
+    statusCode: Nullable(Type.Integer()),
     message: Type.String(),
     at: Type.String({ format: 'date-time' })
   })),
   createdAt: Type.String({ format: 'date-time' }),
-  connectedAt: nullable(Type.String({ format: 'date-time' })),
+  connectedAt: Nullable(Type.String({ format: 'date-time' })),
   updatedAt: Type.String({ format: 'date-time' })
 }, { $id: 'Session', title: 'Session' })
 export type Session = Static<typeof Session>
 
 const sessionReference = Type.Ref('Session')
 
-const phoneNumberField = Type.String({
-  description: 'The phone that will link this session, digits only: 08123456789, 8123456789 or 628123456789',
-  examples: ['628123456789']
-})
-
 export const CreateSessionBody = Type.Object({
   sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: '1-64 letters, digits, "_" or "-"', examples: ['test-session'] }),
-  phoneNumber: Type.Optional(phoneNumberField)
+  phoneNumber: Type.Optional(PhoneNumberField)
 })
 export type CreateSessionBody = Static<typeof CreateSessionBody>
 
@@ -70,9 +63,9 @@ export const QrPageStateResponse = SuccessResponse(Type.Object({
   sessionId: Type.String(),
   status: Type.String(),
   isConnected: Type.Boolean(),
-  qrImage: nullable(Type.String()),
-  pairingCode: nullable(Type.String()),
-  user: nullable(Type.Object({ id: Type.String(), name: nullable(Type.String()) }))
+  qrImage: Nullable(Type.String()),
+  pairingCode: Nullable(Type.String()),
+  user: Nullable(Type.Object({ id: Type.String(), name: Nullable(Type.String()) }))
 }))
 export type QrPageStateResponse = Static<typeof QrPageStateResponse>
 
@@ -88,7 +81,7 @@ export const QrLinkResponse = SuccessResponse(Type.Object({
 }))
 export type QrLinkResponse = Static<typeof QrLinkResponse>
 
-export const PairingCodeBody = Type.Object({ phoneNumber: phoneNumberField })
+export const PairingCodeBody = Type.Object({ phoneNumber: PhoneNumberField })
 export type PairingCodeBody = Static<typeof PairingCodeBody>
 
 export const PairingCodeResponse = SuccessResponse(Type.Object({

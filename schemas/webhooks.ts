@@ -1,7 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { SuccessResponse } from './common.js'
-
-const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
+import { Nullable, SuccessResponse } from './common.js'
 
 export const WebhookStatsResponse = SuccessResponse(Type.Object({
   configured: Type.Boolean({ description: 'Whether WEBHOOK_URL is set' }),
@@ -10,13 +8,13 @@ export const WebhookStatsResponse = SuccessResponse(Type.Object({
   failed: Type.Integer({ description: 'Deliveries given up on (a 4xx, or retries exhausted), since start' }),
   retrying: Type.Integer({ description: 'Pending deliveries that failed at least once and wait for another attempt' }),
   pending: Type.Integer({ description: 'Deliveries not yet delivered or failed, retrying ones included' }),
-  lastError: nullable(Type.Object({
+  lastError: Nullable(Type.Object({
     message: Type.String({ examples: ['HTTP 500'] }),
     at: Type.String({ format: 'date-time' }),
     event: Type.String(),
     url: Type.String()
   })),
-  lastDeliveredAt: nullable(Type.String({ format: 'date-time' })),
+  lastDeliveredAt: Nullable(Type.String({ format: 'date-time' })),
   byEvent: Type.Record(Type.String(), Type.Object({ delivered: Type.Integer(), failed: Type.Integer() }), { description: 'Keyed by event name, e.g. otp.sent' })
 }))
 export type WebhookStatsResponse = Static<typeof WebhookStatsResponse>

@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import type { paths } from './generated/openapi-types.js'
 import { generateClientTypes } from './generated/generate-client-types.js'
-import { buildWithSimulator, testApiKey } from './helper.js'
+import { buildWithSimulator, nextSessionEvent, testApiKey } from './helper.js'
 
 const documentFile = new URL('../openapi/openapi.json', import.meta.url)
 
@@ -68,7 +68,7 @@ t.test('the seed flow through a client generated from openapi.json, against the 
   // The document says this answer is JSON, or a PNG with ?format=png: the generated type is both.
   const qrText = typeof qr.data === 'object' ? qr.data.data.qr : undefined
   t.ok(qrText)
-  const connected = new Promise<void>((resolve) => app.sessions.events.on('connected', () => resolve()))
+  const connected = nextSessionEvent(app, 'connected', 'sdk-session')
   await simulator.scanQr(qrText!, { phone: '628120000777' })
   await connected
 

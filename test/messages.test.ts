@@ -1,16 +1,13 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readdir } from 'node:fs/promises'
 import t from 'tap'
 import type { MessageSenderEventMap } from '../src/service-events.js'
-import { authHeaders, build, buildWithSimulator, linkSession } from './helper.js'
+import { authHeaders, build, buildWithSimulator, linkSession, temporaryDirectory } from './helper.js'
 import * as samples from './helpers/media-samples.js'
 
 // Uploads must never touch the disk. Whatever a library would write goes to os.tmpdir(), which
 // follows TMPDIR: this file's own folder, so other test files running in parallel cannot add to it.
-const privateTemporaryDirectory = await mkdtemp(join(tmpdir(), 'messages-test-tmp-'))
+const privateTemporaryDirectory = await temporaryDirectory(t, 'messages-test-tmp-')
 process.env.TMPDIR = privateTemporaryDirectory
-t.teardown(() => rm(privateTemporaryDirectory, { recursive: true, force: true }))
 
 const sessionId = 'sender'
 const linkedPhone = '6281200000001'

@@ -1,13 +1,12 @@
 import type { EventEmitter } from 'node:events'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { createOtp, loadOrCreateOtpSecret } from '../plugins/otp.js'
 import { loadConfig } from '../src/config.js'
 import { createMemoryOtpStore, createOtpService } from '../src/otp-store.js'
 import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
-import { authHeaders, buildWithSimulator, linkSession, type TestContext } from './helper.js'
+import { authHeaders, buildWithSimulator, linkSession, temporaryDirectory, type TestContext } from './helper.js'
 
 const sessionId = 'otp'
 const { app, simulator, readAppLog, config } = await buildWithSimulator(t)
@@ -267,8 +266,7 @@ t.test('OTP_SECRET: generated once in DATA_DIR, private, reused', async (t) => {
   t.equal((await stat(path)).mode & 0o777, 0o600)
   t.equal(await loadOrCreateOtpSecret(config.dataDirectory), secret, 'a restart reads the same secret')
 
-  const directory = await mkdtemp(join(tmpdir(), 'otp-secret-'))
-  t.teardown(() => rm(directory, { recursive: true, force: true }))
+  const directory = await temporaryDirectory(t, 'otp-secret-')
   await writeFile(join(directory, 'otp-secret'), 'short\n')
   await t.rejects(loadOrCreateOtpSecret(directory), /less than 16 characters/)
   await t.rejects(loadOrCreateOtpSecret(join(path, 'not-a-directory')), { code: 'ENOTDIR' })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createQrLinks } from '../plugins/qr-links.js'
-import { authHeaders, buildWithSimulator, linkSession } from './helper.js'
+import { authHeaders, buildWithSimulator, linkSession, nextSessionEvent } from './helper.js'
 
 t.test('qr-link tokens: one session, until they expire, untampered', async (t) => {
   let now = 1_800_000_000_000
@@ -55,7 +55,7 @@ t.test('the qr-page: self-contained HTML, key or signed link, live state until c
   const offered = await app.inject({ method: 'GET', url: stateUrl! })
   t.match(offered.json().data, { status: 'qr', qrImage: /^data:image\/png;base64,/ })
 
-  const connected = new Promise<void>((resolve) => app.sessions.events.on('connected', () => resolve()))
+  const connected = nextSessionEvent(app, 'connected', 'page')
   await simulator.scanQr(app.sessions.currentQr('page')!, { phone: '628123400000' })
   await connected
   const after = await app.inject({ method: 'GET', url: stateUrl! })

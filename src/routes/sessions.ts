@@ -10,6 +10,9 @@ import { normalizePhoneNumber } from '../phone-number.js'
 import { renderQrPage } from '../qr-page.js'
 import type { FastifyRequest } from 'fastify'
 
+// One size for every QR the API renders, so the PNG, the data URL and the page show the same image.
+const qrImageOptions = { margin: 2, width: 320 }
+
 const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // The qr-page and its state are opened in a browser, which cannot send the API key header:
   // they accept a valid key or a signed qr-link token for that one session.
@@ -84,11 +87,11 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const { sessionId } = request.params
     const qr = await fastify.sessions.qr(sessionId)
     if (request.query.format === 'png') {
-      const image = await QRCode.toBuffer(qr, { type: 'png', margin: 2, width: 320 })
+      const image = await QRCode.toBuffer(qr, { type: 'png', ...qrImageOptions })
       // The JSON serializer is bypassed on purpose: this variant of the 200 is a binary body.
       return await reply.type('image/png').header('cache-control', 'no-store').serializer((payload) => payload as string).send(image as unknown as string)
     }
-    return { success: true as const, data: { sessionId, qr, qrImage: await QRCode.toDataURL(qr, { margin: 2, width: 320 }) } }
+    return { success: true as const, data: { sessionId, qr, qrImage: await QRCode.toDataURL(qr, qrImageOptions) } }
   })
 
   fastify.get('/api/sessions/:sessionId/qr-page', {
@@ -146,7 +149,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         sessionId,
         status: session.status,
         isConnected: session.isConnected,
-        qrImage: qr === null ? null : await QRCode.toDataURL(qr, { margin: 2, width: 320 }),
+        qrImage: qr === null ? null : await QRCode.toDataURL(qr, qrImageOptions),
         pairingCode: session.pairingCode,
         user: session.user
       }

@@ -158,8 +158,8 @@ export interface paths {
                          */
                         sessionId: string;
                         /**
-                         * @description The phone that will link this session, digits only: 08123456789, 8123456789 or 628123456789
-                         * @example 628123456789
+                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+                         * @example 08123456789
                          */
                         phoneNumber?: string;
                     };
@@ -780,8 +780,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description The phone that will link this session, digits only: 08123456789, 8123456789 or 628123456789
-                         * @example 628123456789
+                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+                         * @example 08123456789
                          */
                         phoneNumber: string;
                     };
@@ -1148,7 +1148,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Recipient, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
                          * @example 08123456789
                          */
                         to: string;
@@ -1289,7 +1289,7 @@ export interface paths {
                 content: {
                     "multipart/form-data": {
                         /**
-                         * @description Recipient, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
                          * @example 08123456789
                          */
                         to: string;
@@ -1458,7 +1458,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Recipient, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
                          * @example 08123456789
                          */
                         to: string;
@@ -1607,7 +1607,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Recipient, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
                          * @example 08123456789
                          */
                         to: string;
