@@ -34,17 +34,29 @@ function presentedKey (request: FastifyRequest): string | undefined {
 export function createApiKeyAuth (keys: string[]): ApiKeyAuth {
   // Comparing equal-length digests keeps timingSafeEqual usable and hides the keys' lengths.
   const keyDigests = keys.map(digest)
+  // The auth hook, the rate limiter and the qr-page all ask about the same request: hash once.
+  const identified = new WeakMap<FastifyRequest, string | null>()
+
+  function check (request: FastifyRequest): string | null {
+    const key = presentedKey(request)
+    if (key === undefined) return null
+    const candidate = digest(key)
+    let matched = false
+    for (const keyDigest of keyDigests) {
+      matched = timingSafeEqual(candidate, keyDigest) || matched
+    }
+    return matched ? candidate.toString('hex').slice(0, 12) : null
+  }
+
   return {
     required: keys.length > 0,
     identify (request) {
-      const key = presentedKey(request)
-      if (key === undefined) return null
-      const candidate = digest(key)
-      let matched = false
-      for (const keyDigest of keyDigests) {
-        matched = timingSafeEqual(candidate, keyDigest) || matched
+      let keyId = identified.get(request)
+      if (keyId === undefined) {
+        keyId = check(request)
+        identified.set(request, keyId)
       }
-      return matched ? candidate.toString('hex').slice(0, 12) : null
+      return keyId
     }
   }
 }

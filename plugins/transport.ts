@@ -135,6 +135,17 @@ function messageText (message: WAMessageContent | null | undefined): string | nu
   return message?.conversation ?? message?.extendedTextMessage?.text ?? message?.imageMessage?.caption ?? message?.videoMessage?.caption ?? message?.documentMessage?.caption ?? null
 }
 
+// WhatsApp's message shape for each kind; audio carries no caption.
+function mediaContent (media: OutgoingMedia) {
+  const caption = media.caption === undefined ? {} : { caption: media.caption }
+  switch (media.kind) {
+    case 'image': return { image: media.bytes, mimetype: media.mimetype, ...caption }
+    case 'video': return { video: media.bytes, mimetype: media.mimetype, ...caption }
+    case 'audio': return { audio: media.bytes, mimetype: media.mimetype }
+    case 'document': return { document: media.bytes, mimetype: media.mimetype, fileName: media.fileName ?? 'file', ...caption }
+  }
+}
+
 // Resending a message the recipient could not decrypt needs its content; recent sends are kept.
 const recentMessagesKept = 256
 
@@ -254,15 +265,7 @@ export function createTransport (options: TransportOptions): Transport {
           return { messageId: remember(sent?.key.id, sent?.message) }
         },
         async sendMedia (jid, media) {
-          const caption = media.caption === undefined ? {} : { caption: media.caption }
-          const content = media.kind === 'image'
-            ? { image: media.bytes, mimetype: media.mimetype, ...caption }
-            : media.kind === 'video'
-              ? { video: media.bytes, mimetype: media.mimetype, ...caption }
-              : media.kind === 'audio'
-                ? { audio: media.bytes, mimetype: media.mimetype }
-                : { document: media.bytes, mimetype: media.mimetype, fileName: media.fileName ?? 'file', ...caption }
-          const sent = await socket.sendMessage(jid, content)
+          const sent = await socket.sendMessage(jid, mediaContent(media))
           return { messageId: remember(sent?.key.id, sent?.message) }
         },
         async lookup (phoneNumbers) {
