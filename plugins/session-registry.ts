@@ -315,8 +315,10 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   // Removes the session and its credentials: after this, only a new scan brings it back.
   async function forget (session: Session): Promise<void> {
     await detach(session)
-    sessions.delete(session.id)
+    // The folder goes before the listing, so a session missing from the list never still has
+    // credentials on disk (a restore or a caller polling the list would otherwise see both).
     await rm(directoryOf(session.id), { recursive: true, force: true })
+    sessions.delete(session.id)
     events.emit('removed', { sessionId: session.id })
   }
 

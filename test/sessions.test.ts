@@ -84,6 +84,9 @@ t.test('the phone removes the device (401): session forgotten, credentials delet
   await linkSession(app, simulator, 'removed', '628133333333')
   const loggedOut = nextSessionEvent(app, 'logged_out', 'removed')
   simulator.forceClose('628133333333', 'device-removed')
+  // Regression: the session used to leave the list before its folder was deleted.
+  while (app.sessions.list().length > 0) await new Promise(resolve => setImmediate(resolve))
+  t.equal(await exists(join(config.authStateDirectory, 'removed')), false, 'folder gone once the list is empty')
   await loggedOut
   t.equal(await exists(join(config.authStateDirectory, 'removed')), false, 'credentials folder deleted')
   t.match(await readAppLog(), /Connection closed untuk session removed\. Reconnecting: false/)
