@@ -209,21 +209,28 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     return { id: reservationId, phone, code, expiresAt: now + ttl * 1000, resendAfter: outcome.resendAfter }
   }
 
-  // Called once WhatsApp accepted the message: the new code replaces whatever code was valid.
-  async function commit (reservation: OtpReservation): Promise<void> {
+  // Settles a reserved send exactly once, by commit or by release; `apply` changes the record.
+  async function settle (reservation: OtpReservation, apply: (record: OtpRecord, send: OtpRecord['sends'][number]) => void): Promise<void> {
     const now = clock()
-    const hash = hashOtpCode(secret, reservation.phone, reservation.code)
-    const committed = await store.update(reservation.phone, stored => {
+    const settled = await store.update(reservation.phone, stored => {
       const record = tidy(stored, now)
       const send = record?.sends.find(candidate => candidate.reservationId === reservation.id)
       if (record === undefined || send === undefined || send.state !== 'reserved') {
         return { record: stored, result: false }
       }
-      send.state = 'committed'
-      record.code = { hash, expiresAt: reservation.expiresAt, attemptsLeft: maxAttempts }
+      apply(record, send)
       return { record: tidy(record, now), result: true }
     })
-    if (!committed) throw new Error(`OTP reservation ${reservation.id} is not pending (released or committed already)`)
+    if (!settled) throw new Error(`OTP reservation ${reservation.id} is not pending (released or committed already)`)
+  }
+
+  // Called once WhatsApp accepted the message: the new code replaces whatever code was valid.
+  async function commit (reservation: OtpReservation): Promise<void> {
+    const hash = hashOtpCode(secret, reservation.phone, reservation.code)
+    await settle(reservation, (record, send) => {
+      send.state = 'committed'
+      record.code = { hash, expiresAt: reservation.expiresAt, attemptsLeft: maxAttempts }
+    })
   }
 
   // Called when the send failed. The reserved code never became valid, and the send no longer
@@ -231,17 +238,9 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
   // would only punish a failure that was not theirs (an unregistered number, a dropped session).
   // A code committed earlier stays valid: it was delivered and may still be on its way to being typed.
   async function release (reservation: OtpReservation): Promise<void> {
-    const now = clock()
-    const released = await store.update(reservation.phone, stored => {
-      const record = tidy(stored, now)
-      const send = record?.sends.find(candidate => candidate.reservationId === reservation.id)
-      if (record === undefined || send === undefined || send.state !== 'reserved') {
-        return { record: stored, result: false }
-      }
+    await settle(reservation, (record, send) => {
       record.sends = record.sends.filter(candidate => candidate !== send)
-      return { record: tidy(record, now), result: true }
     })
-    if (!released) throw new Error(`OTP reservation ${reservation.id} is not pending (released or committed already)`)
   }
 
   async function verify (phone: string, code: string): Promise<void> {
