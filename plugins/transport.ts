@@ -11,6 +11,7 @@ import makeWASocket, {
   initAuthCreds,
   makeCacheableSignalKeyStore,
   proto,
+  type AnyMessageContent,
   type AuthenticationCreds,
   type WAMessageContent,
   type WAMessageKey,
@@ -115,6 +116,10 @@ const messageStatuses: Record<number, MessageStatus> = {
   [proto.WebMessageInfo.Status.PLAYED]: 'played'
 }
 
+function messageStatusOf (status: number | null | undefined): MessageStatus | undefined {
+  return status == null ? undefined : messageStatuses[status]
+}
+
 const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
   serialize: (value) => JSON.stringify(value, BufferJSON.replacer),
   deserialize: (text) => JSON.parse(text, BufferJSON.reviver) as unknown,
@@ -136,7 +141,7 @@ function messageText (message: WAMessageContent | null | undefined): string | nu
 }
 
 // WhatsApp's message shape for each kind; audio carries no caption.
-function mediaContent (media: OutgoingMedia) {
+function mediaContent (media: OutgoingMedia): AnyMessageContent {
   const caption = media.caption === undefined ? {} : { caption: media.caption }
   switch (media.kind) {
     case 'image': return { image: media.bytes, mimetype: media.mimetype, ...caption }
@@ -211,7 +216,7 @@ export function createTransport (options: TransportOptions): Transport {
       socket.ev.on('messages.update', (updates) => {
         if (!reporting) return
         for (const { key, update } of updates) {
-          const status = update.status == null ? undefined : messageStatuses[update.status]
+          const status = messageStatusOf(update.status)
           if (status === undefined || key.id == null || key.remoteJid == null || key.fromMe !== true) continue
           handlers.messageStatus?.({ messageId: key.id, remoteJid: key.remoteJid, status })
         }
@@ -224,7 +229,7 @@ export function createTransport (options: TransportOptions): Transport {
           if (message.key.fromMe === true) {
             // Baileys holds back the upsert of a message just sent for about 100 ms and folds a
             // receipt that arrives meanwhile into it, instead of emitting a messages.update.
-            const status = message.status == null ? undefined : messageStatuses[message.status]
+            const status = messageStatusOf(message.status)
             if (status !== undefined) handlers.messageStatus?.({ messageId: message.key.id, remoteJid: message.key.remoteJid, status })
             continue
           }
@@ -239,13 +244,15 @@ export function createTransport (options: TransportOptions): Transport {
         }
       })
 
-      function remember (messageId: string | null | undefined, content: WAMessageContent | null | undefined): string {
+      async function send (jid: string, content: AnyMessageContent): Promise<{ messageId: string }> {
+        const sent = await socket.sendMessage(jid, content)
+        const messageId = sent?.key.id
         if (messageId == null) throw new Error('WhatsApp did not return a message id')
-        if (content != null) {
-          recentMessages.set(messageId, content)
+        if (sent?.message != null) {
+          recentMessages.set(messageId, sent.message)
           if (recentMessages.size > recentMessagesKept) recentMessages.delete(recentMessages.keys().next().value as string)
         }
-        return messageId
+        return { messageId }
       }
 
       async function stop (): Promise<void> {
@@ -260,14 +267,8 @@ export function createTransport (options: TransportOptions): Transport {
 
       return {
         requestPairingCode: async (phoneNumber) => await socket.requestPairingCode(phoneNumber),
-        async sendText (jid, text) {
-          const sent = await socket.sendMessage(jid, { text })
-          return { messageId: remember(sent?.key.id, sent?.message) }
-        },
-        async sendMedia (jid, media) {
-          const sent = await socket.sendMessage(jid, mediaContent(media))
-          return { messageId: remember(sent?.key.id, sent?.message) }
-        },
+        sendText: async (jid, text) => await send(jid, { text }),
+        sendMedia: async (jid, media) => await send(jid, mediaContent(media)),
         async lookup (phoneNumbers) {
           const results = await socket.onWhatsApp(...phoneNumbers) ?? []
           const found = new Map<string, string>()
