@@ -13,6 +13,10 @@ import type { FastifyRequest } from 'fastify'
 // One size for every QR the API renders, so the PNG, the data URL and the page show the same image.
 const qrImageOptions = { margin: 2, width: 320 }
 
+function qrPagePath (sessionId: string, token: string, subpath: '' | '/state' = ''): string {
+  return `/api/sessions/${encodeURIComponent(sessionId)}/qr-page${subpath}?token=${encodeURIComponent(token)}`
+}
+
 const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // The qr-page and its state are opened in a browser, which cannot send the API key header:
   // they accept a valid key or a signed qr-link token for that one session.
@@ -115,13 +119,12 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     fastify.sessions.get(sessionId)
     // The page polls with a token of its own, so it keeps working when it was opened with a header key.
     const { token } = fastify.qrLinks.sign(sessionId, 15 * 60)
-    const stateUrl = `/api/sessions/${encodeURIComponent(sessionId)}/qr-page/state?token=${encodeURIComponent(token)}`
     return await reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
       .header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'")
-      .send(renderQrPage({ sessionId, stateUrl }))
+      .send(renderQrPage({ sessionId, stateUrl: qrPagePath(sessionId, token, '/state') }))
   })
 
   fastify.get('/api/sessions/:sessionId/qr-page/state', {
@@ -169,7 +172,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const { sessionId } = request.params
     fastify.sessions.get(sessionId)
     const { token, expiresAt } = fastify.qrLinks.sign(sessionId, request.body?.expiresInSeconds ?? 600)
-    const path = `/api/sessions/${encodeURIComponent(sessionId)}/qr-page?token=${encodeURIComponent(token)}`
+    const path = qrPagePath(sessionId, token)
     const url = fastify.config.publicUrl === undefined ? path : new URL(path, fastify.config.publicUrl).toString()
     return { success: true as const, data: { sessionId, url, expiresAt: expiresAt.toISOString() } }
   })
