@@ -1,7 +1,18 @@
 // Entry point of the WhatsApp Web simulator used by the tests (see README.md in this folder).
 import { Simulator, type SimulatorOptions } from './server.js';
 
-export type { CloseKind, LinkedDevice, SimulatedContact, SimulatorEventName, SimulatorEvents, SimulatorOptions } from './server.js';
+export type {
+  CloseKind,
+  InboundTextOptions,
+  LinkedDevice,
+  Restriction,
+  RestrictOptions,
+  SimulatedContact,
+  SimulatorEventName,
+  SimulatorEvents,
+  SimulatorOptions,
+  WebVersion,
+} from './server.js';
 export type { MediaKind, ReceivedMedia, ReceivedMessage } from './phone.js';
 export type WhatsAppSimulator = Simulator;
 

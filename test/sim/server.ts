@@ -3,7 +3,10 @@
 // between linked devices and simulated phones, and closes connections the way WhatsApp does.
 import {
   Curve,
+  DEFAULT_CONNECTION_CONFIG,
+  QueryIds,
   S_WHATSAPP_NET,
+  type NewChatMessageCapInfo,
   decodeBinaryNode,
   encodeBinaryNode,
   getBinaryNodeChild,
@@ -39,6 +42,41 @@ export interface SimulatorOptions {
    * false shows that 20 s wait.
    */
   initialHistorySync?: boolean;
+  /**
+   * Logins and registrations whose ClientPayload.userAgent.appVersion is below this are answered
+   * `<failure reason="405"/>`, as WhatsApp answers an outdated client. Default: none.
+   */
+  minimumClientVersion?: WebVersion;
+  /** The version `GET /sw.js` announces (its client_revision). Default: Baileys' bundled version. */
+  webVersion?: WebVersion;
+}
+
+/** A WhatsApp Web version as Baileys writes it: [2, 3000, client_revision]. */
+export type WebVersion = [number, number, number];
+
+/** What WhatsApp tells an account about its reach-out timelock (the restriction on new chats). */
+export interface Restriction {
+  /** When it ends; undefined = no end given (WA Web then assumes now + 60 s). */
+  until?: Date;
+  /** One of Baileys' ReachoutTimelockEnforcementType values. */
+  enforcementType: string;
+}
+
+export interface RestrictOptions {
+  until?: Date;
+  enforcementType?: string;
+  /** Push the mex notification to the account's open devices (default true), as WhatsApp does. */
+  notify?: boolean;
+}
+
+export interface InboundTextOptions {
+  /** How the stanza names the sender: its phone number (`pn`, default) or its LID (`lid`). */
+  addressing?: 'pn' | 'lid';
+  /**
+   * Add the sender's other address: `sender_pn` on a LID-addressed stanza, `sender_lid` on a
+   * PN-addressed one (Baileys reads them into key.remoteJidAlt and stores the LID mapping).
+   */
+  alternateAddress?: boolean;
 }
 
 /** A linked device: a Baileys socket that was registered by a scan. */
@@ -72,6 +110,14 @@ export interface SimulatorEvents {
   /** Baileys asked for app state collections (w:sync:app:state); all are answered empty. */
   'app-state-sync': { phone: string; device: number; collections: string[] };
   'connection-closed': { phone?: string };
+  /** A second login of the same device: the older connection got stream:error conflict replaced. */
+  replaced: { phone: string; device: number };
+  /** A restricted account's message to a new contact was refused with a 463 nack. */
+  'message-refused': { phone: string; to: string; messageId: string };
+  /** A login or registration with a client version below minimumClientVersion was refused with 405. */
+  'outdated-client': { version: string };
+  /** Baileys acked a notification the server pushed (it has handled it). */
+  'notification-acked': { phone?: string; id: string; type: string };
 }
 
 export type SimulatorEventName = keyof SimulatorEvents;
@@ -96,6 +142,39 @@ const nodeText = (content: BinaryNode['content']): string =>
 const nodeBytes = (content: BinaryNode['content']): Buffer =>
   content instanceof Uint8Array ? Buffer.from(content) : Buffer.from(typeof content === 'string' ? content : '');
 
+/** How long a replaced connection may stay open after its conflict stream error. */
+const REPLACED_GRACE_MS = 2000;
+
+const versionText = (version: WebVersion) => version.join('.');
+
+function isOlder(version: WebVersion, than: WebVersion): boolean {
+  for (let index = 0; index < 3; index++) {
+    if (version[index] !== than[index]) return version[index] < than[index];
+  }
+  return false;
+}
+
+/**
+ * What web.whatsapp.com/sw.js carries: a service worker whose inlined site data holds
+ * `\"client_revision\":N` (escaped, inside a JSON string). Baileys' fetchLatestWaWebVersion
+ * matches /\\?"client_revision\\?":\s*(\d+)/ and builds [2, 3000, N].
+ */
+function serviceWorkerScript(version: WebVersion): string {
+  const siteData = JSON.stringify({
+    dynamic_data: { SiteData: { server_revision: version[2], client_revision: version[2] } },
+  });
+  return `/*simulated web.whatsapp.com service worker*/\nself.__swData=JSON.parse(/*BTDS*/${JSON.stringify(siteData)});\n`;
+}
+
+/** A `<notification type="mex">` as WhatsApp pushes GraphQL updates: `<update op_name>` with JSON data. */
+function mexNotification(operation: string, data: Record<string, unknown>): BinaryNode {
+  return {
+    tag: 'notification',
+    attrs: { from: S_WHATSAPP_NET, type: 'mex', id: randomMessageId(), t: nowSeconds() },
+    content: [{ tag: 'update', attrs: { op_name: operation }, content: Buffer.from(JSON.stringify({ data })) }],
+  };
+}
+
 function resultIq(request: BinaryNode, content?: BinaryNode[]): BinaryNode {
   return { tag: 'iq', attrs: { from: S_WHATSAPP_NET, type: 'result', id: request.attrs.id }, ...(content ? { content } : {}) };
 }
@@ -108,6 +187,7 @@ class Connection {
   private processing: Promise<void> = Promise.resolve();
   private sentServerHello = false;
   private readonly repliesAwaited = new Map<string, (node: BinaryNode) => void>();
+  private terminateTimer?: NodeJS.Timeout;
   noiseKey?: Buffer;
   /** Set while the socket is registering (showing QR codes). */
   registeringKeys?: DevicePublicKeys;
@@ -115,6 +195,8 @@ class Connection {
   /** Set once the socket logged in with saved credentials. */
   linkedDevice?: LinkedDevice;
   closed = false;
+  /** A newer login of the same device took over; this one was sent conflict replaced. */
+  replaced = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -125,6 +207,7 @@ class Connection {
     socket.on('message', (data: Buffer) => this.receive(data));
     socket.on('close', () => {
       this.closed = true;
+      clearTimeout(this.terminateTimer);
       simulator.forgetConnection(this);
     });
     socket.on('error', () => socket.terminate());
@@ -180,6 +263,16 @@ class Connection {
     });
   }
 
+  /**
+   * Sends a stream error and closes the socket after a grace period if the client has not closed
+   * it by then (WhatsApp does not keep a replaced socket; a paused client never reads the error).
+   */
+  sendAndClose(node: BinaryNode, graceMs: number): void {
+    this.send(node);
+    this.terminateTimer = setTimeout(() => this.socket.terminate(), graceMs);
+    this.terminateTimer.unref();
+  }
+
   /** True when the node was a reply this connection was waiting for. */
   takeReply(node: BinaryNode): boolean {
     const resolve = this.repliesAwaited.get(node.attrs.id);
@@ -202,6 +295,13 @@ export class Simulator {
   private readonly linkedDevices = new Map<string, LinkedDevice>();
   private readonly sentMessages = new Map<string, { connection: Connection; recipient: Phone }>();
   private readonly rejectedLoginPhones = new Set<string>();
+  private readonly restrictions = new Map<string, Restriction>();
+  /** Per account: the numbers it has a chat with (they wrote to it, or it wrote to them unrefused). */
+  private readonly chats = new Map<string, Set<string>>();
+  private readonly messageCaps = new Map<string, NewChatMessageCapInfo>();
+  private readonly replacedByPhone = new Map<string, number>();
+  private minimumClientVersion?: WebVersion;
+  private webVersion: WebVersion | null;
   private readonly events = new EventEmitter();
   private answerKeepAlive = true;
   private nextLidUser = 100000000000001;
@@ -209,12 +309,23 @@ export class Simulator {
   logins = 0;
   /** Initial history sync notifications the phones sent to newly linked devices. */
   initialHistorySyncs = 0;
+  /** Logins and registrations refused with 405 because of their client version. */
+  outdatedClientRefusals = 0;
+  /** 463 nacks sent: restricted accounts' messages to new contacts. */
+  refusedMessages = 0;
   readonly pairingCodeRequests: Array<{ phone: string }> = [];
   /** Errors met while handling client traffic (also written to stderr). */
   readonly problems: string[] = [];
 
   constructor(private readonly options: SimulatorOptions = {}) {
     this.events.setMaxListeners(0);
+    this.minimumClientVersion = options.minimumClientVersion;
+    this.webVersion = options.webVersion ?? (DEFAULT_CONNECTION_CONFIG.version as WebVersion);
+  }
+
+  /** Where the simulated web.whatsapp.com/sw.js is served (for WA_VERSION_URL). */
+  get versionUrl(): string {
+    return this.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '/sw.js');
   }
 
   get mediaCertificate(): string {
@@ -229,7 +340,15 @@ export class Simulator {
 
   async start(): Promise<void> {
     this.mediaHost = await startMediaHost();
-    this.httpServer = createServer((_request, response) => response.writeHead(404).end());
+    this.httpServer = createServer((request, response) => {
+      if (request.method !== 'GET' || new URL(request.url ?? '/', 'http://127.0.0.1').pathname !== '/sw.js') {
+        response.writeHead(404).end();
+      } else if (!this.webVersion) {
+        response.writeHead(503).end();
+      } else {
+        response.writeHead(200, { 'content-type': 'text/javascript' }).end(serviceWorkerScript(this.webVersion));
+      }
+    });
     this.webSocketServer = new WebSocketServer({ server: this.httpServer, path: '/ws/chat' });
     this.webSocketServer.on('connection', (socket) => this.connections.add(new Connection(socket, this.identity, this)));
     await new Promise<void>((resolve) => this.httpServer!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
@@ -325,7 +444,7 @@ export class Simulator {
   private connectionsOf(number?: string): Connection[] {
     const digits = number?.replace(/\D/g, '');
     return [...this.connections].filter(
-      (connection) => !connection.closed && (digits === undefined || connection.linkedDevice?.phone.phone === digits),
+      (connection) => !connection.closed && !connection.replaced && (digits === undefined || connection.linkedDevice?.phone.phone === digits),
     );
   }
 
@@ -350,6 +469,134 @@ export class Simulator {
     else this.rejectedLoginPhones.delete(digits);
   }
 
+  /**
+   * Second logins of a device that replaced an open connection (`conflict type="replaced"`, 440 in
+   * Baileys): all accounts, or one. Forced closes (forceClose 'replaced') are not counted.
+   */
+  replacedConnections(number?: string): number {
+    if (number !== undefined) return this.replacedByPhone.get(number.replace(/\D/g, '')) ?? 0;
+    return [...this.replacedByPhone.values()].reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Replaced connections per account, for the control API. */
+  replacedConnectionsByPhone(): Record<string, number> {
+    return Object.fromEntries(this.replacedByPhone);
+  }
+
+  // ---- versions ------------------------------------------------------------------------------
+
+  /** Refuse clients older than this with 405; undefined accepts every version. */
+  setMinimumClientVersion(version: WebVersion | undefined): void {
+    this.minimumClientVersion = version;
+  }
+
+  /** The version /sw.js announces; null makes it answer 503. */
+  setWebVersion(version: WebVersion | null): void {
+    this.webVersion = version;
+  }
+
+  // ---- restrictions (reach-out timelock) ------------------------------------------------------
+
+  /** The account's restriction now, if any (one whose end has passed is gone). */
+  restriction(number: string): Restriction | undefined {
+    const digits = number.replace(/\D/g, '');
+    const restriction = this.restrictions.get(digits);
+    if (restriction?.until && restriction.until.getTime() <= Date.now()) {
+      this.restrictions.delete(digits);
+      return undefined;
+    }
+    return restriction;
+  }
+
+  /**
+   * Restricts an account the way WhatsApp's reach-out timelock does: its messages to contacts it
+   * has no chat with are refused with a 463 nack; existing chats keep working. By default the
+   * open devices are told with the NotificationUserReachoutTimelockUpdate mex notification.
+   */
+  restrictAccount(number: string, options: RestrictOptions = {}): void {
+    const digits = number.replace(/\D/g, '');
+    const restriction: Restriction = { until: options.until, enforcementType: options.enforcementType ?? 'DEFAULT' };
+    this.restrictions.set(digits, restriction);
+    if (options.notify !== false) this.pushReachoutTimelock(digits, restriction);
+  }
+
+  /** Lifts the restriction and (by default) tells the open devices with is_active false. */
+  liftRestriction(number: string, options: { notify?: boolean } = {}): void {
+    const digits = number.replace(/\D/g, '');
+    this.restrictions.delete(digits);
+    if (options.notify !== false) this.pushReachoutTimelock(digits, undefined);
+  }
+
+  /** The payload WhatsApp uses for the timelock, in the notification and in the fetch query. */
+  private reachoutTimelockPayload(restriction: Restriction | undefined): Record<string, unknown> {
+    if (!restriction) return { is_active: false, time_enforcement_ends: '0', enforcement_type: 'DEFAULT' };
+    return {
+      is_active: true,
+      time_enforcement_ends: restriction.until ? String(Math.floor(restriction.until.getTime() / 1000)) : '0',
+      enforcement_type: restriction.enforcementType,
+    };
+  }
+
+  /** Pushes the timelock state to the account's open devices; returns the notification ids. */
+  pushReachoutTimelock(number: string, restriction: Restriction | undefined = this.restriction(number)): string[] {
+    const payload = this.reachoutTimelockPayload(restriction);
+    // An omitted end makes Baileys assume now + 60 s; '0' would read as 1970 in the notification.
+    if (payload.time_enforcement_ends === '0') delete payload.time_enforcement_ends;
+    return this.pushNotification(number, mexNotification('NotificationUserReachoutTimelockUpdate', {
+      xwa2_notify_account_reachout_timelock: payload,
+    }));
+  }
+
+  /**
+   * Sets what the new-chat message cap query (xwa2_message_capping_info) answers for the account
+   * and pushes it as MessageCappingInfoNotification (Baileys emits 'message-capping.update').
+   */
+  setNewChatMessageCap(number: string, info: NewChatMessageCapInfo, options: { notify?: boolean } = {}): string[] {
+    const digits = number.replace(/\D/g, '');
+    this.messageCaps.set(digits, info);
+    if (options.notify === false) return [];
+    return this.pushNotification(digits, mexNotification('MessageCappingInfoNotification', {
+      xwa2_notify_new_chat_messages_capping_info_update: this.newChatMessageCap(digits),
+    }));
+  }
+
+  /** The cap info answered for an account: what was set, with used_quota counting its new chats. */
+  private newChatMessageCap(digits: string): NewChatMessageCapInfo {
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      total_quota: 0,
+      used_quota: this.chatsOf(digits).size,
+      cycle_start_timestamp: String(now - 86400),
+      cycle_end_timestamp: String(now + 86400 * 27),
+      server_sent_timestamp: String(now),
+      capping_status: 'NONE' as NewChatMessageCapInfo['capping_status'],
+      ...this.messageCaps.get(digits),
+    };
+  }
+
+  /** Whether the account has a chat with that number (it wrote first, or was written to unrefused). */
+  hasChat(account: string, contact: string): boolean {
+    return this.chatsOf(account.replace(/\D/g, '')).has(contact.replace(/\D/g, ''));
+  }
+
+  private chatsOf(digits: string): Set<string> {
+    let chats = this.chats.get(digits);
+    if (!chats) {
+      chats = new Set();
+      this.chats.set(digits, chats);
+    }
+    return chats;
+  }
+
+  /** Sends a notification to each open device of the account (each its own id); returns the ids. */
+  private pushNotification(number: string, notification: BinaryNode): string[] {
+    return this.connectionsOf(number).map((connection) => {
+      const id = randomMessageId();
+      connection.send({ ...notification, attrs: { ...notification.attrs, id } });
+      return id;
+    });
+  }
+
   /** Open sockets now: all of them, or the logged-in ones of one phone. */
   connectionCount(number?: string): number {
     return this.connectionsOf(number).length;
@@ -358,6 +605,15 @@ export class Simulator {
   // ---- registration, pairing, login ------------------------------------------------------------
 
   handleClientPayload(connection: Connection, payload: proto.ClientPayload): void {
+    const appVersion = payload.userAgent?.appVersion;
+    const version: WebVersion = [appVersion?.primary ?? 0, appVersion?.secondary ?? 0, appVersion?.tertiary ?? 0];
+    if (this.minimumClientVersion && isOlder(version, this.minimumClientVersion)) {
+      // WhatsApp refuses an outdated client before it registers or logs in; Baileys closes with 405.
+      this.outdatedClientRefusals++;
+      this.emit('outdated-client', { version: versionText(version) });
+      connection.send({ tag: 'failure', attrs: { reason: '405' } });
+      return;
+    }
     const pairing = payload.devicePairingData;
     if (pairing) {
       this.registrations++;
@@ -394,6 +650,15 @@ export class Simulator {
     if (!linked || !accepted) {
       connection.send({ tag: 'failure', attrs: { reason: '401' } });
       return;
+    }
+    // The same device logging in again: WhatsApp keeps the newer connection and tells the older
+    // one it was replaced (Baileys closes it with 440 connectionReplaced).
+    for (const older of this.connectionsOf(user)) {
+      if (older.linkedDevice !== linked) continue;
+      older.replaced = true;
+      older.sendAndClose(CLOSE_NODES.replaced, REPLACED_GRACE_MS);
+      this.replacedByPhone.set(user, (this.replacedByPhone.get(user) ?? 0) + 1);
+      this.emit('replaced', { phone: user, device });
     }
     connection.linkedDevice = linked;
     connection.send({
@@ -473,6 +738,9 @@ export class Simulator {
   async handleNode(connection: Connection, node: BinaryNode): Promise<void> {
     if (node.tag === 'iq') return this.handleIq(connection, node);
     if (node.tag === 'message') return this.handleMessage(connection, node);
+    if (node.tag === 'ack' && node.attrs.class === 'notification') {
+      this.emit('notification-acked', { phone: connection.linkedDevice?.phone.phone, id: node.attrs.id, type: node.attrs.type ?? '' });
+    }
     // Receipts, acks, presence and the like from the client need no answer here.
   }
 
@@ -526,6 +794,11 @@ export class Simulator {
       );
       return;
     }
+    if (xmlns === 'w:mex' && firstChild?.tag === 'query') {
+      const answer = this.answerMexQuery(connection, firstChild.attrs.query_id);
+      connection.send(resultIq(node, answer ? [{ tag: 'result', attrs: {}, content: Buffer.from(JSON.stringify(answer)) }] : undefined));
+      return;
+    }
     if (xmlns === 'md' && firstChild?.tag === 'link_code_companion_reg') {
       const phone = jidDecode(firstChild.attrs.jid)?.user ?? '';
       this.pairingCodeRequests.push({ phone });
@@ -543,6 +816,23 @@ export class Simulator {
     }
     // Anything not modelled (abt props, blocklist, privacy, prekey upload, ...) gets an empty result.
     connection.send(resultIq(node));
+  }
+
+  /**
+   * The GraphQL (w:mex) queries modelled: the account's reach-out timelock
+   * (fetchAccountReachoutTimelock) and its new-chat message cap (fetchNewChatMessageCap). Baileys
+   * reads `<result>` as JSON and takes `data[<xwa2 path>]`.
+   */
+  private answerMexQuery(connection: Connection, queryId: string | undefined): Record<string, unknown> | undefined {
+    const account = connection.linkedDevice?.phone.phone;
+    if (!account) return undefined;
+    if (queryId === QueryIds.REACHOUT_TIMELOCK) {
+      return { data: { xwa2_fetch_account_reachout_timelock: this.reachoutTimelockPayload(this.restriction(account)) } };
+    }
+    if (queryId === QueryIds.MESSAGE_CAPPING_INFO) {
+      return { data: { xwa2_message_capping_info: this.newChatMessageCap(account) } };
+    }
+    return undefined;
   }
 
   /**
@@ -619,8 +909,21 @@ export class Simulator {
       for (const enc of getBinaryNodeChildren(to, 'enc')) envelopes.push({ to: to.attrs.jid, enc });
     }
     for (const enc of getBinaryNodeChildren(node, 'enc')) envelopes.push({ to: node.attrs.to, enc });
-    connection.send({ tag: 'ack', attrs: { class: 'message', id: messageId, from: node.attrs.to, t: nowSeconds() } });
     const recipient = this.phoneOfJid(node.attrs.to);
+    const recipientNumber = recipient?.phone ?? jidDecode(node.attrs.to)?.user ?? node.attrs.to;
+    const account = sender.phone.phone;
+    if (recipientNumber !== account) {
+      if (this.restriction(account) && !this.hasChat(account, recipientNumber)) {
+        // Reach-out timelock: a new chat is refused with a nack carrying error 463, nothing is
+        // delivered. Baileys emits messages.update status ERROR for it.
+        connection.send({ tag: 'ack', attrs: { class: 'message', id: messageId, from: node.attrs.to, t: nowSeconds(), error: '463' } });
+        this.refusedMessages++;
+        this.emit('message-refused', { phone: account, to: recipientNumber, messageId });
+        return;
+      }
+      this.chatsOf(account).add(recipientNumber);
+    }
+    connection.send({ tag: 'ack', attrs: { class: 'message', id: messageId, from: node.attrs.to, t: nowSeconds() } });
     if (recipient) this.sentMessages.set(messageId, { connection, recipient });
     for (const { to, enc } of envelopes) {
       const phone = this.phoneOfJid(to);
@@ -690,11 +993,22 @@ export class Simulator {
     });
   }
 
-  /** A contact writes a text to every open linked device of a phone; Baileys must decrypt it. */
-  async sendText(fromContact: string, toLinkedPhone: string, text: string): Promise<string> {
+  /**
+   * A contact writes a text to every open linked device of a phone; Baileys must decrypt it. The
+   * stanza names the sender by phone number or by LID (options.addressing), optionally with the
+   * other address as sender_pn / sender_lid. The chat then exists for the account.
+   */
+  async sendText(fromContact: string, toLinkedPhone: string, text: string, options: InboundTextOptions = {}): Promise<string> {
     const contact = this.phoneFor(fromContact);
     const connections = this.connectionsOf(toLinkedPhone);
     if (connections.length === 0) throw new Error(`no open linked device for ${toLinkedPhone}`);
+    const byLid = options.addressing === 'lid';
+    const addressAttributes: Record<string, string> = { from: byLid ? contact.lid : contact.jid };
+    if (options.alternateAddress) {
+      if (byLid) addressAttributes.sender_pn = contact.jid;
+      else addressAttributes.sender_lid = contact.lid;
+    }
+    this.chatsOf(connections[0].linkedDevice!.phone.phone).add(contact.phone);
     const messageId = randomMessageId();
     for (const connection of connections) {
       const device = connection.linkedDevice!;
@@ -704,7 +1018,7 @@ export class Simulator {
       );
       connection.send({
         tag: 'message',
-        attrs: { from: contact.jid, id: messageId, t: nowSeconds(), type: 'text', notify: `Contact ${contact.phone}` },
+        attrs: { ...addressAttributes, id: messageId, t: nowSeconds(), type: 'text', notify: `Contact ${contact.phone}` },
         content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
       });
     }
