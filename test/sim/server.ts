@@ -116,6 +116,8 @@ export interface SimulatorEvents {
   'message-refused': { phone: string; to: string; messageId: string };
   /** A login or registration with a client version below minimumClientVersion was refused with 405. */
   'outdated-client': { version: string };
+  /** A contact's text went out to a linked device (sendText), encrypted as pkmsg or msg. */
+  inbound: { phone: string; from: string; messageId: string; encType: 'pkmsg' | 'msg'; addressing: 'pn' | 'lid' };
   /** Baileys acked a notification the server pushed (it has handled it). */
   'notification-acked': { phone?: string; id: string; type: string };
 }
@@ -1021,6 +1023,7 @@ export class Simulator {
         attrs: { ...addressAttributes, id: messageId, t: nowSeconds(), type: 'text', notify: `Contact ${contact.phone}` },
         content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
       });
+      this.emit('inbound', { phone: device.phone.phone, from: contact.phone, messageId, encType: type, addressing: byLid ? 'lid' : 'pn' });
     }
     return messageId;
   }
