@@ -19,6 +19,18 @@ t.test('a request id sent by a proxy is kept', async (t) => {
   t.equal(response.headers['x-request-id'], 'from-the-proxy-42')
 })
 
+t.test('a request id that is long or unsafe is replaced by our own', async (t) => {
+  const { app, readAppLog } = await build(t)
+  const offered = ['x'.repeat(65), 'a b', 'line\u00e9break', 'id;drop', '<script>', 'x'.repeat(5000)]
+  for (const requestId of offered) {
+    const response = await app.inject({ method: 'GET', url: '/', headers: { 'x-request-id': requestId } })
+    t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/, requestId.slice(0, 20))
+  }
+  const longest = await app.inject({ method: 'GET', url: '/', headers: { 'x-request-id': 'A-z_0.9'.padEnd(64, 'k') } })
+  t.equal(longest.headers['x-request-id'], 'A-z_0.9'.padEnd(64, 'k'), '64 safe characters are kept')
+  t.notMatch(await readAppLog(), /x{65}/)
+})
+
 t.test('API keys and Authorization headers never reach the log', async (t) => {
   const { app, readAppLog } = await build(t, { env: { LOG_LEVEL: 'trace' } })
   await app.inject({ method: 'GET', url: '/api/health', headers: { 'x-api-key': testApiKey } })
