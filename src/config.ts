@@ -14,6 +14,8 @@ export interface Config {
   publicUrl: string | undefined
   authStateDirectory: string
   logDirectory: string
+  logFileMaxBytes: number
+  logFileCount: number
   dataDirectory: string
   logLevel: LogLevel
   whatsappLogLevel: LogLevel
@@ -199,6 +201,8 @@ export function loadConfig (environment: Environment = process.env): Config {
     publicUrl: readUrl(environment, 'PUBLIC_URL', ['http:', 'https:']),
     authStateDirectory: resolve(readRaw(environment, 'AUTH_STATE_DIR') ?? 'auth_state'),
     logDirectory: resolve(readRaw(environment, 'LOG_DIR') ?? 'logs'),
+    logFileMaxBytes: readInteger(environment, 'LOG_FILE_MAX_BYTES', 10_485_760, 1024, 1_073_741_824),
+    logFileCount: readInteger(environment, 'LOG_FILE_COUNT', 5, 1, 100),
     dataDirectory: resolve(readRaw(environment, 'DATA_DIR') ?? 'data'),
     logLevel: readLogLevel(environment, 'LOG_LEVEL', 'info'),
     whatsappLogLevel: readLogLevel(environment, 'WA_LOG_LEVEL', 'warn'),

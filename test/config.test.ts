@@ -86,6 +86,8 @@ const badValues: Array<[Record<string, string>, string, RegExp]> = [
   [{ RATE_LIMIT_WINDOW: 'soon' }, 'RATE_LIMIT_WINDOW', /positive duration/],
   [{ RATE_LIMIT_WINDOW: '0' }, 'RATE_LIMIT_WINDOW', /positive duration/],
   [{ RATE_LIMIT_MAX: '0' }, 'RATE_LIMIT_MAX', /integer from 1/],
+  [{ LOG_FILE_MAX_BYTES: '10M' }, 'LOG_FILE_MAX_BYTES', /integer from 1024/],
+  [{ LOG_FILE_COUNT: '0' }, 'LOG_FILE_COUNT', /integer from 1 to 100/],
   [{ WA_WEB_SOCKET_URL: 'http://127.0.0.1/ws' }, 'WA_WEB_SOCKET_URL', /ws: or wss:/],
   [{ WA_WEB_SOCKET_URL: 'not a url' }, 'WA_WEB_SOCKET_URL', /URL/],
   [{ WEBHOOK_URL: 'ftp://x' }, 'WEBHOOK_URL', /http: or https:/],
