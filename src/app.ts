@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
-import { createLoggers, pathForLog, type Loggers } from './logger.js'
+import { createLoggers, RequestLogController, type Loggers } from './logger.js'
 import errorHandler from '../plugins/error-handler.js'
 import auth from '../plugins/auth.js'
 import rateLimit from '../plugins/rate-limit.js'
@@ -42,9 +42,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const loggers = options.loggers ?? createLoggers(config)
   const fastify = Fastify({
     loggerInstance: loggers.app as FastifyBaseLogger,
-    // Fastify's own two lines per request would log the raw URL (query string and all): one line
-    // per request is written by the onResponse hook below instead.
-    disableRequestLogging: true,
+    logController: new RequestLogController(),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     // A proxy's id is kept only when it is short and safe to echo and log; anything else gets our own.
@@ -61,9 +59,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   fastify.decorate('whatsappLogger', loggers.whatsapp)
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
-  })
-  fastify.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, path: pathForLog(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) }, 'request completed')
   })
   // Registered first, so it runs after every other plugin's onClose and keeps their last lines.
   fastify.addHook('onClose', async () => {

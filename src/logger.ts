@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { finished } from 'node:stream/promises'
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino, type Logger, type DestinationStream } from 'pino'
 import { createStream, type RotatingFileStream } from 'rotating-file-stream'
 import type { Config } from './config.js'
@@ -83,6 +84,22 @@ const requestSerializer = (request: { method: string, url: string, hostname?: st
   host: request.hostname,
   remoteAddress: request.ip
 })
+
+// Fastify's own request lines are two per request and carry the raw URL, query string and all:
+// this writes one line when the answer is sent, with the path only.
+export class RequestLogController extends LogController {
+  override incomingRequest (): void {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, path: pathForLog(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) }
+    if (error === null || error === undefined) reply.log.info(line, 'request completed')
+    else reply.log.error({ ...line, err: error }, 'request errored')
+  }
+
+  override routeNotFound (request: FastifyRequest): void {
+    request.log.info({ method: request.method, path: pathForLog(request.url) }, 'route not found')
+  }
+}
 
 export function createLoggers (config: LogFileConfig, options: { stdout?: boolean } = {}): Loggers {
   mkdirSync(config.logDirectory, { recursive: true })
