@@ -23,12 +23,15 @@ function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
-function presentedKey (request: FastifyRequest): string | undefined {
+// Every key the request presents, in X-API-Key and in a Bearer Authorization. Another
+// Authorization scheme (a proxy's Basic login) carries no key of ours and is left alone.
+function presentedKeys (request: FastifyRequest): string[] {
+  const keys: string[] = []
   const header = request.headers['x-api-key']
-  if (typeof header === 'string' && header !== '') return header
+  if (typeof header === 'string' && header !== '') keys.push(header)
   const authorization = request.headers.authorization
-  if (authorization !== undefined && /^bearer\s+/i.test(authorization)) return authorization.replace(/^bearer\s+/i, '').trim()
-  return undefined
+  if (authorization !== undefined && /^bearer\s+/i.test(authorization)) keys.push(authorization.replace(/^bearer\s+/i, '').trim())
+  return keys
 }
 
 export function createApiKeyAuth (keys: string[]): ApiKeyAuth {
@@ -37,15 +40,19 @@ export function createApiKeyAuth (keys: string[]): ApiKeyAuth {
   // The auth hook, the rate limiter and the qr-page all ask about the same request: hash once.
   const identified = new WeakMap<FastifyRequest, string | null>()
 
-  function check (request: FastifyRequest): string | null {
-    const key = presentedKey(request)
-    if (key === undefined) return null
-    const candidate = digest(key)
+  function isKnown (candidate: Buffer): boolean {
     let matched = false
     for (const keyDigest of keyDigests) {
       matched = timingSafeEqual(candidate, keyDigest) || matched
     }
-    return matched ? candidate.toString('hex').slice(0, 12) : null
+    return matched
+  }
+
+  // Two credentials that disagree are refused: a request is only as trusted as its worst key.
+  function check (request: FastifyRequest): string | null {
+    const [first, ...others] = presentedKeys(request).map(digest)
+    if (first === undefined || ![first, ...others].map(isKnown).every(Boolean)) return null
+    return first.toString('hex').slice(0, 12)
   }
 
   return {
@@ -74,7 +81,9 @@ async function authPlugin (fastify: FastifyInstance, options: { apiKeys: string[
     fastify.log.warn('API_KEY is not set: every endpoint is open to anyone who can reach this port')
     return
   }
-  fastify.addHook('onRequest', async (request) => {
+  // preParsing: after the rate limiter's onRequest hook, so a wrong key is counted against the
+  // client's IP before it is refused, and still before any body is read.
+  fastify.addHook('preParsing', async (request) => {
     if (isPublic(request)) return
     if (apiKeyAuth.identify(request) === null) throw new errors.UNAUTHORIZED()
   })

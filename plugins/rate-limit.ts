@@ -9,7 +9,8 @@ export interface RateLimitOptions {
 }
 
 // One bucket per valid API key, so several apps behind one proxy IP don't starve each other;
-// anything else is counted per client IP (X-Forwarded-For when TRUST_PROXY is set).
+// anything else (no key, a wrong key, an unknown path) is counted per client IP
+// (X-Forwarded-For when TRUST_PROXY is set).
 export function rateLimitKey (fastify: FastifyInstance, request: FastifyRequest): string {
   const keyId = fastify.apiKeyAuth.identify(request)
   return keyId === null ? `ip:${request.ip}` : `key:${keyId}`
@@ -17,7 +18,9 @@ export function rateLimitKey (fastify: FastifyInstance, request: FastifyRequest)
 
 async function rateLimitPlugin (fastify: FastifyInstance, options: RateLimitOptions): Promise<void> {
   await fastify.register(rateLimit, {
-    global: true,
+    // Not per route: one instance-wide onRequest hook also covers 404s, and runs before the
+    // auth check (a preParsing hook), so nobody can try keys without limit.
+    global: false,
     max: options.max,
     timeWindow: options.timeWindowMs,
     keyGenerator: (request) => rateLimitKey(fastify, request),
@@ -26,6 +29,7 @@ async function rateLimitPlugin (fastify: FastifyInstance, options: RateLimitOpti
       return Object.assign(error, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
     }
   })
+  fastify.addHook('onRequest', fastify.rateLimit())
 }
 
 export default fp(rateLimitPlugin, { name: 'rate-limit', fastify: '5.x', dependencies: ['auth'] })

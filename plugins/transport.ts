@@ -18,6 +18,7 @@ import makeWASocket, {
   type WASocket
 } from '@whiskeysockets/baileys'
 import { openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
+import { routeLibsignalConsole } from '../src/libsignal-console.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
 // close kinds and plain message events, so the session policy can be read and tested without it.
@@ -298,6 +299,7 @@ export function createTransport (options: TransportOptions): Transport {
 
 async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   const config = fastify.config
+  const releaseLibsignalConsole = routeLibsignalConsole(fastify.whatsappLogger)
   fastify.decorate('transport', createTransport({
     ...(config.whatsappWebSocketUrl === undefined ? {} : { webSocketUrl: config.whatsappWebSocketUrl }),
     ...(config.whatsappExtraCaFile === undefined ? {} : { extraCaFile: config.whatsappExtraCaFile }),
@@ -309,6 +311,7 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   }))
   fastify.addHook('onClose', async () => {
     fastify.transport.close()
+    releaseLibsignalConsole()
   })
 }
 

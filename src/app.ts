@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
-import { createLoggers, type Loggers } from './logger.js'
+import { createLoggers, RequestLogController, type Loggers } from './logger.js'
 import errorHandler from '../plugins/error-handler.js'
 import auth from '../plugins/auth.js'
 import rateLimit from '../plugins/rate-limit.js'
@@ -36,14 +36,21 @@ declare module 'fastify' {
   }
 }
 
+const safeRequestId = /^[A-Za-z0-9._-]{1,64}$/
+
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const loggers = options.loggers ?? createLoggers(config)
   const fastify = Fastify({
     loggerInstance: loggers.app as FastifyBaseLogger,
+    logController: new RequestLogController(),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A proxy's id is kept only when it is short and safe to echo and log; anything else gets our own.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const offered = request.headers['x-request-id']
+      return typeof offered === 'string' && safeRequestId.test(offered) ? offered : randomUUID()
+    },
     // Bodies must arrive with the right JSON types: `{"to": 8123}` is a client bug to report, not to guess.
     ajv: { customOptions: { coerceTypes: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()

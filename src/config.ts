@@ -14,6 +14,8 @@ export interface Config {
   publicUrl: string | undefined
   authStateDirectory: string
   logDirectory: string
+  logFileMaxBytes: number
+  logFileCount: number
   dataDirectory: string
   logLevel: LogLevel
   whatsappLogLevel: LogLevel
@@ -119,26 +121,33 @@ function readList (environment: Environment, name: string): string[] {
 }
 
 const durationUnits: Record<string, number> = {
+  '': 1,
   ms: 1,
   millisecond: 1,
+  milliseconds: 1,
   s: 1000,
   second: 1000,
+  seconds: 1000,
   m: 60_000,
   minute: 60_000,
+  minutes: 60_000,
   h: 3_600_000,
-  hour: 3_600_000
+  hour: 3_600_000,
+  hours: 3_600_000
 }
 
-// RATE_LIMIT_WINDOW accepts what people write: "60000", "30 seconds", "1 minute", "1h".
+// RATE_LIMIT_WINDOW accepts what people write: "60000", "500ms", "60s", "30 seconds", "1 minute", "1h".
+// Every unit is spelt out in the table, so "60s" can never be read as a plural of "6" plus nothing.
 function readDuration (environment: Environment, name: string, fallbackMs: number): number {
   const raw = readRaw(environment, name)
   if (raw === undefined) return fallbackMs
-  const match = /^(\d+)\s*([a-z]*?)s?$/i.exec(raw)
-  const unit = match === null ? undefined : durationUnits[(match[2] ?? '').toLowerCase() || 'ms']
-  if (match === null || unit === undefined || Number(match[1]) === 0) {
-    throw new ConfigError(name, 'a positive duration such as 60000, "30 seconds" or "1 minute"', raw)
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(raw)
+  const unit = match === null ? undefined : durationUnits[(match[2] ?? '').toLowerCase()]
+  const value = match === null ? 0 : Number(match[1])
+  if (unit === undefined || value === 0 || !Number.isSafeInteger(value * unit)) {
+    throw new ConfigError(name, 'a positive duration such as 60000, 500ms, 60s, 5m, 1h, "30 seconds" or "1 minute"', raw)
   }
-  return Number(match[1]) * unit
+  return value * unit
 }
 
 // A template without {code}, or with a misspelt placeholder, would send useless messages:
@@ -192,6 +201,8 @@ export function loadConfig (environment: Environment = process.env): Config {
     publicUrl: readUrl(environment, 'PUBLIC_URL', ['http:', 'https:']),
     authStateDirectory: resolve(readRaw(environment, 'AUTH_STATE_DIR') ?? 'auth_state'),
     logDirectory: resolve(readRaw(environment, 'LOG_DIR') ?? 'logs'),
+    logFileMaxBytes: readInteger(environment, 'LOG_FILE_MAX_BYTES', 10_485_760, 1024, 1_073_741_824),
+    logFileCount: readInteger(environment, 'LOG_FILE_COUNT', 5, 1, 100),
     dataDirectory: resolve(readRaw(environment, 'DATA_DIR') ?? 'data'),
     logLevel: readLogLevel(environment, 'LOG_LEVEL', 'info'),
     whatsappLogLevel: readLogLevel(environment, 'WA_LOG_LEVEL', 'warn'),

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs'
-import { once } from 'node:events'
-import { join } from 'node:path'
+import { finished } from 'node:stream/promises'
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino, type Logger, type DestinationStream } from 'pino'
+import { createStream, type RotatingFileStream } from 'rotating-file-stream'
 import type { Config } from './config.js'
 
 export interface Loggers {
@@ -11,26 +12,42 @@ export interface Loggers {
   close: () => Promise<void>
 }
 
-type FileDestination = ReturnType<typeof pino.destination>
+type LogFileConfig = Pick<Config, 'logDirectory' | 'logLevel' | 'whatsappLogLevel' | 'logFileMaxBytes' | 'logFileCount'>
 
+interface LogFile {
+  stream: DestinationStream
+  flush: () => Promise<void>
+  close: () => Promise<void>
+}
+
+// Writes go to the file in the background (never blocking the event loop) and the file is
+// rotated by size, logrotate style: app.log, app.log.1 … app.log.<count>.
 // The WhatsApp library may still log from a task that outlives the socket: after the service has
 // closed its logs, such a line is dropped instead of crashing the process.
-function closableStream (destination: FileDestination): { stream: DestinationStream, close: () => void } {
+function rotatingLogFile (config: LogFileConfig, name: string): LogFile {
+  const file: RotatingFileStream = createStream(name, {
+    path: config.logDirectory,
+    size: `${config.logFileMaxBytes}B`,
+    rotate: config.logFileCount
+  })
   let open = true
+  // A write's callback runs once it and every write before it reached the file.
+  const written = async (): Promise<void> => { await new Promise<void>((resolve) => file.write('', () => { resolve() })) }
   return {
-    stream: { write: (line: string) => { if (open) destination.write(line) } },
-    close: () => { open = false }
+    stream: { write: (line: string) => { if (open) file.write(line) } },
+    flush: async () => { if (open) await written() },
+    close: async () => {
+      if (!open) return
+      open = false
+      file.end()
+      await finished(file)
+    }
   }
 }
 
-// An async destination opens its file in the background; flushing before that throws.
-async function flushDestination (destination: FileDestination): Promise<void> {
-  if ((destination as unknown as { fd: number }).fd < 0) await once(destination, 'ready')
-  destination.flushSync()
-}
-
-// Secrets can arrive in headers, in a qr-link's query string, or in request bodies that a
-// handler chooses to log; pino removes these paths before anything is written.
+// Secrets can arrive in headers or in bodies a handler chooses to log; pino removes these paths
+// before anything is written. OTP and pairing codes are named by their own paths: a wildcard
+// `*.code` would also blank `err.code` (ENOENT, FST_…), which every error report needs.
 const redactedPaths = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
@@ -40,54 +57,76 @@ const redactedPaths = [
   'apiKey',
   'code',
   'otp',
-  '*.code',
+  'otpCode',
+  'pairingCode',
+  'body.code',
+  'data.code',
+  'payload.code',
+  'payload.data.code',
   '*.otp',
+  '*.pairingCode',
   'secret',
   '*.secret'
 ]
 
-// Request URLs may carry a signed qr-link token: keep the path, mask the token.
-function maskUrl (url: string): string {
-  return url.replace(/([?&]token=)[^&]*/g, '$1[Redacted]')
+const loggedPathMaxLength = 200
+
+// A query string can carry an API key (`?api_key=`) or a signed qr-link token, and a URL can be
+// kilobytes long: logs keep the path only, cut to a length worth reading.
+export function pathForLog (url: string): string {
+  const path = url.split('?')[0] ?? ''
+  return path.length > loggedPathMaxLength ? `${path.slice(0, loggedPathMaxLength)}…` : path
 }
 
-const requestSerializer = (request: { method: string, url: string, hostname?: string, ip?: string, socket?: { remotePort?: number } }) => ({
+const requestSerializer = (request: { method: string, url: string, hostname?: string, ip?: string }) => ({
   method: request.method,
-  url: maskUrl(request.url),
+  path: pathForLog(request.url),
   host: request.hostname,
   remoteAddress: request.ip
 })
 
-export function createLoggers (config: Pick<Config, 'logDirectory' | 'logLevel' | 'whatsappLogLevel'>, options: { stdout?: boolean } = {}): Loggers {
+// Fastify's own request lines are two per request and carry the raw URL, query string and all:
+// this writes one line when the answer is sent, with the path only.
+export class RequestLogController extends LogController {
+  override incomingRequest (): void {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, path: pathForLog(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) }
+    if (error === null || error === undefined) reply.log.info(line, 'request completed')
+    else reply.log.error({ ...line, err: error }, 'request errored')
+  }
+
+  override routeNotFound (request: FastifyRequest): void {
+    request.log.info({ method: request.method, path: pathForLog(request.url) }, 'route not found')
+  }
+}
+
+export function createLoggers (config: LogFileConfig, options: { stdout?: boolean } = {}): Loggers {
   mkdirSync(config.logDirectory, { recursive: true })
-  const appFile = pino.destination({ dest: join(config.logDirectory, 'app.log'), mkdir: true, sync: false })
-  const whatsappFile = pino.destination({ dest: join(config.logDirectory, 'whatsapp-service.log'), mkdir: true, sync: false })
-  const appFileStream = closableStream(appFile)
-  const whatsappFileStream = closableStream(whatsappFile)
-  const appStreams: Array<{ stream: DestinationStream }> = [{ stream: appFileStream.stream }]
-  if (options.stdout !== false) appStreams.push({ stream: process.stdout })
+  const appFile = rotatingLogFile(config, 'app.log')
+  const whatsappFile = rotatingLogFile(config, 'whatsapp-service.log')
+  const appStreams: Array<{ stream: DestinationStream }> = [{ stream: appFile.stream }]
+  const stdout = options.stdout === false ? undefined : pino.destination({ dest: 1, sync: false })
+  if (stdout !== undefined) appStreams.push({ stream: stdout })
 
   const app = pino({
     level: config.logLevel,
     redact: { paths: redactedPaths, censor: '[Redacted]' },
     serializers: { req: requestSerializer }
   }, pino.multistream(appStreams))
-  const whatsapp = pino({ level: config.whatsappLogLevel, redact: { paths: redactedPaths, censor: '[Redacted]' } }, whatsappFileStream.stream)
+  const whatsapp = pino({ level: config.whatsappLogLevel, redact: { paths: redactedPaths, censor: '[Redacted]' } }, whatsappFile.stream)
 
   return {
     app,
     whatsapp,
     flush: async () => {
-      await flushDestination(appFile)
-      await flushDestination(whatsappFile)
+      await appFile.flush()
+      await whatsappFile.flush()
     },
     close: async () => {
-      appFileStream.close()
-      whatsappFileStream.close()
-      for (const destination of [appFile, whatsappFile]) {
-        await flushDestination(destination)
-        destination.end()
-      }
+      await appFile.close()
+      await whatsappFile.close()
+      stdout?.flushSync()
     }
   }
 }

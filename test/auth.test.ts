@@ -67,3 +67,13 @@ t.test('without API_KEY the service is open on loopback and says so in the log',
   t.equal(response.statusCode, 200)
   t.match(await readAppLog(), /API_KEY is not set/)
 })
+
+t.test('every credential sent must be valid, in either header', async (t) => {
+  const { app } = await build(t, { beforeReady: (app) => { app.get('/api/protected', async () => ({ success: true, data: {} })) } })
+  const call = async (headers: Record<string, string>) => (await app.inject({ method: 'GET', url: '/api/protected', headers })).statusCode
+  t.equal(await call({ 'x-api-key': testApiKey, authorization: 'Bearer wrong-key-0123456789' }), 401, 'valid X-API-Key, wrong Bearer')
+  t.equal(await call({ 'x-api-key': 'wrong-key-0123456789', authorization: `Bearer ${testApiKey}` }), 401, 'wrong X-API-Key, valid Bearer')
+  t.equal(await call({ 'x-api-key': testApiKey, authorization: 'Bearer ' }), 401, 'an empty Bearer is a wrong credential too')
+  t.equal(await call({ 'x-api-key': testApiKey, authorization: `Bearer ${testApiKey}` }), 200, 'both valid')
+  t.equal(await call({ 'x-api-key': testApiKey, authorization: 'Basic dXNlcjpwYXNz' }), 200, "a proxy's Basic login is not a key of ours")
+})

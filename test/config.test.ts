@@ -44,6 +44,39 @@ t.test('lists, booleans and durations are parsed', async (t) => {
   t.equal(loadConfig({ WEBHOOK_EVENTS: 'all' }).webhookEvents, 'all')
 })
 
+t.test('every duration unit is read in both spellings, and plain numbers are milliseconds', async (t) => {
+  const durations: Array<[string, number]> = [
+    ['1500', 1500],
+    ['500ms', 500],
+    ['500 ms', 500],
+    ['1 millisecond', 1],
+    ['500 milliseconds', 500],
+    ['60s', 60_000],
+    ['1 second', 1000],
+    ['30 seconds', 30_000],
+    ['5m', 300_000],
+    ['1 minute', 60_000],
+    ['10 minutes', 600_000],
+    ['1h', 3_600_000],
+    ['1 hour', 3_600_000],
+    ['2 hours', 7_200_000],
+    ['2H', 7_200_000],
+    [' 45 Seconds ', 45_000]
+  ]
+  for (const [raw, expected] of durations) {
+    t.equal(loadConfig({ RATE_LIMIT_WINDOW: raw }).rateLimitWindowMs, expected, raw)
+  }
+})
+
+t.test('anything that is not a duration stops the service with one line', async (t) => {
+  for (const raw of ['soon', '0', '0s', '-5s', '1.5h', '60ss', '60 secs', '1d', '1 day', '5 m s', 's', '1e3', '60s later', '99999999999999999h']) {
+    const error = t.throws(() => loadConfig({ RATE_LIMIT_WINDOW: raw }), raw) as Error
+    t.type(error, ConfigError)
+    t.match(error.message, /^Invalid configuration: RATE_LIMIT_WINDOW must be a positive duration/)
+    t.notMatch(error.message, /\n/)
+  }
+})
+
 const badValues: Array<[Record<string, string>, string, RegExp]> = [
   [{ PORT: 'abc' }, 'PORT', /integer from 0 to 65535/],
   [{ PORT: '70000' }, 'PORT', /integer/],
@@ -53,6 +86,8 @@ const badValues: Array<[Record<string, string>, string, RegExp]> = [
   [{ RATE_LIMIT_WINDOW: 'soon' }, 'RATE_LIMIT_WINDOW', /positive duration/],
   [{ RATE_LIMIT_WINDOW: '0' }, 'RATE_LIMIT_WINDOW', /positive duration/],
   [{ RATE_LIMIT_MAX: '0' }, 'RATE_LIMIT_MAX', /integer from 1/],
+  [{ LOG_FILE_MAX_BYTES: '10M' }, 'LOG_FILE_MAX_BYTES', /integer from 1024/],
+  [{ LOG_FILE_COUNT: '0' }, 'LOG_FILE_COUNT', /integer from 1 to 100/],
   [{ WA_WEB_SOCKET_URL: 'http://127.0.0.1/ws' }, 'WA_WEB_SOCKET_URL', /ws: or wss:/],
   [{ WA_WEB_SOCKET_URL: 'not a url' }, 'WA_WEB_SOCKET_URL', /URL/],
   [{ WEBHOOK_URL: 'ftp://x' }, 'WEBHOOK_URL', /http: or https:/],

@@ -1,16 +1,17 @@
 import t from 'tap'
 import { build, testApiKey } from './helper.js'
 
-t.test('every request line carries a request id, echoed to the client', async (t) => {
+t.test('each request is one info line with method, path, status, time and request id', async (t) => {
   const { app, readAppLog } = await build(t)
-  const response = await app.inject({ method: 'GET', url: '/api/health' })
+  const response = await app.inject({ method: 'GET', url: '/api/health?verbose=1' })
   const requestId = response.headers['x-request-id']
   t.match(requestId, /^[0-9a-f-]{36}$/)
   const lines = (await readAppLog()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
   const requestLines = lines.filter((line) => line.reqId === requestId)
-  t.ok(requestLines.length >= 2, 'incoming request and response are both logged with the id')
-  t.ok(requestLines.some((line) => line.msg === 'incoming request'))
-  t.ok(requestLines.some((line) => line.msg === 'request completed'))
+  t.equal(requestLines.length, 1, 'one line per request, not an incoming and a completed line')
+  t.match(requestLines[0], { level: 30, msg: 'request completed', method: 'GET', path: '/api/health', statusCode: 200 })
+  t.type(requestLines[0]?.responseTimeMs, 'number')
+  t.notMatch(JSON.stringify(requestLines[0]), /verbose/)
 })
 
 t.test('a request id sent by a proxy is kept', async (t) => {
@@ -19,20 +20,81 @@ t.test('a request id sent by a proxy is kept', async (t) => {
   t.equal(response.headers['x-request-id'], 'from-the-proxy-42')
 })
 
+t.test('a request id that is long or unsafe is replaced by our own', async (t) => {
+  const { app, readAppLog } = await build(t)
+  const offered = ['x'.repeat(65), 'a b', 'line\u00e9break', 'id;drop', '<script>', 'x'.repeat(5000)]
+  for (const requestId of offered) {
+    const response = await app.inject({ method: 'GET', url: '/', headers: { 'x-request-id': requestId } })
+    t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/, requestId.slice(0, 20))
+  }
+  const longest = await app.inject({ method: 'GET', url: '/', headers: { 'x-request-id': 'A-z_0.9'.padEnd(64, 'k') } })
+  t.equal(longest.headers['x-request-id'], 'A-z_0.9'.padEnd(64, 'k'), '64 safe characters are kept')
+  t.notMatch(await readAppLog(), /x{65}/)
+})
+
 t.test('API keys and Authorization headers never reach the log', async (t) => {
   const { app, readAppLog } = await build(t, { env: { LOG_LEVEL: 'trace' } })
   await app.inject({ method: 'GET', url: '/api/health', headers: { 'x-api-key': testApiKey } })
   await app.inject({ method: 'GET', url: '/api/nothing', headers: { authorization: `Bearer ${testApiKey}` } })
   await app.inject({ method: 'GET', url: '/api/nothing', headers: { 'x-api-key': 'a-wrong-key-that-is-secret' } })
   await app.inject({ method: 'GET', url: '/api/sessions/x/qr-page?token=signed-secret-token&x=1' })
-  app.log.info({ headers: { authorization: `Bearer ${testApiKey}` }, code: '123456' }, 'a handler logging too much')
+  for (const name of ['api_key', 'apiKey', 'key', 'access_token']) {
+    await app.inject({ method: 'GET', url: `/api/sessions?${name}=query-key-${name}-0123456789` })
+  }
+  app.log.info({ headers: { authorization: `Bearer ${testApiKey}` }, code: '123456', pairingCode: 'ABCD1234', data: { code: '654321' } }, 'a handler logging too much')
   const log = await readAppLog()
   t.ok(log.length > 0)
   t.notMatch(log, new RegExp(testApiKey))
   t.notMatch(log, /a-wrong-key-that-is-secret/)
   t.notMatch(log, /signed-secret-token/)
-  t.notMatch(log, /123456/)
-  t.match(log, /token=\[Redacted\]&x=1/)
+  t.notMatch(log, /query-key-/)
+  t.notMatch(log, /123456|654321|ABCD1234/)
+  t.match(log, /"path":"\/api\/sessions\/x\/qr-page"/)
+})
+
+t.test('a long URL is cut in the log', async (t) => {
+  const { app, readAppLog } = await build(t)
+  await app.inject({ method: 'GET', url: `/api/${'p'.repeat(3000)}?${'q'.repeat(4000)}` })
+  const log = await readAppLog()
+  t.notMatch(log, /p{201}/)
+  t.notMatch(log, /q{10}/)
+  t.match(log, /p{190}…/)
+})
+
+t.test('error codes stay readable in logged errors', async (t) => {
+  const { app, readAppLog } = await build(t)
+  const error = Object.assign(new Error('no such file'), { code: 'ENOENT' })
+  app.log.error({ err: error }, 'reading failed')
+  app.log.error(Object.assign(new Error('framework'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY' }))
+  const log = await readAppLog()
+  t.match(log, /"code":"ENOENT"/)
+  t.match(log, /"code":"FST_ERR_CTP_EMPTY_JSON_BODY"/)
+})
+
+t.test('app.log and whatsapp-service.log rotate by size and keep LOG_FILE_COUNT old files', async (t) => {
+  const { app, config } = await build(t, { env: { LOG_FILE_MAX_BYTES: '2048', LOG_FILE_COUNT: '2', WA_LOG_LEVEL: 'info' } })
+  for (let index = 0; index < 100; index++) {
+    await app.inject({ method: 'GET', url: '/api/health' })
+    app.whatsappLogger.info({ index }, 'a line from the WhatsApp library')
+  }
+  await app.close()
+  const { readdir, stat } = await import('node:fs/promises')
+  const files = (await readdir(config.logDirectory)).sort()
+  t.same(files, ['app.log', 'app.log.1', 'app.log.2', 'whatsapp-service.log', 'whatsapp-service.log.1', 'whatsapp-service.log.2'])
+  for (const file of files) {
+    t.ok((await stat(`${config.logDirectory}/${file}`)).size < 2048 + 1024, `${file} stays near the size limit`)
+  }
+})
+
+t.test('the last lines reach the file when the app closes', async (t) => {
+  const { app, config } = await build(t)
+  for (let index = 0; index < 2000; index++) app.log.info({ index }, 'filler line')
+  app.log.info('the very last line')
+  await app.close()
+  const { readFile } = await import('node:fs/promises')
+  const log = await readFile(`${config.logDirectory}/app.log`, 'utf8')
+  t.match(log, /"index":1999/)
+  t.match(log, /the very last line/)
 })
 
 t.test('the WhatsApp library gets its own log file', async (t) => {

@@ -41,3 +41,35 @@ t.test('TRUST_PROXY makes the client IP come from X-Forwarded-For', async (t) =>
   t.equal(await call(direct.app, '203.0.113.1'), 200)
   t.equal(await call(direct.app, '203.0.113.2'), 429, 'without TRUST_PROXY the header is ignored: both share the proxy IP')
 })
+
+t.test('trying wrong keys meets 429 per client IP, with Retry-After and the envelope', async (t) => {
+  const { app } = await build(t, { env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '1 minute' } })
+  const statuses: number[] = []
+  let last = await app.inject({ method: 'GET', url: '/api/sessions' })
+  for (let index = 0; index < 20; index++) {
+    last = await app.inject({ method: 'GET', url: '/api/sessions', headers: { 'x-api-key': `guessed-key-${index}-0123456789` } })
+    statuses.push(last.statusCode)
+  }
+  t.same(statuses.slice(0, 4), [401, 401, 401, 401])
+  t.same(statuses.slice(4), new Array(16).fill(429), 'after the limit every guess is refused before its key is checked')
+  t.equal(last.json().error, 'RATE_LIMITED')
+  t.equal(last.json().success, false)
+  t.ok(Number(last.headers['retry-after']) > 0)
+  t.match(last.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  const otherClient = await app.inject({ method: 'GET', url: '/api/sessions', headers: { 'x-api-key': 'guessed-key-0123456789' }, remoteAddress: '127.0.0.9' })
+  t.equal(otherClient.statusCode, 401, 'another IP still gets its own answer')
+  const rightKey = await app.inject({ method: 'GET', url: '/api/sessions', headers: authHeaders })
+  t.equal(rightKey.statusCode, 200, 'the valid key has its own bucket, even from the flooding IP')
+})
+
+t.test('unknown paths are limited too, per IP without a key and per key with one', async (t) => {
+  const { app } = await build(t, { env: { RATE_LIMIT_MAX: '3' } })
+  const anonymous: number[] = []
+  const withKey: number[] = []
+  for (let index = 0; index < 5; index++) {
+    anonymous.push((await app.inject({ method: 'GET', url: `/no/such/path/${index}` })).statusCode)
+    withKey.push((await app.inject({ method: 'GET', url: `/api/no-such-path/${index}`, headers: authHeaders })).statusCode)
+  }
+  t.same(anonymous, [401, 401, 401, 429, 429])
+  t.same(withKey, [404, 404, 404, 429, 429])
+})
