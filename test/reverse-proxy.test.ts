@@ -11,16 +11,17 @@ import { freePort, nginxLocationFile, proxyAddress, startNginx } from './helpers
 
 const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
 
+// nginx first, so that a missing or broken nginx fails the file at once, before a service exists.
 const proxyPort = await freePort()
-const publicUrl = `http://127.0.0.1:${proxyPort}/wa`
+const servicePort = await freePort()
+const nginx = await startNginx(t, { port: proxyPort, upstream: `http://127.0.0.1:${servicePort}` })
+const publicUrl = nginx.publicUrl
 const { app, simulator } = await buildWithSimulator(t, {
   env: { PUBLIC_URL: publicUrl, TRUST_PROXY: proxyAddress, RATE_LIMIT_MAX: '1000' },
   // Lets the test see which client address the service settled on.
   beforeReady: (app) => { app.get('/test/client-address', { config: { public: true } }, async (request) => ({ ip: request.ip })) }
 })
-const upstream = await app.listen({ port: 0, host: '127.0.0.1' })
-const nginx = await startNginx(t, { port: proxyPort, upstream })
-t.equal(nginx.publicUrl, publicUrl)
+await app.listen({ port: servicePort, host: '127.0.0.1' })
 
 const keyed = { 'x-api-key': testApiKey }
 async function call (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {

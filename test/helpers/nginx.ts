@@ -21,7 +21,6 @@ export const proxyAddress = '127.0.0.2'
 export interface RunningNginx {
   // Where the service is published, e.g. http://127.0.0.1:41234/wa
   publicUrl: string
-  errorLog: () => Promise<string>
 }
 
 export async function freePort (): Promise<number> {
@@ -86,5 +85,5 @@ ${location.replace(documentedUpstream, `${options.upstream}/`).replace(/^/gm, ' 
   })
   const ready = await Promise.race([pidWritten.then(() => true), exited.then(() => false)])
   if (!ready) throw new Error(`nginx stopped at start: ${stderr}${await errorLog()}`)
-  return { publicUrl: `http://127.0.0.1:${options.port}/wa`, errorLog }
+  return { publicUrl: `http://127.0.0.1:${options.port}/wa` }
 }
