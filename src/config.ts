@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
+import proxyAddress from '@fastify/proxy-addr'
 import { validateOtpTemplate } from './otp-message.js'
 import { assertWebhookEvents } from './webhook-dispatcher.js'
 
@@ -10,7 +11,8 @@ export interface Config {
   host: string
   apiKeys: string[]
   allowRemoteWithoutApiKey: boolean
-  trustProxy: boolean
+  // false, true (every hop), or the proxies' addresses and CIDR ranges (see readTrustProxy).
+  trustProxy: boolean | string[]
   publicUrl: string | undefined
   authStateDirectory: string
   logDirectory: string
@@ -163,6 +165,32 @@ function readOtpTemplate (environment: Environment): string | undefined {
   return template
 }
 
+// Whom to believe about the client's address in X-Forwarded-For. A list of the proxies' addresses
+// is the safe setting: a client that reaches the port directly is not in it, so its header is
+// ignored. Entries are checked with the parser Fastify itself uses, so what starts is what runs.
+// A hop count is refused: Fastify 5 ignores it (it cannot tell the proxy from a direct client),
+// so accepting it would silently put every caller in the proxy's rate-limit bucket.
+function readTrustProxy (environment: Environment): boolean | string[] {
+  const name = 'TRUST_PROXY'
+  const expected = 'true or false, or a comma-separated list of proxy addresses and CIDR ranges such as "127.0.0.1,172.16.0.0/12"'
+  const raw = readRaw(environment, name)
+  if (raw === undefined) return false
+  const lower = raw.toLowerCase()
+  if (['true', '1', 'yes'].includes(lower)) return true
+  if (['false', '0', 'no'].includes(lower)) return false
+  if (/^\d+$/.test(raw)) {
+    throw new ConfigError(name, `${expected}; a hop count is not supported because it cannot tell the proxy from a direct client`, raw)
+  }
+  const addresses = raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  try {
+    if (addresses.length === 0) throw new Error('no address given')
+    proxyAddress.compile(addresses)
+  } catch (error) {
+    throw new ConfigError(name, `${expected} (${(error as Error).message})`, raw)
+  }
+  return addresses
+}
+
 function isLoopback (host: string): boolean {
   if (host === 'localhost') return true
   if (isIP(host) === 4) return host.startsWith('127.')
@@ -197,7 +225,7 @@ export function loadConfig (environment: Environment = process.env): Config {
     host,
     apiKeys,
     allowRemoteWithoutApiKey,
-    trustProxy: readBoolean(environment, 'TRUST_PROXY', false),
+    trustProxy: readTrustProxy(environment),
     publicUrl: readUrl(environment, 'PUBLIC_URL', ['http:', 'https:']),
     authStateDirectory: resolve(readRaw(environment, 'AUTH_STATE_DIR') ?? 'auth_state'),
     logDirectory: resolve(readRaw(environment, 'LOG_DIR') ?? 'logs'),

@@ -4,6 +4,7 @@
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
 
+// stateUrl is relative to the page, so the page works wherever a proxy publishes it.
 export function renderQrPage (options: { sessionId: string, stateUrl: string }): string {
   const sessionId = escapeHtml(options.sessionId)
   const stateUrl = JSON.stringify(options.stateUrl).replace(/</g, '\\u003c')

@@ -1,32 +1,18 @@
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { chromium, type Browser } from 'playwright-core'
 import { authHeaders, buildWithSimulator, testApiKey } from './helper.js'
+import { browserMissing, launchBrowser } from './helpers/browser.js'
 
-// Debian's chromium, driven headless by playwright-core; .ci/run installs it when missing.
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
 
-async function launch (t: { teardown: (fn: () => unknown) => void }): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    // No sandbox as root; no background traffic, which this machine's closed network refuses.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.teardown(() => browser.close())
-  return browser
-}
-
-t.test('the qr-page in a real browser: QR before the scan, connected after', { skip: existsSync(chromiumPath) ? false : `no browser at ${chromiumPath} (apt-get install chromium)` }, async (t) => {
+t.test('the qr-page in a real browser: QR before the scan, connected after', { skip: browserMissing }, async (t) => {
   await mkdir(artifacts, { recursive: true })
   const { app, simulator } = await buildWithSimulator(t)
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   await app.inject({ method: 'POST', url: '/api/sessions/create', headers: authHeaders, payload: { sessionId: 'browser' } })
   const link = await app.inject({ method: 'POST', url: '/api/sessions/browser/qr-link', headers: authHeaders, payload: {} })
-  const browser = await launch(t)
+  const browser = await launchBrowser(t)
 
   const page = await browser.newPage({ viewport: { width: 600, height: 800 } })
   const failedRequests: string[] = []
@@ -57,11 +43,11 @@ t.test('the qr-page in a real browser: QR before the scan, connected after', { s
   t.same(failedRequests, [], 'no request left the service, none failed')
 })
 
-t.test('the qr-page opened with the API key in a browser, and a forged link refused', { skip: existsSync(chromiumPath) ? false : `no browser at ${chromiumPath}` }, async (t) => {
+t.test('the qr-page opened with the API key in a browser, and a forged link refused', { skip: browserMissing }, async (t) => {
   const { app } = await buildWithSimulator(t)
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   await app.inject({ method: 'POST', url: '/api/sessions/create', headers: authHeaders, payload: { sessionId: 'keyed' } })
-  const browser = await launch(t)
+  const browser = await launchBrowser(t)
 
   const keyed = await browser.newPage({ extraHTTPHeaders: { 'x-api-key': testApiKey } })
   await keyed.goto(`${base}/api/sessions/keyed/qr-page`)

@@ -34,8 +34,12 @@ t.test('the qr-page: self-contained HTML, key or signed link, live state until c
   t.match(page.body, /Tautkan WhatsApp/)
   t.notMatch(page.body, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!wa\.me)/, 'no external script, style or CDN')
   t.match(page.headers['content-security-policy'], /default-src 'none'/)
-  const stateUrl = /var stateUrl = "([^"]+)"/.exec(page.body)?.[1]
-  t.ok(stateUrl?.startsWith('/api/sessions/page/qr-page/state?token='), 'the page polls with its own token')
+  const relativeStateUrl = /var stateUrl = "([^"]+)"/.exec(page.body)?.[1]
+  t.match(relativeStateUrl, /^qr-page\/state\?token=/, 'relative to the page, so it works under a proxy\'s path prefix')
+  // Resolved the way the browser does, against the page's own address.
+  const resolvedStateUrl = new URL(relativeStateUrl!, 'http://service.test/api/sessions/page/qr-page')
+  const stateUrl = resolvedStateUrl.pathname + resolvedStateUrl.search
+  t.ok(stateUrl.startsWith('/api/sessions/page/qr-page/state?token='), 'the page polls with its own token')
 
   const link = await app.inject({ method: 'POST', url: '/api/sessions/page/qr-link', headers: authHeaders, payload: { expiresInSeconds: 120 } })
   t.equal(link.statusCode, 200)
@@ -46,19 +50,19 @@ t.test('the qr-page: self-contained HTML, key or signed link, live state until c
   t.equal(linked.statusCode, 200, 'the signed link opens the page without the key')
   t.notOk((await app.inject({ method: 'GET', url: url.replace('/page/', '/other/') })).statusCode === 200, 'not another session')
 
-  const before = await app.inject({ method: 'GET', url: stateUrl! })
+  const before = await app.inject({ method: 'GET', url: stateUrl })
   t.equal(before.statusCode, 200)
   t.match(before.json().data, { sessionId: 'page', isConnected: false })
   if (before.json().data.qrImage === null) {
     await app.inject({ method: 'GET', url: '/api/sessions/page/qr', headers: authHeaders })
   }
-  const offered = await app.inject({ method: 'GET', url: stateUrl! })
+  const offered = await app.inject({ method: 'GET', url: stateUrl })
   t.match(offered.json().data, { status: 'qr', qrImage: /^data:image\/png;base64,/ })
 
   const connected = nextSessionEvent(app, 'connected', 'page')
   await simulator.scanQr(app.sessions.currentQr('page')!, { phone: '628123400000' })
   await connected
-  const after = await app.inject({ method: 'GET', url: stateUrl! })
+  const after = await app.inject({ method: 'GET', url: stateUrl })
   t.match(after.json().data, { status: 'connected', isConnected: true, qrImage: null, user: { id: /^628123400000/ } })
 
   const forged = await app.inject({ method: 'GET', url: '/api/sessions/page/qr-page/state?token=123.abc' })

@@ -7,14 +7,21 @@ import {
 } from '../../schemas/sessions.js'
 import { errors } from '../errors.js'
 import { normalizePhoneNumber } from '../phone-number.js'
+import { publicUrlFor } from '../public-url.js'
 import { renderQrPage } from '../qr-page.js'
 import type { FastifyRequest } from 'fastify'
 
 // One size for every QR the API renders, so the PNG, the data URL and the page show the same image.
 const qrImageOptions = { margin: 2, width: 320 }
 
-function qrPagePath (sessionId: string, token: string, subpath: '' | '/state' = ''): string {
-  return `/api/sessions/${encodeURIComponent(sessionId)}/qr-page${subpath}?token=${encodeURIComponent(token)}`
+function qrPagePath (sessionId: string, token: string): string {
+  return `/api/sessions/${encodeURIComponent(sessionId)}/qr-page?token=${encodeURIComponent(token)}`
+}
+
+// Relative to the page itself (…/qr-page → …/qr-page/state), so it still polls the right place
+// when a reverse proxy publishes the service under a path of its own.
+function qrPageStatePath (token: string): string {
+  return `qr-page/state?token=${encodeURIComponent(token)}`
 }
 
 const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -124,7 +131,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
       .header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'")
-      .send(renderQrPage({ sessionId, stateUrl: qrPagePath(sessionId, token, '/state') }))
+      .send(renderQrPage({ sessionId, stateUrl: qrPageStatePath(token) }))
   })
 
   fastify.get('/api/sessions/:sessionId/qr-page/state', {
@@ -163,7 +170,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['sessions'],
       summary: 'Signed QR page link',
-      description: 'A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone\'s owner. Set PUBLIC_URL to get an absolute URL.',
+      description: 'A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone\'s owner. Set PUBLIC_URL (with the path a reverse proxy publishes the service under, if any) to get an absolute URL.',
       params: SessionIdParams,
       body: QrLinkBody,
       response: { 200: QrLinkResponse, ...errorResponses(400, 401, 404, 429) }
@@ -173,7 +180,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     fastify.sessions.get(sessionId)
     const { token, expiresAt } = fastify.qrLinks.sign(sessionId, request.body?.expiresInSeconds ?? 600)
     const path = qrPagePath(sessionId, token)
-    const url = fastify.config.publicUrl === undefined ? path : new URL(path, fastify.config.publicUrl).toString()
+    const url = fastify.config.publicUrl === undefined ? path : publicUrlFor(fastify.config.publicUrl, path)
     return { success: true as const, data: { sessionId, url, expiresAt: expiresAt.toISOString() } }
   })
 

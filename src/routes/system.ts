@@ -2,14 +2,20 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HealthResponse, RootResponse } from '../../schemas/system.js'
 import { errorResponses } from '../../schemas/common.js'
 import { packageInfo } from '../package-info.js'
+import { publicUrlFor } from '../public-url.js'
 
 const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // Absolute under PUBLIC_URL when set; otherwise relative to this root, so they stay right
+  // when a reverse proxy publishes the service under a path of its own.
+  const { publicUrl } = fastify.config
+  const link = (path: string): string => publicUrl === undefined ? path : publicUrlFor(publicUrl, path)
+
   fastify.get('/', {
     config: { public: true },
     schema: {
       tags: ['system'],
       summary: 'Service information',
-      description: 'Name, version and links to the API documentation and health endpoint. No API key needed.',
+      description: 'Name, version and links to the API documentation and health endpoint (absolute under PUBLIC_URL when it is set, otherwise relative to this root). No API key needed.',
       security: [],
       response: { 200: RootResponse, ...errorResponses(429) }
     }
@@ -19,7 +25,11 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       name: packageInfo.name,
       version: packageInfo.version,
       description: packageInfo.description,
-      links: { docs: '/docs', openapi: '/docs/json', health: '/api/health' }
+      links: {
+        docs: link('docs'),
+        openapi: link('docs/json'),
+        health: link('api/health')
+      }
     }
   }))
 

@@ -8,7 +8,7 @@ export interface paths {
         };
         /**
          * Service information
-         * @description Name, version and links to the API documentation and health endpoint. No API key needed.
+         * @description Name, version and links to the API documentation and health endpoint (absolute under PUBLIC_URL when it is set, otherwise relative to this root). No API key needed.
          */
         get: {
             parameters: {
@@ -665,7 +665,7 @@ export interface paths {
         put?: never;
         /**
          * Signed QR page link
-         * @description A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone's owner. Set PUBLIC_URL to get an absolute URL.
+         * @description A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone's owner. Set PUBLIC_URL (with the path a reverse proxy publishes the service under, if any) to get an absolute URL.
          */
         post: {
             parameters: {
