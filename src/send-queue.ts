@@ -37,13 +37,16 @@ export function createSendQueue (options: SendQueueOptions): SendQueue {
   const waiting: WaitingJob[] = []
   const closing = new AbortController()
   let busy = false
+  // True while the next job, already taken off the list, waits out the gap before its start.
+  let nextWaitingForGap = false
   let lastStartAt = Number.NEGATIVE_INFINITY
   let draining: Promise<void> = Promise.resolve()
 
   // How long a job added now would wait for its start: the rest of the current gap, then one
   // gap for each job ahead of it. A lower bound when sends take longer than the gap.
   function expectedWaitMs (): number {
-    return Math.max(0, lastStartAt + minGapMs - clock()) + waiting.length * minGapMs
+    const jobsAhead = waiting.length + (nextWaitingForGap ? 1 : 0)
+    return Math.max(0, lastStartAt + minGapMs - clock()) + jobsAhead * minGapMs
   }
 
   // The Retry-After of a refusal is the time the jobs already queued need to start, so clients
@@ -67,17 +70,21 @@ export function createSendQueue (options: SendQueueOptions): SendQueue {
 
   async function drain (): Promise<void> {
     busy = true
-    while (waiting.length > 0) {
+    for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
       const gap = lastStartAt + minGapMs - clock()
       if (gap > 0) {
+        nextWaitingForGap = true
         try {
           await wait(gap, closing.signal)
         } catch {
-          // Aborted by close, which has refused every waiting job already.
+          // Aborted by close: this job never started; it is refused below.
         }
+        nextWaitingForGap = false
       }
-      if (closing.signal.aborted) break
-      const next = waiting.shift() as WaitingJob
+      if (closing.signal.aborted) {
+        next.reject(new errors.SEND_QUEUE_CLOSED(sessionId))
+        break
+      }
       // Sends that took longer than the gap can make a job miss the start its admission expected.
       if (clock() > next.startBy) {
         next.reject(queueFull(expectedWaitMs()))
