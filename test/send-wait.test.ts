@@ -45,7 +45,7 @@ t.test('shutdown refuses the queued sends at once with 503 and does not wait for
   // Turns a minute apart and waits allowed for ten: without the refusal, the two queued
   // requests would hold the server's close for two minutes.
   const { app, simulator } = await buildWithSimulator(t, {
-    env: { SEND_MIN_GAP_MS: '60000', SEND_MAX_WAIT_MS: '600000', SEND_QUEUE_MAX: '2' }
+    env: { SEND_MIN_GAP_MS: '60000', SEND_MAX_WAIT_MS: '600000', SEND_QUEUE_MAX: '1' }
   })
   await linkSession(app, simulator, sessionId, linkedPhone)
   const recipient = '6281420000001'
@@ -64,8 +64,8 @@ t.test('shutdown refuses the queued sends at once with 503 and does not wait for
   t.equal((await sendText('sent first')).statusCode, 200)
   await simulator.nextMessage(recipient)
   const requests = ['queued 1', 'queued 2', 'queued 3'].map(sendText)
-  // Two wait behind the gap; whichever arrived third is refused at once, so the first answer
-  // says the queue holds the other two.
+  // One waits out the gap as the next to start and one (SEND_QUEUE_MAX) waits behind it;
+  // whichever arrived third is refused at once, so the first answer says the other two are queued.
   const full = await Promise.race(requests)
   t.equal(full.statusCode, 429)
 
