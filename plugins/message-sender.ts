@@ -21,6 +21,8 @@ export interface MessageSenderOptions {
   logger: Logger
   minGapMs: number
   maxQueued: number
+  // Longest a send may wait in its session's queue before it is refused (see SendQueueOptions).
+  maxWaitMs: number
   // How long a lookup answer is trusted. A number that is not on WhatsApp may join any minute,
   // so "no" is trusted for less time than "yes".
   registeredCacheMs?: number
@@ -32,10 +34,14 @@ export interface MessageSenderOptions {
 
 export interface MessageSender {
   events: EventEmitter<MessageSenderEventMap>
+  // Throws the registry's error when the session does not exist or cannot send now; lets a
+  // caller check the session before it spends anything else (an OTP cooldown) on the send.
+  assertCanSend: (sessionId: string) => void
   sendText: (sessionId: string, to: string, text: string, type?: 'text' | 'otp') => Promise<SentMessage>
   sendMedia: (sessionId: string, to: string, media: OutgoingMedia) => Promise<SentMessage>
   // Refuses the session's waiting sends and forgets its lookups.
   forgetSession: (sessionId: string) => Promise<void>
+  // Refuses every waiting send and any later one; resolves when the sends in progress end.
   close: () => Promise<void>
 }
 
@@ -47,12 +53,11 @@ declare module 'fastify' {
 
 interface CachedLookup {
   expiresAt: number
-  // Shared while in flight, so a burst of sends to one new number asks WhatsApp once.
-  jid: Promise<string | null>
+  jid: string | null
 }
 
 export function createMessageSender (options: MessageSenderOptions): MessageSender {
-  const { sessions, logger, minGapMs, maxQueued } = options
+  const { sessions, logger, minGapMs, maxQueued, maxWaitMs } = options
   const registeredCacheMs = options.registeredCacheMs ?? 60 * 60 * 1000
   const unregisteredCacheMs = options.unregisteredCacheMs ?? 5 * 60 * 1000
   const maxCachedNumbers = options.maxCachedNumbers ?? 10_000
@@ -60,45 +65,47 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
   const events = new EventEmitter<MessageSenderEventMap>()
   const queues = new Map<string, SendQueue>()
   const lookups = new Map<string, Map<string, CachedLookup>>()
+  let closed = false
 
   function queueOf (sessionId: string): SendQueue {
     let queue = queues.get(sessionId)
     if (queue === undefined) {
-      queue = createSendQueue({ sessionId, maxPending: maxQueued, minGapMs })
+      queue = createSendQueue({ sessionId, maxPending: maxQueued, minGapMs, maxWaitMs })
       queues.set(sessionId, queue)
     }
     return queue
   }
 
-  async function jidOf (sessionId: string, connection: WhatsAppConnection, phone: string): Promise<string> {
-    let cache = lookups.get(sessionId)
-    if (cache === undefined) {
-      cache = new Map()
-      lookups.set(sessionId, cache)
-    }
-    let cached = cache.get(phone)
-    if (cached === undefined || cached.expiresAt <= clock()) {
-      const entry: CachedLookup = {
-        expiresAt: Number.POSITIVE_INFINITY,
-        jid: connection.lookup([phone]).then((found) => {
-          const jid = found.get(phone) ?? null
-          entry.expiresAt = clock() + (jid === null ? unregisteredCacheMs : registeredCacheMs)
-          return jid
-        })
+  // The answer WhatsApp gave for the number, while it is trusted: a jid, null for "not on
+  // WhatsApp", undefined when it has to be asked.
+  function cachedJid (sessionId: string, phone: string): string | null | undefined {
+    const cached = lookups.get(sessionId)?.get(phone)
+    return cached === undefined || cached.expiresAt <= clock() ? undefined : cached.jid
+  }
+
+  // Runs inside the session's queue turn: every question to WhatsApp is paced like a send, so
+  // the API cannot be used to check many numbers quickly (what gets accounts banned).
+  async function lookUpJid (sessionId: string, connection: WhatsAppConnection, phone: string): Promise<string> {
+    let jid = cachedJid(sessionId, phone)
+    if (jid === undefined) {
+      // A failed lookup throws here and says nothing about the number: nothing is cached.
+      jid = (await connection.lookup([phone])).get(phone) ?? null
+      let cache = lookups.get(sessionId)
+      if (cache === undefined) {
+        cache = new Map()
+        lookups.set(sessionId, cache)
       }
-      const sessionCache = cache
-      // A failed lookup says nothing about the number: ask again next time.
-      entry.jid.catch(() => {
-        if (sessionCache.get(phone) === entry) sessionCache.delete(phone)
-      })
       cache.delete(phone)
-      cache.set(phone, entry)
+      cache.set(phone, { jid, expiresAt: clock() + (jid === null ? unregisteredCacheMs : registeredCacheMs) })
       if (cache.size > maxCachedNumbers) cache.delete(cache.keys().next().value as string)
-      cached = entry
     }
-    const jid = await cached.jid
     if (jid === null) throw new errors.PHONE_NOT_ON_WHATSAPP()
     return jid
+  }
+
+  function assertCanSend (sessionId: string): void {
+    if (closed) throw new errors.SEND_QUEUE_CLOSED(sessionId)
+    sessions.connection(sessionId)
   }
 
   async function send (
@@ -109,19 +116,22 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
   ): Promise<SentMessage> {
     const phone = normalizePhoneNumber(to).formatted
     try {
-      const jid = await jidOf(sessionId, sessions.connection(sessionId), phone)
-      const { messageId } = await queueOf(sessionId).run(async () => {
+      assertCanSend(sessionId)
+      // A number known not to be on WhatsApp is answered without taking a turn: WhatsApp is not asked.
+      if (cachedJid(sessionId, phone) === null) throw new errors.PHONE_NOT_ON_WHATSAPP()
+      const sent = await queueOf(sessionId).run(async () => {
         // Looked up again when the turn comes: the session may have reconnected or dropped meanwhile.
         const connection = sessions.connection(sessionId)
+        const jid = await lookUpJid(sessionId, connection, phone)
         try {
-          return await deliver(connection, jid)
+          return { jid, ...await deliver(connection, jid) }
         } catch (error) {
           logger.warn({ sessionId, type, err: error }, 'WhatsApp refused the message')
           throw new errors.MESSAGE_SEND_FAILED((error as Error).message)
         }
       })
-      events.emit('sent', { sessionId, messageId, to: phone, jid, type, at: new Date(clock()) })
-      return { messageId, to: phone, jid }
+      events.emit('sent', { sessionId, messageId: sent.messageId, to: phone, jid: sent.jid, type, at: new Date(clock()) })
+      return { messageId: sent.messageId, to: phone, jid: sent.jid }
     } catch (error) {
       const known = (error as FastifyError).code in errors
       const failure = known ? error as FastifyError : new errors.MESSAGE_SEND_FAILED((error as Error).message)
@@ -144,12 +154,14 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
 
   return {
     events,
+    assertCanSend,
     sendText: async (sessionId, to, text, type = 'text') =>
       await send(sessionId, to, type, async (connection, jid) => await connection.sendText(jid, text)),
     sendMedia: async (sessionId, to, media) =>
       await send(sessionId, to, media.kind, async (connection, jid) => await connection.sendMedia(jid, media)),
     forgetSession,
     async close () {
+      closed = true
       sessions.events.off('removed', onRemoved)
       await Promise.all([...queues.keys()].map(forgetSession))
     }
@@ -161,12 +173,15 @@ async function messageSenderPlugin (fastify: FastifyInstance): Promise<void> {
     sessions: fastify.sessions,
     logger: fastify.log.child({ component: 'message-sender' }) as Logger,
     minGapMs: fastify.config.sendMinGapMs,
-    maxQueued: fastify.config.sendQueueMax
+    maxQueued: fastify.config.sendQueueMax,
+    maxWaitMs: fastify.config.sendMaxWaitMs
   })
   fastify.decorate('messageSender', messageSender)
-  // Registered after the session registry, so this runs before its onClose: the send in
-  // progress finishes on an open socket, the waiting ones are refused.
-  fastify.addHook('onClose', async () => {
+  // preClose, not onClose: Fastify's close waits for requests in flight before any onClose
+  // runs, and a request waiting in a send queue would hold the shutdown past its grace period.
+  // Refused here, the waiting requests answer 503 at once; the send in progress finishes on an
+  // open socket, since the registry closes the sockets only in its onClose.
+  fastify.addHook('preClose', async () => {
     await messageSender.close()
   })
 }

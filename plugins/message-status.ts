@@ -113,12 +113,8 @@ export function createMessageStatusTracker (options: MessageStatusTrackerOptions
 
     recordSent ({ sessionId, messageId, to, type, at }) {
       const key = keyOf(sessionId, messageId)
-      const known = messages.get(key)
-      if (known !== undefined) {
-        // The OTP plugin and the sender may both report an OTP message; the OTP's word on its type wins.
-        if (type === 'otp') known.type = 'otp'
-        return
-      }
+      // Each message is reported once (the sender reports OTP messages with type 'otp'); a repeat changes nothing.
+      if (messages.get(key) !== undefined) return
       const message: TrackedMessage = {
         messageId, sessionId, to, type, status: 'sent', sentAt: at.toISOString(), deliveredAt: null, readAt: null, failedAt: null
       }
@@ -164,9 +160,6 @@ async function messageStatusPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.messageSender.events.on('sent', guarded(log, 'message-status', (sent) => {
     tracker.recordSent(sent)
   }))
-  fastify.otp.events.on('sent', guarded(log, 'message-status', (sent) => {
-    tracker.recordSent({ ...sent, type: 'otp' })
-  }))
 }
 
-export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x', dependencies: ['session-registry', 'message-sender', 'otp'] })
+export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x', dependencies: ['session-registry', 'message-sender'] })

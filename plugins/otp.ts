@@ -28,7 +28,7 @@ export interface OtpSent {
 
 export interface OtpOptions {
   service: OtpService
-  messageSender: Pick<MessageSender, 'sendText'>
+  messageSender: Pick<MessageSender, 'sendText' | 'assertCanSend'>
   ttlSeconds: number
   template?: string
   appName?: string
@@ -63,6 +63,9 @@ export function createOtp (options: OtpOptions): Otp {
   async function send (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent> {
     const phone = normalizePhoneNumber(to).formatted
     const ttlSeconds = overrides.expiresInSeconds ?? options.ttlSeconds
+    // A session that does not exist or is not connected is the caller's problem to hear about,
+    // not a cooldown: checked before anything is reserved for the number.
+    messageSender.assertCanSend(sessionId)
     const reservation = await service.reserveSend(phone, { length: overrides.length, ttlSeconds })
     const text = renderOtpMessage({
       template: options.template,
@@ -74,12 +77,14 @@ export function createOtp (options: OtpOptions): Otp {
     try {
       ({ messageId } = await messageSender.sendText(sessionId, phone, text, 'otp'))
     } catch (error) {
-      // Nothing reached the phone: the code must not become valid, and the send must not count.
-      await service.release(reservation)
+      // Nothing reached the phone: the code must not become valid. The send does not count
+      // either, unless WhatsApp said the number is not on it: that answer is what a caller
+      // probing numbers wants, so it costs the number's cooldown like a send.
+      if ((error as FastifyError).code === 'PHONE_NOT_ON_WHATSAPP') await service.countWithoutCode(reservation)
+      else await service.release(reservation)
       throw error
     }
-    await service.commit(reservation)
-    const expiresAt = new Date(reservation.expiresAt)
+    const expiresAt = new Date((await service.commit(reservation)).expiresAt)
     events.emit('sent', { sessionId, to: phone, messageId, expiresAt, at: new Date(clock()) })
     return {
       messageId,

@@ -36,6 +36,7 @@ export interface Config {
   reconnectMaxDelayMs: number
   sendMinGapMs: number
   sendQueueMax: number
+  sendMaxWaitMs: number
   otpLength: number
   otpTtlSeconds: number
   otpMaxAttempts: number
@@ -249,6 +250,8 @@ export function loadConfig (environment: Environment = process.env): Config {
     reconnectMaxDelayMs: readInteger(environment, 'RECONNECT_MAX_DELAY_MS', 60_000, 1, 3_600_000),
     sendMinGapMs: readInteger(environment, 'SEND_MIN_GAP_MS', 1000, 0, 60_000),
     sendQueueMax: readInteger(environment, 'SEND_QUEUE_MAX', 100, 1, 100_000),
+    // Well under the 60 s that proxies and HTTP clients commonly wait for an answer.
+    sendMaxWaitMs: readInteger(environment, 'SEND_MAX_WAIT_MS', 20_000, 0, 600_000),
     otpLength: readInteger(environment, 'OTP_LENGTH', 6, 4, 10),
     otpTtlSeconds: readInteger(environment, 'OTP_TTL_SECONDS', 300, 30, 86_400),
     otpMaxAttempts: readInteger(environment, 'OTP_MAX_ATTEMPTS', 5, 1, 100),

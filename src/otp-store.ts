@@ -112,7 +112,9 @@ export interface OtpReservation {
   phone: string
   // The code to put in the message; it exists only here and in the message, never in the store.
   code: string
-  expiresAt: number
+  // The code is valid this long from its commit, that is from when WhatsApp accepted the
+  // message, not from the reservation: the wait for a send turn must not shorten it.
+  ttlSeconds: number
   resendAfter: number
 }
 
@@ -123,8 +125,10 @@ export interface OtpSendOverrides {
 
 export interface OtpService {
   reserveSend(phone: string, overrides?: OtpSendOverrides): Promise<OtpReservation>
-  commit(reservation: OtpReservation): Promise<void>
+  // Returns when the committed code expires.
+  commit(reservation: OtpReservation): Promise<{ expiresAt: number }>
   release(reservation: OtpReservation): Promise<void>
+  countWithoutCode(reservation: OtpReservation): Promise<void>
   verify(phone: string, code: string): Promise<void>
 }
 
@@ -206,11 +210,11 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     if (outcome.kind === 'cooldown') {
       throw Object.assign(new errors.OTP_COOLDOWN(outcome.secondsLeft), { retryAfterSeconds: outcome.secondsLeft })
     }
-    return { id: reservationId, phone, code, expiresAt: now + ttl * 1000, resendAfter: outcome.resendAfter }
+    return { id: reservationId, phone, code, ttlSeconds: ttl, resendAfter: outcome.resendAfter }
   }
 
   // Settles a reserved send exactly once, by commit or by release; `apply` changes the record.
-  async function settle (reservation: OtpReservation, apply: (record: OtpRecord, send: OtpRecord['sends'][number]) => void): Promise<void> {
+  async function settle (reservation: OtpReservation, apply: (record: OtpRecord, send: OtpRecord['sends'][number], now: number) => void): Promise<void> {
     const now = clock()
     const settled = await store.update(reservation.phone, stored => {
       const record = tidy(stored, now)
@@ -218,18 +222,30 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
       if (record === undefined || send === undefined || send.state !== 'reserved') {
         return { record: stored, result: false }
       }
-      apply(record, send)
+      apply(record, send, now)
       return { record: tidy(record, now), result: true }
     })
     if (!settled) throw new Error(`OTP reservation ${reservation.id} is not pending (released or committed already)`)
   }
 
   // Called once WhatsApp accepted the message: the new code replaces whatever code was valid.
-  async function commit (reservation: OtpReservation): Promise<void> {
+  async function commit (reservation: OtpReservation): Promise<{ expiresAt: number }> {
     const hash = hashOtpCode(secret, reservation.phone, reservation.code)
-    await settle(reservation, (record, send) => {
+    let expiresAt = 0
+    await settle(reservation, (record, send, now) => {
       send.state = 'committed'
-      record.code = { hash, expiresAt: reservation.expiresAt, attemptsLeft: maxAttempts }
+      expiresAt = now + reservation.ttlSeconds * 1000
+      record.code = { hash, expiresAt, attemptsLeft: maxAttempts }
+    })
+    return { expiresAt }
+  }
+
+  // Called when WhatsApp answered that the number is not on WhatsApp. No code becomes valid, but
+  // the send still counts toward the cooldown and the hourly cap: otherwise the API would answer
+  // "is this number on WhatsApp?" for any number as fast as it is asked.
+  async function countWithoutCode (reservation: OtpReservation): Promise<void> {
+    await settle(reservation, (_record, send) => {
+      send.state = 'committed'
     })
   }
 
@@ -272,7 +288,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     }
   }
 
-  return { reserveSend, commit, release, verify }
+  return { reserveSend, commit, release, countWithoutCode, verify }
 }
 
 function requireInteger (name: string, value: number, minimum: number): void {

@@ -50,8 +50,6 @@ export function normalizePhoneNumber (input: unknown): NormalizedPhoneNumber {
 
 function phoneNumberText (input: unknown): string {
   if (input === undefined || input === null) throw new errors.PHONE_REQUIRED()
-  // JSON clients sometimes send the number as a number; 8123456789 means the same as "8123456789".
-  if (typeof input === 'number' && Number.isSafeInteger(input) && input > 0) return String(input)
   if (typeof input !== 'string') {
     throw new errors.PHONE_INVALID_FORMAT(`harus berupa teks, bukan ${typeof input}`)
   }

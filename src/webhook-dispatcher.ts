@@ -422,6 +422,17 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     await Promise.all(excess.map((name) => rm(join(failedDirectory, name), { force: true })))
   }
 
+  async function dropForRemovedUrl (delivery: Delivery): Promise<void> {
+    const error = 'webhook URL is no longer configured'
+    logger.warn({ event: delivery.event, url: delivery.url, deliveryId: delivery.id }, 'pending webhook delivery dropped: its URL was removed from WEBHOOK_URL')
+    try {
+      await keepFailedDelivery(delivery, clock(), error)
+    } catch (keepError) {
+      logger.error({ err: keepError, deliveryId: delivery.id }, 'could not keep the dropped webhook delivery with the failed ones')
+    }
+    await removePending(delivery)
+  }
+
   async function loadPending (): Promise<void> {
     await ensureDirectories()
     const loaded: Delivery[] = []
@@ -436,7 +447,14 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
         logger.warn({ err: error, file: path }, 'skipping unreadable webhook delivery file')
         continue
       }
-      loaded.push({ ...stored, timer: undefined, written: Promise.resolve() })
+      const delivery: Delivery = { ...stored, timer: undefined, written: Promise.resolve() }
+      if (!urls.includes(delivery.url)) {
+        // The operator took this URL out of WEBHOOK_URL: it must not receive anything more. The
+        // delivery is kept with the failed ones, where it can still be inspected or replayed by hand.
+        await dropForRemovedUrl(delivery)
+        continue
+      }
+      loaded.push(delivery)
     }
     loaded.sort((first, second) => first.createdAt - second.createdAt)
     // A delivery published before start() is both in memory and on disk: keyed by id, it is

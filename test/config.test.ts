@@ -121,3 +121,10 @@ t.test('a secret never reaches the error line', async (t) => {
   const error = t.throws(() => loadConfig({ API_KEY: 'tooshort1' })) as Error
   t.notMatch(error.message, /tooshort1/)
 })
+
+t.test('SEND_MAX_WAIT_MS: 20 s unless set, well under a 60 s proxy timeout; out of range stops the service', async (t) => {
+  t.equal(loadConfig({}).sendMaxWaitMs, 20_000)
+  t.equal(loadConfig({ SEND_MAX_WAIT_MS: '5000' }).sendMaxWaitMs, 5000)
+  t.throws(() => loadConfig({ SEND_MAX_WAIT_MS: '-1' }), { name: 'ConfigError', message: /SEND_MAX_WAIT_MS must be an integer from 0 to 600000/ })
+  t.throws(() => loadConfig({ SEND_MAX_WAIT_MS: '20s' }), { name: 'ConfigError', message: /SEND_MAX_WAIT_MS/ })
+})

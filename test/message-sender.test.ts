@@ -61,6 +61,7 @@ function setup (t: { teardown: (fn: () => unknown) => void }, maxCachedNumbers?:
     logger: pino({ level: 'silent' }),
     minGapMs: 0,
     maxQueued: 1,
+    maxWaitMs: 60_000,
     registeredCacheMs: 60_000,
     unregisteredCacheMs: 10_000,
     ...(maxCachedNumbers === undefined ? {} : { maxCachedNumbers }),
@@ -93,6 +94,33 @@ t.test('sends to a new number at once ask WhatsApp once', async (t) => {
   const { whatsapp, sender } = setup(t)
   await Promise.all([sender.sendText('main', registered, 'a'), sender.sendText('main', registered, 'b')])
   t.same(whatsapp.lookups, [[registered]])
+})
+
+t.test('a lookup takes a turn in the session\'s queue like a send; a cached "no" does not', async (t) => {
+  const { whatsapp, sender } = setup(t)
+  await t.rejects(sender.sendText('main', unregistered, 'x'), { code: 'PHONE_NOT_ON_WHATSAPP' })
+  whatsapp.holdSends()
+  const sending = sender.sendText('main', registered, 'holds the queue')
+  // The one waiting place is taken by a lookup of a new number, which waits for its turn ...
+  const lookingUp = sender.sendText('main', '628100000001', 'x')
+  // ... so a second new number is refused instead of asked at once: WhatsApp sees one question per turn.
+  await t.rejects(sender.sendText('main', '628100000002', 'x'), { code: 'SEND_QUEUE_FULL', statusCode: 429 })
+  t.same(whatsapp.lookups, [[unregistered], [registered]], 'nothing asked while the queue is busy')
+  await t.rejects(sender.sendText('main', unregistered, 'x'), { code: 'PHONE_NOT_ON_WHATSAPP' }, 'a known "no" is answered without a turn')
+  whatsapp.release()
+  await sending
+  t.match(await lookingUp, { to: '628100000001' })
+  t.same(whatsapp.lookups, [[unregistered], [registered], ['628100000001']])
+})
+
+t.test('an unknown session is refused before anything is queued or asked; after close nothing is sent', async (t) => {
+  const { whatsapp, sender } = setup(t)
+  t.throws(() => sender.assertCanSend('other'), { code: 'SESSION_NOT_FOUND' })
+  t.doesNotThrow(() => sender.assertCanSend('main'))
+  await sender.close()
+  t.throws(() => sender.assertCanSend('main'), { code: 'SEND_QUEUE_CLOSED', statusCode: 503 })
+  await t.rejects(sender.sendText('main', registered, 'late'), { code: 'SEND_QUEUE_CLOSED', statusCode: 503 })
+  t.same(whatsapp.lookups, [])
 })
 
 t.test('a failed lookup is MESSAGE_SEND_FAILED and is not cached', async (t) => {

@@ -63,13 +63,22 @@ t.test('a receipt handled before the sent report is applied when the report come
   t.same(changes.map((change) => change.message.status), ['sent', 'delivered'])
 })
 
-t.test('an OTP reported by the sender and by the OTP plugin is one message of type otp', async (t) => {
+t.test('a message reported twice is tracked once, with its first report', async (t) => {
   const { tracker, changes, at } = trackerWithClock()
-  tracker.recordSent({ sessionId: 'main', messageId: 'O', to: '628123456789', type: 'text', at: at() })
   tracker.recordSent({ sessionId: 'main', messageId: 'O', to: '628123456789', type: 'otp', at: at() })
   tracker.recordSent({ sessionId: 'main', messageId: 'O', to: '628123456789', type: 'text', at: at() })
   t.equal(tracker.get('main', 'O')?.type, 'otp')
   t.equal(changes.length, 1)
+})
+
+t.test('OTP messages are tracked from the sender\'s report alone', async (t) => {
+  const { app } = await build(t)
+  // The sender reports every OTP message with type otp; the OTP plugin's own event is for
+  // webhooks and metrics and is not a second source of messages.
+  app.otp.events.emit('sent', { sessionId: 'main', to: '628123456789', messageId: 'FROM-OTP', expiresAt: new Date(), at: new Date() })
+  t.equal(app.messageStatus.get('main', 'FROM-OTP'), undefined)
+  app.messageSender.events.emit('sent', { sessionId: 'main', messageId: 'FROM-SENDER', to: '628123456789', jid: '628123456789@s.whatsapp.net', type: 'otp', at: new Date() })
+  t.match(app.messageStatus.get('main', 'FROM-SENDER'), { type: 'otp', status: 'sent' })
 })
 
 t.test('memory is bounded by count and by age', async (t) => {

@@ -49,11 +49,11 @@ t.test('a reserved code becomes valid only on commit, then verifies exactly once
   const reservation = await service.reserveSend(phone)
   t.match(reservation.code, /^\d{6}$/)
   t.equal(reservation.phone, phone)
-  t.equal(reservation.expiresAt, start + 300_000)
+  t.equal(reservation.ttlSeconds, 300)
   t.equal(reservation.resendAfter, start + 60_000)
 
   await t.rejects(service.verify(phone, reservation.code), { code: 'OTP_NOT_FOUND' }, 'not valid before commit')
-  await service.commit(reservation)
+  t.same(await service.commit(reservation), { expiresAt: start + 300_000 })
   await t.resolves(service.verify(phone, reservation.code))
   await t.rejects(service.verify(phone, reservation.code), {
     code: 'OTP_NOT_FOUND',
@@ -135,12 +135,34 @@ t.test('a code expires after its time to live', async t => {
   await t.rejects(service.verify(phone, second.code), { code: 'OTP_NOT_FOUND' }, 'forgotten an hour after expiry')
 })
 
+t.test('a code is valid for its whole time to live from the commit, however long the send waited', async t => {
+  const { service, advanceSeconds } = setup(t)
+  const reservation = await service.reserveSend(phone)
+  // The message waited 15 s for its turn in the session's send queue.
+  advanceSeconds(15)
+  t.same(await service.commit(reservation), { expiresAt: start + 15_000 + 300_000 })
+  advanceSeconds(299)
+  await t.resolves(service.verify(phone, reservation.code), 'still valid 299 s after it was sent')
+})
+
+t.test('an unregistered-number answer counts toward the cooldown and the hourly cap but leaves no code', async t => {
+  const { service, advanceSeconds } = setup(t)
+  const delivered = await service.reserveSend(phone)
+  await service.commit(delivered)
+  advanceSeconds(60)
+  const unanswered = await service.reserveSend(phone)
+  await service.countWithoutCode(unanswered)
+  await t.rejects(service.reserveSend(phone), { code: 'OTP_COOLDOWN', retryAfterSeconds: 60 })
+  await t.resolves(service.verify(phone, delivered.code), 'the code delivered before stays valid')
+  await t.rejects(service.countWithoutCode(unanswered), /is not pending/, 'settled once')
+})
+
 t.test('per-send overrides of length and time to live', async t => {
   const { service, advanceSeconds } = setup(t)
   const reservation = await service.reserveSend(phone, { length: 8, ttlSeconds: 30 })
   t.match(reservation.code, /^\d{8}$/)
-  t.equal(reservation.expiresAt, start + 30_000)
-  await service.commit(reservation)
+  t.equal(reservation.ttlSeconds, 30)
+  t.same(await service.commit(reservation), { expiresAt: start + 30_000 })
   advanceSeconds(30)
   await t.rejects(service.verify(phone, reservation.code), { code: 'OTP_EXPIRED' })
 })
@@ -286,8 +308,8 @@ t.test('the real clock is used when none is given', async t => {
   const service = createOtpService({ store, secret, length: 6, ttlSeconds: 300, maxAttempts: 5, cooldownSeconds: 60, maxPerHour: 5 })
   const before = Date.now()
   const reservation = await service.reserveSend(phone)
-  t.ok(reservation.expiresAt >= before + 300_000 && reservation.expiresAt <= Date.now() + 300_000)
-  await service.commit(reservation)
+  const { expiresAt } = await service.commit(reservation)
+  t.ok(expiresAt >= before + 300_000 && expiresAt <= Date.now() + 300_000)
   await t.resolves(service.verify(phone, reservation.code))
 })
 

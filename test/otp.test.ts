@@ -132,13 +132,25 @@ t.test('one send per cooldown: 429 with Retry-After and the seconds in Indonesia
   t.equal((await verifyOtp(phone, code)).statusCode, 200, 'the code sent first still works')
 })
 
-t.test('a number not on WhatsApp: 422, no code left behind, no cooldown spent', async (t) => {
+t.test('a number not on WhatsApp: 422, no code left behind, and the answer costs the number its cooldown', async (t) => {
   const stranger = '6281399999999'
   const response = await sendOtp({ to: stranger })
   t.equal(response.statusCode, 422)
   t.same(response.json(), { success: false, message: 'Nomor tidak terdaftar di WhatsApp', error: 'PHONE_NOT_ON_WHATSAPP' })
   t.equal((await verifyOtp(stranger, '123456')).json().error, 'OTP_NOT_FOUND')
-  t.equal((await sendOtp({ to: stranger })).statusCode, 422, 'asked again: 422, not a cooldown 429')
+  // Otherwise the API answers "is this number on WhatsApp?" for a number as often as it is asked.
+  const again = await sendOtp({ to: stranger })
+  t.equal(again.statusCode, 429, 'asked again within the cooldown')
+  t.equal(again.json().error, 'OTP_COOLDOWN')
+})
+
+t.test('an unknown session during a number\'s cooldown is 404, not the cooldown', async (t) => {
+  const phone = newRecipient()
+  t.equal((await sendOtp({ to: phone })).statusCode, 200)
+  await codeAt(phone)
+  const unknown = await sendOtp({ to: phone }, 'no-such-session')
+  t.equal(unknown.statusCode, 404)
+  t.equal(unknown.json().error, 'SESSION_NOT_FOUND')
 })
 
 t.test('the seed\'s sendOTPWithRetry: unknown session 404, not connected 409 `tidak terhubung`', async (t) => {
@@ -214,6 +226,32 @@ t.test('expiry, with an injected clock', async (t) => {
   const renewed = await otp.send(sessionId, phone)
   t.same(renewed.expiresAt, new Date(now + 300_000), 'a new code after the cooldown')
   await otp.verify(phone, (await codeAt(phone)).code)
+})
+
+t.test('the code is valid for expiresIn from when it was sent, not from the request', async (t) => {
+  let now = Date.parse('2025-01-01T09:00:00Z')
+  const clock = (): number => now
+  const requestedAt = now
+  const otp = createOtp({
+    service: createOtpService({ store: createMemoryOtpStore({ clock }), secret: 'test-secret-0123456789', clock, length: 6, ttlSeconds: 300, maxAttempts: 5, cooldownSeconds: 60, maxPerHour: 5 }),
+    messageSender: {
+      assertCanSend: app.messageSender.assertCanSend,
+      // The send waits 15 s for its turn in the session's queue before WhatsApp takes it.
+      async sendText (...args) {
+        now += 15_000
+        return await app.messageSender.sendText(...args)
+      }
+    },
+    ttlSeconds: 300,
+    exposeCode: false,
+    clock
+  })
+  const phone = newRecipient()
+  const sent = await otp.send(sessionId, phone)
+  t.same(sent.expiresAt, new Date(requestedAt + 15_000 + 300_000))
+  const { code } = await codeAt(phone)
+  now = requestedAt + 300_000 + 1000
+  await t.resolves(otp.verify(phone, code), 'five minutes after the request but not after the send: still valid')
 })
 
 t.test('hourly cap, exposed code, own template, a new code replaces the old', async (t) => {

@@ -54,8 +54,8 @@ t.test('a number the library does not know is reported with valid: false, not re
   t.equal(result.valid, false)
 })
 
-t.test('a JSON number is read as its digits', async t => {
-  t.equal(normalizePhoneNumber(8123456789).formatted, '628123456789')
+t.test('a number that is not text is a format error: the API schemas accept strings only', async t => {
+  t.throws(() => normalizePhoneNumber(8123456789), { code: 'PHONE_INVALID_FORMAT', message: /bukan number/ })
   t.throws(() => normalizePhoneNumber(-8123456789), { code: 'PHONE_INVALID_FORMAT' })
   t.throws(() => normalizePhoneNumber(8.5), { code: 'PHONE_INVALID_FORMAT' })
 })

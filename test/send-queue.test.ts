@@ -28,7 +28,7 @@ function deferred<Value = void> () {
 
 function setup (t: { teardown(callback: () => unknown): void }, overrides: Partial<SendQueueOptions> = {}) {
   const time = fakeTime()
-  const queue = createSendQueue({ sessionId: 'toko', maxPending: 3, minGapMs: 1000, clock: time.clock, wait: time.wait, ...overrides })
+  const queue = createSendQueue({ sessionId: 'toko', maxPending: 3, minGapMs: 1000, maxWaitMs: 60_000, clock: time.clock, wait: time.wait, ...overrides })
   t.teardown(() => queue.close())
   return { time, queue }
 }
@@ -53,8 +53,10 @@ t.test('a flood gets exactly maxPending waiting plus the running one, and those 
       reason: {
         code: 'SEND_QUEUE_FULL',
         statusCode: 429,
-        retryAfterSeconds: 1,
-        message: 'Antrian pengiriman session toko penuh, coba lagi dalam 1 detik',
+        // The running send's gap and the three waiting: the real time until a place frees up is
+        // not one second for each of them.
+        retryAfterSeconds: 4,
+        message: 'Antrian pengiriman session toko penuh, coba lagi dalam 4 detik',
       },
     })
   }
@@ -105,6 +107,39 @@ t.test('the wait before retrying grows with the gap', async t => {
   await first
 })
 
+t.test('a job that could not start within maxWaitMs is refused at once, with the real wait as Retry-After', async t => {
+  const { time, queue } = setup(t, { maxPending: 100, maxWaitMs: 2500 })
+  const started: number[] = []
+  const accepted = [0, 1, 2].map(index => queue.run(async () => { started.push(time.clock()) ; return index }))
+  // Three are queued: the running one, one gap behind it, two gaps behind it. A fourth would
+  // start three seconds from now, past the bound.
+  const refusedAt = time.clock()
+  t.equal(queue.waitingCount(), 2)
+  await t.rejects(queue.run(async () => 'late'), {
+    code: 'SEND_QUEUE_FULL',
+    statusCode: 429,
+    retryAfterSeconds: 3,
+    message: 'Antrian pengiriman session toko penuh, coba lagi dalam 3 detik',
+  })
+  t.same(await Promise.all(accepted), [0, 1, 2])
+  t.same(started.map(at => at - refusedAt), [0, 1000, 2000], 'every accepted job started within the bound')
+  t.same(await queue.run(async () => 'after the backlog'), 'after the backlog', 'a drained queue accepts again')
+})
+
+t.test('a job whose turn comes after maxWaitMs, because sends were slow, is refused instead of started', async t => {
+  const { time, queue } = setup(t, { maxPending: 100, minGapMs: 1000, maxWaitMs: 2500 })
+  let lateStarted = false
+  // Admitted when its expected wait was one gap, but the send ahead takes five seconds.
+  const slowSend = deferred()
+  const slow = queue.run(async () => { await slowSend.promise; time.advance(5000); return 'slow' })
+  const late = queue.run(async () => { lateStarted = true })
+  slowSend.resolve()
+  t.equal(await slow, 'slow')
+  await t.rejects(late, { code: 'SEND_QUEUE_FULL', statusCode: 429 })
+  t.equal(lateStarted, false)
+  t.equal(await queue.run(async () => 'next'), 'next', 'the queue goes on')
+})
+
 t.test('close refuses the waiting jobs and resolves when the running one ends', async t => {
   const { queue } = setup(t)
   const running = deferred<string>()
@@ -131,7 +166,7 @@ t.test('close refuses the waiting jobs and resolves when the running one ends', 
 })
 
 t.test('close interrupts a job waiting out its gap (real timers)', async t => {
-  const queue = createSendQueue({ sessionId: 'toko', maxPending: 3, minGapMs: 600_000 })
+  const queue = createSendQueue({ sessionId: 'toko', maxPending: 3, minGapMs: 600_000, maxWaitMs: 3_600_000 })
   await queue.run(async () => {})
   let secondStarted = false
   const second = queue.run(async () => { secondStarted = true })
@@ -144,7 +179,7 @@ t.test('close interrupts a job waiting out its gap (real timers)', async t => {
 
 t.test('a wait that ignores the abort still does not start the job', async t => {
   const gate = deferred()
-  const queue = createSendQueue({ sessionId: 'toko', maxPending: 3, minGapMs: 1000, wait: () => gate.promise })
+  const queue = createSendQueue({ sessionId: 'toko', maxPending: 3, minGapMs: 1000, maxWaitMs: 60_000, wait: () => gate.promise })
   await queue.run(async () => {})
   let secondStarted = false
   const second = queue.run(async () => { secondStarted = true })

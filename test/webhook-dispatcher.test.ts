@@ -608,6 +608,30 @@ t.test('a delivery waiting for its retry time is not sent early after a restart'
   t.equal((await pendingFiles(dataDirectory)).length, 1)
 })
 
+t.test('pending deliveries to a URL removed from the configuration are not sent after a restart', async (t) => {
+  const dataDirectory = t.testdir()
+  const kept = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
+  const removed = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
+  const collector = collectResults()
+  const first = createDispatcher(t, { urls: [kept.url, removed.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 60_000 })
+  await first.start()
+  first.publish('otp.sent', 's1', {})
+  await collector.waitFor('retry', 2)
+  await first.close()
+  t.equal((await pendingFiles(dataDirectory)).length, 2)
+
+  // Restarted with only one of the URLs, 61 seconds later: both retries would be due.
+  const second = createDispatcher(t, { urls: [kept.url], dataDirectory, maxDelayMs: 60_000, clock: () => Date.now() + 61_000 })
+  await second.start()
+  t.match(second.stats(), { pending: 1 }, 'only the delivery to the configured URL is pending')
+  await kept.waitForRequests(2)
+  await second.close()
+  t.equal(removed.requests.length, 1, 'the removed URL got nothing after the restart')
+  const failed = await readdir(join(dataDirectory, 'webhooks', 'failed'))
+  t.equal(failed.length, 1, 'the dropped delivery is kept with the failed ones')
+  t.match(JSON.parse(await readFile(join(dataDirectory, 'webhooks', 'failed', failed[0]), 'utf8')), { url: removed.url, event: 'otp.sent', error: 'webhook URL is no longer configured' })
+})
+
 t.test('events published before start are delivered once after start', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(200))

@@ -55,7 +55,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['messages'],
       summary: 'Send a text message',
-      description: 'Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), then sends through the session\'s queue, which spaces messages by SEND_MIN_GAP_MS and answers 429 when full. 409 `Session tidak terhubung` when the session is not connected.',
+      description: 'Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), both in a turn of the session\'s queue, which spaces messages and lookups by SEND_MIN_GAP_MS. A send that cannot start within SEND_MAX_WAIT_MS (or beyond SEND_QUEUE_MAX waiting) is refused at once: 429 SEND_QUEUE_FULL with Retry-After, the time the queued sends need. 503 SEND_QUEUE_CLOSED while the service shuts down. 409 `Session tidak terhubung` when the session is not connected.',
       params: SessionIdParams,
       body: SendTextBody,
       response: { 200: SendTextResponse, ...errorResponses(400, 401, 404, 409, 422, 429, 502, 503) }

@@ -7,7 +7,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['messages'],
       summary: 'Send a one-time password',
-      description: 'Sends a fresh code with the Indonesian template; it replaces any earlier code for the number. Per number one send per OTP_COOLDOWN_SECONDS and at most OTP_MAX_PER_HOUR an hour: 429 with Retry-After and `retryAfter` (seconds). The number must be on WhatsApp (422). A failed send leaves no valid code and does not count. The code is never in the response unless OTP_EXPOSE_CODE=true.',
+      description: 'Sends a fresh code with the Indonesian template; it replaces any earlier code for the number. Per number one send per OTP_COOLDOWN_SECONDS and at most OTP_MAX_PER_HOUR an hour: 429 with Retry-After and `retryAfter` (seconds). The session is checked first (404, 409). The number must be on WhatsApp (422); that answer counts against the number\'s cooldown like a send, so the API cannot be used to probe numbers. Any other failed send (429 SEND_QUEUE_FULL when the session\'s queue cannot start it within SEND_MAX_WAIT_MS, 502, 503) leaves no valid code and does not count. `expiresAt` runs from when WhatsApp accepted the message. The code is never in the response unless OTP_EXPOSE_CODE=true.',
       params: SessionIdParams,
       body: SendOtpBody,
       response: { 200: SendOtpResponse, ...errorResponses(400, 401, 404, 409, 422, 429, 502, 503) }

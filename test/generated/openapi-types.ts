@@ -1132,7 +1132,7 @@ export interface paths {
         put?: never;
         /**
          * Send a text message
-         * @description Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), then sends through the session's queue, which spaces messages by SEND_MIN_GAP_MS and answers 429 when full. 409 `Session tidak terhubung` when the session is not connected.
+         * @description Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), both in a turn of the session's queue, which spaces messages and lookups by SEND_MIN_GAP_MS. A send that cannot start within SEND_MAX_WAIT_MS (or beyond SEND_QUEUE_MAX waiting) is refused at once: 429 SEND_QUEUE_FULL with Retry-After, the time the queued sends need. 503 SEND_QUEUE_CLOSED while the service shuts down. 409 `Session tidak terhubung` when the session is not connected.
          */
         post: {
             parameters: {
@@ -1442,7 +1442,7 @@ export interface paths {
         put?: never;
         /**
          * Send a one-time password
-         * @description Sends a fresh code with the Indonesian template; it replaces any earlier code for the number. Per number one send per OTP_COOLDOWN_SECONDS and at most OTP_MAX_PER_HOUR an hour: 429 with Retry-After and `retryAfter` (seconds). The number must be on WhatsApp (422). A failed send leaves no valid code and does not count. The code is never in the response unless OTP_EXPOSE_CODE=true.
+         * @description Sends a fresh code with the Indonesian template; it replaces any earlier code for the number. Per number one send per OTP_COOLDOWN_SECONDS and at most OTP_MAX_PER_HOUR an hour: 429 with Retry-After and `retryAfter` (seconds). The session is checked first (404, 409). The number must be on WhatsApp (422); that answer counts against the number's cooldown like a send, so the API cannot be used to probe numbers. Any other failed send (429 SEND_QUEUE_FULL when the session's queue cannot start it within SEND_MAX_WAIT_MS, 502, 503) leaves no valid code and does not count. `expiresAt` runs from when WhatsApp accepted the message. The code is never in the response unless OTP_EXPOSE_CODE=true.
          */
         post: {
             parameters: {
