@@ -33,6 +33,10 @@ export const errors = {
   FILE_REQUIRED: createError('FILE_REQUIRED', 'File diperlukan (field "file")', 400),
   FILE_TYPE_UNSUPPORTED: createError('FILE_TYPE_UNSUPPORTED', 'Tipe file %s tidak didukung', 415),
   FILE_TOO_LARGE: createError('FILE_TOO_LARGE', 'Ukuran file melebihi batas %s byte', 413),
+  MULTIPART_INVALID: createError('MULTIPART_INVALID', 'Body multipart/form-data tidak valid atau terpotong', 400),
+  MULTIPART_TOO_MANY_FILES: createError('MULTIPART_TOO_MANY_FILES', 'Hanya satu file yang boleh dikirim (field "file")', 413),
+  MULTIPART_TOO_MANY_PARTS: createError('MULTIPART_TOO_MANY_PARTS', 'Terlalu banyak field dalam form: paling banyak %s field dan %s file', 413),
+  MULTIPART_FIELD_TOO_LARGE: createError('MULTIPART_FIELD_TOO_LARGE', 'Field %s melebihi batas %s byte', 413),
 
   OTP_COOLDOWN: createError('OTP_COOLDOWN', 'OTP untuk nomor ini baru saja dikirim, tunggu %s detik sebelum meminta lagi', 429),
   OTP_HOURLY_LIMIT: createError('OTP_HOURLY_LIMIT', 'Batas pengiriman OTP per jam untuk nomor ini tercapai, coba lagi dalam %s detik', 429),
