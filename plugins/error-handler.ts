@@ -18,7 +18,9 @@ const invalidFieldErrors: Record<string, () => FastifyError> = {
 const fastifyErrorCodes: Record<string, () => FastifyError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => new errors.BODY_TOO_LARGE(),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new errors.INVALID_JSON(),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new errors.INVALID_JSON()
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new errors.INVALID_JSON(),
+  FST_ERR_BAD_URL: () => new errors.URL_INVALID(),
+  FST_ERR_MAX_PARAM_LENGTH: () => new errors.URL_PARAMETER_TOO_LONG()
 }
 
 interface ErrorExtras { retryAfterSeconds?: number, attemptsLeft?: number }
@@ -53,18 +55,28 @@ export function errorEnvelope (error: FastifyError & ErrorExtras): ErrorResponse
   return envelope
 }
 
+function replyWithError (error: FastifyError & ErrorExtras, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const publicError = toPublicError(error, request)
+  const statusCode = publicError.statusCode ?? 500
+  if (statusCode >= 500) {
+    request.log.error({ err: error }, 'request failed')
+  } else {
+    request.log.info({ errorCode: publicError.code, statusCode }, publicError.message)
+  }
+  if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds))
+  return reply.code(statusCode).send(errorEnvelope(publicError))
+}
+
+// Fastify's `frameworkErrors` option: a URL the router cannot read (`%zz`, a path parameter over
+// maxParamLength) is answered before any hook or error handler runs, so it comes here instead of
+// getting Fastify's own JSON. No onSend hook runs for it either, hence the request id set here.
+export function replyWithFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id)
+  void replyWithError(error, request, reply)
+}
+
 async function errorHandlerPlugin (fastify: FastifyInstance): Promise<void> {
-  fastify.setErrorHandler((error: FastifyError & ErrorExtras, request: FastifyRequest, reply: FastifyReply) => {
-    const publicError = toPublicError(error, request)
-    const statusCode = publicError.statusCode ?? 500
-    if (statusCode >= 500) {
-      request.log.error({ err: error }, 'request failed')
-    } else {
-      request.log.info({ errorCode: publicError.code, statusCode }, publicError.message)
-    }
-    if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds))
-    return reply.code(statusCode).send(errorEnvelope(publicError))
-  })
+  fastify.setErrorHandler(replyWithError)
 
   fastify.setNotFoundHandler((request, reply) => {
     const error = new errors.ROUTE_NOT_FOUND(request.method, request.url.split('?')[0])

@@ -7,6 +7,8 @@ export const errors = {
   BODY_TOO_LARGE: createError('BODY_TOO_LARGE', 'Ukuran permintaan melebihi batas', 413),
   UNSUPPORTED_CONTENT_TYPE: createError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type %s tidak didukung', 415),
   INVALID_JSON: createError('INVALID_JSON', 'Body JSON tidak valid', 400),
+  URL_INVALID: createError('URL_INVALID', 'URL tidak valid: periksa penulisan %-encoding pada path', 400),
+  URL_PARAMETER_TOO_LONG: createError('URL_PARAMETER_TOO_LONG', 'Parameter di URL terlalu panjang', 414),
   ROUTE_NOT_FOUND: createError('ROUTE_NOT_FOUND', 'Endpoint %s %s tidak ditemukan', 404),
   INTERNAL_ERROR: createError('INTERNAL_ERROR', 'Terjadi kesalahan internal pada server', 500),
   UNAUTHORIZED: createError('UNAUTHORIZED', 'API key tidak valid atau tidak ada', 401),
