@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createLoggers, type Loggers } from './logger.js'
 import errorHandler, { replyWithFrameworkError } from '../plugins/error-handler.js'
+import requestBodies from '../plugins/request-bodies.js'
 import auth from '../plugins/auth.js'
 import rateLimit from '../plugins/rate-limit.js'
 import swagger from '../plugins/swagger.js'
@@ -63,6 +64,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   await fastify.register(errorHandler)
+  await fastify.register(requestBodies)
   await fastify.register(auth, { apiKeys: config.apiKeys })
   await fastify.register(rateLimit, { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs })
   await fastify.register(swagger)

@@ -5,7 +5,7 @@ import createError from '@fastify/error'
 export const errors = {
   VALIDATION_FAILED: createError('VALIDATION_FAILED', 'Data permintaan tidak valid: %s', 400),
   BODY_TOO_LARGE: createError('BODY_TOO_LARGE', 'Ukuran permintaan melebihi batas', 413),
-  UNSUPPORTED_CONTENT_TYPE: createError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type %s tidak didukung', 415),
+  UNSUPPORTED_CONTENT_TYPE: createError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type %s tidak didukung: kirim body JSON dengan Content-Type: application/json (kirim file dengan multipart/form-data)', 415),
   INVALID_JSON: createError('INVALID_JSON', 'Body JSON tidak valid', 400),
   URL_INVALID: createError('URL_INVALID', 'URL tidak valid: periksa penulisan %-encoding pada path', 400),
   URL_PARAMETER_TOO_LONG: createError('URL_PARAMETER_TOO_LONG', 'Parameter di URL terlalu panjang', 414),
