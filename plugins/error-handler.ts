@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errors, type ErrorCode } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
+import { appNameRule } from '../src/otp-message.js'
 
 // Some fields have their own errors, ones the seed's clients already match on
 // (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
@@ -12,7 +13,9 @@ const missingFieldErrors: Record<string, () => FastifyError> = {
   file: () => new errors.FILE_REQUIRED()
 }
 const invalidFieldErrors: Record<string, () => FastifyError> = {
-  sessionId: () => new errors.SESSION_ID_INVALID()
+  sessionId: () => new errors.SESSION_ID_INVALID(),
+  appName: () => new errors.APP_NAME_INVALID(appNameRule),
+  message: () => new errors.MESSAGE_TEXT_INVALID()
 }
 
 const fastifyErrorCodes: Record<string, () => FastifyError> = {

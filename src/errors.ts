@@ -27,6 +27,7 @@ export const errors = {
   PHONE_REQUIRED: createError('PHONE_REQUIRED', 'Nomor telepon diperlukan', 400),
   PHONE_INVALID_FORMAT: createError('PHONE_INVALID_FORMAT', 'Format nomor telepon tidak valid: %s. Gunakan angka saja, contoh 08123456789, 8123456789 atau 628123456789', 400),
   PHONE_NOT_ON_WHATSAPP: createError('PHONE_NOT_ON_WHATSAPP', 'Nomor tidak terdaftar di WhatsApp', 422),
+  MESSAGE_TEXT_INVALID: createError('MESSAGE_TEXT_INVALID', 'Pesan harus berisi teks: 1-65536 karakter, tidak hanya spasi', 400),
   MESSAGE_SEND_FAILED: createError('MESSAGE_SEND_FAILED', 'Gagal mengirim pesan: %s', 502),
   MESSAGE_NOT_FOUND: createError('MESSAGE_NOT_FOUND', 'Pesan %s tidak ditemukan', 404),
   SEND_QUEUE_FULL: createError('SEND_QUEUE_FULL', 'Antrian pengiriman session %s penuh, coba lagi dalam %s detik', 429),
@@ -40,6 +41,7 @@ export const errors = {
   MULTIPART_TOO_MANY_PARTS: createError('MULTIPART_TOO_MANY_PARTS', 'Terlalu banyak field dalam form: paling banyak %s field dan %s file', 413),
   MULTIPART_FIELD_TOO_LARGE: createError('MULTIPART_FIELD_TOO_LARGE', 'Field %s melebihi batas %s byte', 413),
 
+  APP_NAME_INVALID: createError('APP_NAME_INVALID', 'appName tidak valid: gunakan %s', 400),
   OTP_COOLDOWN: createError('OTP_COOLDOWN', 'OTP untuk nomor ini baru saja dikirim, tunggu %s detik sebelum meminta lagi', 429),
   OTP_HOURLY_LIMIT: createError('OTP_HOURLY_LIMIT', 'Batas pengiriman OTP per jam untuk nomor ini tercapai, coba lagi dalam %s detik', 429),
   OTP_INVALID: createError('OTP_INVALID', 'Kode OTP salah, sisa percobaan: %s', 400),

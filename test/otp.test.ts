@@ -176,12 +176,12 @@ t.test('overrides: length, expiresIn and appName; bad values are 400', async (t)
   t.ok(expiresAt >= before + 90_000 && expiresAt <= Date.now() + 90_000)
   const { code, text } = await codeAt(phone)
   t.match(code, /^\d{8}$/)
-  t.equal(text, `Kode OTP Toko Budi Anda: ${code}\nBerlaku 1,5 menit. Demi keamanan, jangan berikan kode ini kepada siapa pun.`)
+  t.equal(text, `Kode OTP Toko Budi Anda: ${code}\nBerlaku 1 menit 30 detik. Demi keamanan, jangan berikan kode ini kepada siapa pun.`)
 
   for (const body of [{ to: phone, length: 3 }, { to: phone, length: 11 }, { to: phone, expiresIn: 5 }, { to: Number(phone) }, { to: phone, appName: '' }]) {
     const refused = await sendOtp(body)
     t.equal(refused.statusCode, 400, JSON.stringify(body))
-    t.equal(refused.json().error, 'VALIDATION_FAILED')
+    t.equal(refused.json().error, 'appName' in body ? 'APP_NAME_INVALID' : 'VALIDATION_FAILED')
   }
   t.equal((await sendOtp({})).json().message, 'Nomor telepon diperlukan')
   t.equal((await sendOtp({ to: '+628123456789' })).json().error, 'PHONE_INVALID_FORMAT')
