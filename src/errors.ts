@@ -23,6 +23,8 @@ export const errors = {
   QR_NOT_AVAILABLE: createError('QR_NOT_AVAILABLE', 'QR code untuk session %s belum tersedia, coba lagi sebentar', 404),
   PAIRING_CODE_FAILED: createError('PAIRING_CODE_FAILED', 'Gagal meminta kode pairing: %s', 409),
   QR_LINK_INVALID: createError('QR_LINK_INVALID', 'Link QR tidak valid atau sudah kedaluwarsa', 401),
+  // The qr-page opened in a browser without a link: no link was wrong, so say how to get one.
+  QR_PAGE_KEY_REQUIRED: createError('QR_PAGE_KEY_REQUIRED', 'Halaman QR memerlukan API key. Minta link dengan POST /api/sessions/%s/qr-link (dengan header X-API-Key) lalu buka data.url di browser, atau kirim API key di header X-API-Key', 401),
 
   PHONE_REQUIRED: createError('PHONE_REQUIRED', 'Nomor telepon diperlukan', 400),
   PHONE_INVALID_FORMAT: createError('PHONE_INVALID_FORMAT', 'Format nomor telepon tidak valid: %s. Gunakan angka saja, contoh 08123456789, 8123456789 atau 628123456789', 400),
