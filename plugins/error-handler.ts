@@ -4,7 +4,7 @@ import { errors, type ErrorCode } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
 import { appNameRule } from '../src/otp-message.js'
 
-// Some fields have their own errors, ones the seed's clients already match on
+// Some fields have their own errors, ones clients written from the troubleshooting guide already match on
 // (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
 const missingFieldErrors: Record<string, () => FastifyError> = {
   to: () => new errors.PHONE_REQUIRED(),

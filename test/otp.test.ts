@@ -141,7 +141,7 @@ t.test('a number not on WhatsApp: 422, no code left behind, no cooldown spent', 
   t.equal((await sendOtp({ to: stranger })).statusCode, 422, 'asked again: 422, not a cooldown 429')
 })
 
-t.test('the seed\'s sendOTPWithRetry: unknown session 404, not connected 409 `tidak terhubung`', async (t) => {
+t.test('the troubleshooting guide\'s sendOTPWithRetry: unknown session 404, not connected 409 `tidak terhubung`', async (t) => {
   const phone = newRecipient()
   const unknown = await sendOtp({ to: phone }, 'no-such-session')
   t.equal(unknown.statusCode, 404)
@@ -159,7 +159,7 @@ t.test('the seed\'s sendOTPWithRetry: unknown session 404, not connected 409 `ti
   }
   t.equal((await verifyOtp(phone, '123456')).json().error, 'OTP_NOT_FOUND', 'no code was left valid')
 
-  // The seed's client retries on the same session once it is connected: the first try counts.
+  // The troubleshooting guide's client retries on the same session once it is connected: the first try counts.
   const retried = await sendOtp({ to: phone })
   t.equal(retried.statusCode, 200)
   const result = retried.json()

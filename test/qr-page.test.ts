@@ -75,7 +75,7 @@ t.test('the qr-page: self-contained HTML, key or signed link, live state until c
   t.equal(forged.statusCode, 401)
 })
 
-t.test('without API_KEY the page opens directly, as the seed shows', async (t) => {
+t.test('without API_KEY the page opens directly, as the troubleshooting guide shows', async (t) => {
   const { app, simulator } = await buildWithSimulator(t, { env: { API_KEY: '' } })
   await linkSession(app, simulator, 'open', '628123411111')
   const page = await app.inject({ method: 'GET', url: '/api/sessions/open/qr-page' })

@@ -11,7 +11,7 @@ const controlPort = Number(process.env.SIM_CONTROL_PORT ?? simulatorPort + 1);
 const closeKinds: CloseKind[] = ['restart-required', 'replaced', 'device-removed', 'unknown'];
 
 const simulator = await startSimulator({ port: simulatorPort });
-// Another process (the service) trusts the media host with NODE_EXTRA_CA_CERTS=<this file>.
+// The service trusts the media host with WA_EXTRA_CA_FILE=<this file>.
 const certificateFile = process.env.SIM_CERT_FILE ?? join(tmpdir(), 'whatsapp-simulator-media-cert.pem');
 writeFileSync(certificateFile, simulator.mediaCertificate);
 
