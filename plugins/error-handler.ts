@@ -2,8 +2,9 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errors, type ErrorCode } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
+import { appNameRule } from '../src/otp-message.js'
 
-// Some fields have their own errors, ones the seed's clients already match on
+// Some fields have their own errors, ones clients written from the troubleshooting guide already match on
 // (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
 const missingFieldErrors: Record<string, () => FastifyError> = {
   to: () => new errors.PHONE_REQUIRED(),
@@ -12,13 +13,17 @@ const missingFieldErrors: Record<string, () => FastifyError> = {
   file: () => new errors.FILE_REQUIRED()
 }
 const invalidFieldErrors: Record<string, () => FastifyError> = {
-  sessionId: () => new errors.SESSION_ID_INVALID()
+  sessionId: () => new errors.SESSION_ID_INVALID(),
+  appName: () => new errors.APP_NAME_INVALID(appNameRule),
+  message: () => new errors.MESSAGE_TEXT_INVALID()
 }
 
 const fastifyErrorCodes: Record<string, () => FastifyError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => new errors.BODY_TOO_LARGE(),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new errors.INVALID_JSON(),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new errors.INVALID_JSON()
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new errors.INVALID_JSON(),
+  FST_ERR_BAD_URL: () => new errors.URL_INVALID(),
+  FST_ERR_MAX_PARAM_LENGTH: () => new errors.URL_PARAMETER_TOO_LONG()
 }
 
 interface ErrorExtras { retryAfterSeconds?: number, attemptsLeft?: number }
@@ -53,18 +58,28 @@ export function errorEnvelope (error: FastifyError & ErrorExtras): ErrorResponse
   return envelope
 }
 
+function replyWithError (error: FastifyError & ErrorExtras, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const publicError = toPublicError(error, request)
+  const statusCode = publicError.statusCode ?? 500
+  if (statusCode >= 500) {
+    request.log.error({ err: error }, 'request failed')
+  } else {
+    request.log.info({ errorCode: publicError.code, statusCode }, publicError.message)
+  }
+  if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds))
+  return reply.code(statusCode).send(errorEnvelope(publicError))
+}
+
+// Fastify's `frameworkErrors` option: a URL the router cannot read (`%zz`, a path parameter over
+// maxParamLength) is answered before any hook or error handler runs, so it comes here instead of
+// getting Fastify's own JSON. No onSend hook runs for it either, hence the request id set here.
+export function replyWithFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id)
+  void replyWithError(error, request, reply)
+}
+
 async function errorHandlerPlugin (fastify: FastifyInstance): Promise<void> {
-  fastify.setErrorHandler((error: FastifyError & ErrorExtras, request: FastifyRequest, reply: FastifyReply) => {
-    const publicError = toPublicError(error, request)
-    const statusCode = publicError.statusCode ?? 500
-    if (statusCode >= 500) {
-      request.log.error({ err: error }, 'request failed')
-    } else {
-      request.log.info({ errorCode: publicError.code, statusCode }, publicError.message)
-    }
-    if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds))
-    return reply.code(statusCode).send(errorEnvelope(publicError))
-  })
+  fastify.setErrorHandler(replyWithError)
 
   fastify.setNotFoundHandler((request, reply) => {
     const error = new errors.ROUTE_NOT_FOUND(request.method, request.url.split('?')[0])

@@ -16,8 +16,8 @@ export interface Metrics {
   sessions: Gauge<'state'>
   sessionReconnects: Counter<'reason'>
   webhookDeliveries: Counter<'result'>
-  // The seed's monitoring counters (troubleshooting guide, best practices 4), since start.
-  seedCounters: () => Promise<{ totalOTPSent: number, failedRequests: number, activeSessions: number }>
+  // The monitoring counters of the troubleshooting guide (best practices 4), since start.
+  troubleshootingGuideCounters: () => Promise<{ totalOTPSent: number, failedRequests: number, activeSessions: number }>
 }
 
 declare module 'fastify' {
@@ -65,7 +65,7 @@ export function createMetrics (sessions: Pick<SessionRegistry, 'counts'>): Metri
     sessions: sessionsByState,
     sessionReconnects: new Counter({ name: 'session_reconnects_total', help: 'Reconnects of WhatsApp sessions, by reason: restart-required (normal after linking) or connection-lost', labelNames: ['reason'] as const, registers }),
     webhookDeliveries: new Counter({ name: 'webhook_deliveries_total', help: 'Webhook delivery attempts, by result: delivered, retry or failed', labelNames: ['result'] as const, registers }),
-    async seedCounters () {
+    async troubleshootingGuideCounters () {
       return {
         totalOTPSent: await total(otpSent),
         failedRequests: await total(messagesSent, { result: 'failed' }),
@@ -100,7 +100,7 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
     metrics.webhookDeliveries.inc({ result: outcome })
   }))
   countSenderEvents(metrics, fastify.messageSender.events, fastify.otp.events, log)
-  fastify.healthChecks.add('counters', async () => ({ status: 'ok', ...await metrics.seedCounters() }))
+  fastify.healthChecks.add('counters', async () => ({ status: 'ok', ...await metrics.troubleshootingGuideCounters() }))
   fastify.addHook('onClose', async () => {
     metrics.registry.clear()
   })

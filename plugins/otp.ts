@@ -70,7 +70,7 @@ export function createOtp (options: OtpOptions): Otp {
     const text = renderOtpMessage({
       template: options.template,
       code: reservation.code,
-      minutes: ttlSeconds / 60,
+      validitySeconds: ttlSeconds,
       appName: overrides.appName ?? options.appName
     })
     let messageId: string

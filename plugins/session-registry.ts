@@ -71,7 +71,7 @@ export interface SessionRegistry {
   requestPairingCode: (sessionId: string, phoneNumber: string) => Promise<string>
   restart: (sessionId: string) => Promise<SessionSnapshot>
   remove: (sessionId: string) => Promise<void>
-  // The open connection of a connected session, for sending; throws the seed's errors otherwise.
+  // The open connection of a connected session, for sending; throws the troubleshooting guide's errors otherwise.
   connection: (sessionId: string) => WhatsAppConnection
   restoreAll: () => Promise<number>
   closeAll: () => Promise<void>

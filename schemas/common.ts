@@ -6,7 +6,7 @@ export function Nullable<T extends TSchema> (schema: T, options: { description?:
 }
 
 // Shared by every body that names a phone. A string, so leading zeros survive; a missing one
-// gets the seed's `Nomor telepon diperlukan`.
+// gets the troubleshooting guide's `Nomor telepon diperlukan`.
 export const PhoneNumberField = Type.String({
   description: 'Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)',
   examples: ['08123456789']

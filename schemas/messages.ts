@@ -16,7 +16,8 @@ export type FormatPhoneResponse = Static<typeof FormatPhoneResponse>
 
 export const SendTextBody = Type.Object({
   to: PhoneNumberField,
-  message: Type.String({ minLength: 1, maxLength: 65_536, description: 'The text to send', examples: ['Test message'] })
+  // \S: a message of only spaces or line breaks would reach the phone as an empty-looking bubble.
+  message: Type.String({ minLength: 1, maxLength: 65_536, pattern: '\\S', description: 'The text to send: 1-65536 characters, not only spaces', examples: ['Test message'] })
 })
 export type SendTextBody = Static<typeof SendTextBody>
 

@@ -1,12 +1,18 @@
 import { Type, type Static } from 'typebox'
 import { SuccessResponse } from './common.js'
 import { PhoneNumberField } from './common.js'
+import { appNameMaxLength, appNamePattern } from '../src/otp-message.js'
 
 export const SendOtpBody = Type.Object({
   to: PhoneNumberField,
   length: Type.Optional(Type.Integer({ minimum: 4, maximum: 10, description: 'Digits in the code; OTP_LENGTH (6) by default' })),
   expiresIn: Type.Optional(Type.Integer({ minimum: 30, maximum: 86_400, description: 'Seconds the code stays valid; OTP_TTL_SECONDS (300) by default' })),
-  appName: Type.Optional(Type.String({ minLength: 1, maxLength: 60, description: 'Name shown in the message; OTP_APP_NAME by default' }))
+  appName: Type.Optional(Type.String({
+    maxLength: appNameMaxLength,
+    pattern: appNamePattern,
+    description: `Name shown in the message; OTP_APP_NAME by default. One line of 1-${appNameMaxLength} letters, digits, spaces and . , & ' ( ) + ! _ - (no line breaks, no links)`,
+    examples: ['Toko Maju']
+  }))
 })
 export type SendOtpBody = Static<typeof SendOtpBody>
 

@@ -3,7 +3,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createLoggers, RequestLogController, type Loggers } from './logger.js'
-import errorHandler from '../plugins/error-handler.js'
+import errorHandler, { replyWithFrameworkError } from '../plugins/error-handler.js'
+import requestBodies from '../plugins/request-bodies.js'
 import auth from '../plugins/auth.js'
 import rateLimit from '../plugins/rate-limit.js'
 import swagger from '../plugins/swagger.js'
@@ -51,6 +52,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       const offered = request.headers['x-request-id']
       return typeof offered === 'string' && safeRequestId.test(offered) ? offered : randomUUID()
     },
+    // Above every real parameter (session ids are at most 64 characters), so a long id still
+    // reaches its route and gets that route's own error; longer ones are a 414 in our envelope.
+    maxParamLength: 512,
+    frameworkErrors: replyWithFrameworkError,
     // Bodies must arrive with the right JSON types: `{"to": 8123}` is a client bug to report, not to guess.
     ajv: { customOptions: { coerceTypes: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -66,6 +71,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   await fastify.register(errorHandler)
+  await fastify.register(requestBodies)
   await fastify.register(auth, { apiKeys: config.apiKeys })
   await fastify.register(rateLimit, { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs })
   await fastify.register(swagger)

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import proxyAddress from '@fastify/proxy-addr'
-import { validateOtpTemplate } from './otp-message.js'
+import { appNameMaxLength, isValidAppName, validateOtpTemplate } from './otp-message.js'
 import { assertWebhookEvents } from './webhook-dispatcher.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -161,7 +161,7 @@ function readOtpTemplate (environment: Environment): string | undefined {
   try {
     validateOtpTemplate(template)
   } catch (error) {
-    throw new ConfigError('OTP_TEMPLATE', `a usable template (${(error as Error).message})`, template)
+    throw new ConfigError('OTP_TEMPLATE', `a usable template (${(error as Error).message})`, JSON.stringify(template).slice(1, -1))
   }
   return template
 }
@@ -190,6 +190,13 @@ function readTrustProxy (environment: Environment): boolean | string[] {
     throw new ConfigError(name, `${expected} (${(error as Error).message})`, raw)
   }
   return addresses
+}
+
+// The same rule as a request's appName: one short line, no link (see src/otp-message.ts).
+function readOtpAppName (environment: Environment): string | undefined {
+  const appName = readRaw(environment, 'OTP_APP_NAME')
+  if (appName === undefined || isValidAppName(appName)) return appName
+  throw new ConfigError('OTP_APP_NAME', `one line of 1-${appNameMaxLength} letters, digits, spaces and . , & ' ( ) + ! _ - (no line breaks, no links)`, JSON.stringify(appName).slice(1, -1))
 }
 
 function isLoopback (host: string): boolean {
@@ -258,7 +265,7 @@ export function loadConfig (environment: Environment = process.env): Config {
     otpCooldownSeconds: readInteger(environment, 'OTP_COOLDOWN_SECONDS', 60, 0, 86_400),
     otpMaxPerHour: readInteger(environment, 'OTP_MAX_PER_HOUR', 5, 1, 10_000),
     otpTemplate: readOtpTemplate(environment),
-    otpAppName: readRaw(environment, 'OTP_APP_NAME'),
+    otpAppName: readOtpAppName(environment),
     otpSecret,
     otpExposeCode: readBoolean(environment, 'OTP_EXPOSE_CODE', false),
     mediaMaxBytes: readInteger(environment, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),

@@ -5,8 +5,10 @@ import createError from '@fastify/error'
 export const errors = {
   VALIDATION_FAILED: createError('VALIDATION_FAILED', 'Data permintaan tidak valid: %s', 400),
   BODY_TOO_LARGE: createError('BODY_TOO_LARGE', 'Ukuran permintaan melebihi batas', 413),
-  UNSUPPORTED_CONTENT_TYPE: createError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type %s tidak didukung', 415),
+  UNSUPPORTED_CONTENT_TYPE: createError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type %s tidak didukung: kirim body JSON dengan Content-Type: application/json (kirim file dengan multipart/form-data)', 415),
   INVALID_JSON: createError('INVALID_JSON', 'Body JSON tidak valid', 400),
+  URL_INVALID: createError('URL_INVALID', 'URL tidak valid: periksa penulisan %-encoding pada path', 400),
+  URL_PARAMETER_TOO_LONG: createError('URL_PARAMETER_TOO_LONG', 'Parameter di URL terlalu panjang', 414),
   ROUTE_NOT_FOUND: createError('ROUTE_NOT_FOUND', 'Endpoint %s %s tidak ditemukan', 404),
   INTERNAL_ERROR: createError('INTERNAL_ERROR', 'Terjadi kesalahan internal pada server', 500),
   UNAUTHORIZED: createError('UNAUTHORIZED', 'API key tidak valid atau tidak ada', 401),
@@ -21,10 +23,13 @@ export const errors = {
   QR_NOT_AVAILABLE: createError('QR_NOT_AVAILABLE', 'QR code untuk session %s belum tersedia, coba lagi sebentar', 404),
   PAIRING_CODE_FAILED: createError('PAIRING_CODE_FAILED', 'Gagal meminta kode pairing: %s', 409),
   QR_LINK_INVALID: createError('QR_LINK_INVALID', 'Link QR tidak valid atau sudah kedaluwarsa', 401),
+  // The qr-page opened in a browser without a link: no link was wrong, so say how to get one.
+  QR_PAGE_KEY_REQUIRED: createError('QR_PAGE_KEY_REQUIRED', 'Halaman QR memerlukan API key. Minta link dengan POST /api/sessions/%s/qr-link (dengan header X-API-Key) lalu buka data.url di browser, atau kirim API key di header X-API-Key', 401),
 
   PHONE_REQUIRED: createError('PHONE_REQUIRED', 'Nomor telepon diperlukan', 400),
   PHONE_INVALID_FORMAT: createError('PHONE_INVALID_FORMAT', 'Format nomor telepon tidak valid: %s. Gunakan angka saja, contoh 08123456789, 8123456789 atau 628123456789', 400),
   PHONE_NOT_ON_WHATSAPP: createError('PHONE_NOT_ON_WHATSAPP', 'Nomor tidak terdaftar di WhatsApp', 422),
+  MESSAGE_TEXT_INVALID: createError('MESSAGE_TEXT_INVALID', 'Pesan harus berisi teks: 1-65536 karakter, tidak hanya spasi', 400),
   MESSAGE_SEND_FAILED: createError('MESSAGE_SEND_FAILED', 'Gagal mengirim pesan: %s', 502),
   MESSAGE_NOT_FOUND: createError('MESSAGE_NOT_FOUND', 'Pesan %s tidak ditemukan', 404),
   SEND_QUEUE_FULL: createError('SEND_QUEUE_FULL', 'Antrian pengiriman session %s penuh, coba lagi dalam %s detik', 429),
@@ -33,7 +38,12 @@ export const errors = {
   FILE_REQUIRED: createError('FILE_REQUIRED', 'File diperlukan (field "file")', 400),
   FILE_TYPE_UNSUPPORTED: createError('FILE_TYPE_UNSUPPORTED', 'Tipe file %s tidak didukung', 415),
   FILE_TOO_LARGE: createError('FILE_TOO_LARGE', 'Ukuran file melebihi batas %s byte', 413),
+  MULTIPART_INVALID: createError('MULTIPART_INVALID', 'Body multipart/form-data tidak valid atau terpotong', 400),
+  MULTIPART_TOO_MANY_FILES: createError('MULTIPART_TOO_MANY_FILES', 'Hanya satu file yang boleh dikirim (field "file")', 413),
+  MULTIPART_TOO_MANY_PARTS: createError('MULTIPART_TOO_MANY_PARTS', 'Terlalu banyak field dalam form: paling banyak %s field dan %s file', 413),
+  MULTIPART_FIELD_TOO_LARGE: createError('MULTIPART_FIELD_TOO_LARGE', 'Field %s melebihi batas %s byte', 413),
 
+  APP_NAME_INVALID: createError('APP_NAME_INVALID', 'appName tidak valid: gunakan %s', 400),
   OTP_COOLDOWN: createError('OTP_COOLDOWN', 'OTP untuk nomor ini baru saja dikirim, tunggu %s detik sebelum meminta lagi', 429),
   OTP_HOURLY_LIMIT: createError('OTP_HOURLY_LIMIT', 'Batas pengiriman OTP per jam untuk nomor ini tercapai, coba lagi dalam %s detik', 429),
   OTP_INVALID: createError('OTP_INVALID', 'Kode OTP salah, sisa percobaan: %s', 400),

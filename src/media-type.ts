@@ -9,7 +9,7 @@ export interface DetectedMediaType {
   extension: string
 }
 
-// The seed's list (troubleshooting guide, section 3), keyed by the type file-type reads from the
+// The troubleshooting guide's list (section 3), keyed by the type file-type reads from the
 // bytes. `kind` is how WhatsApp gets the file: AVI and WMV go as documents because WhatsApp's
 // players cannot play them inline, so a video message would arrive broken while a document
 // arrives intact and opens in the recipient's own player. Mimetypes are the ones phones know
@@ -66,7 +66,7 @@ export async function detectMediaType (bytes: Uint8Array, fileName?: string): Pr
 }
 
 // Text has no magic bytes: valid UTF-8 without NUL bytes is text. Markup is text too, and is
-// refused: SVG and HTML can carry scripts, and none of it is on the seed's list.
+// refused: SVG and HTML can carry scripts, and none of it is on the troubleshooting guide's list.
 function textType (bytes: Uint8Array, fileName: string | undefined): DetectedMediaType {
   const text = bytes.includes(0) ? undefined : decodeUtf8(bytes)
   if (text === undefined) throw new errors.FILE_TYPE_UNSUPPORTED('application/octet-stream')

@@ -14,7 +14,7 @@ const minimumDigits = 8
 const maximumDigits = 15
 const longestInputShownInErrors = 40
 
-// The seed's contract (troubleshooting guide, section 4): digits only, written the way people in
+// The troubleshooting guide's contract (section 4): digits only, written the way people in
 // Indonesia write numbers. A leading 0 is the Indonesian national prefix, a leading 8 is an
 // Indonesian mobile number without it, anything else already starts with its country code.
 //

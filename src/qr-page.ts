@@ -95,7 +95,7 @@ export function renderQrPage (options: { sessionId: string, stateUrl: string }):
         if (!body.success) {
           statusLine.className = 'problem';
           statusLine.textContent = body.message;
-          if (body.error === 'QR_LINK_INVALID' || body.error === 'SESSION_NOT_FOUND') return;
+          if (body.error === 'QR_LINK_INVALID' || body.error === 'QR_PAGE_KEY_REQUIRED' || body.error === 'SESSION_NOT_FOUND') return;
           return setTimeout(poll, 3000);
         }
         if (show(body.data)) setTimeout(poll, 2000);

@@ -35,7 +35,7 @@ t.test('types are not coerced: a number where a string belongs is a client error
   t.match(response.json().message, /body\.to must be string/)
 })
 
-t.test('a missing phone number gets the seed\'s own message', async (t) => {
+t.test('a missing phone number gets the troubleshooting guide\'s own message', async (t) => {
   const { app } = await build(t, { beforeReady: addTestRoutes })
   const response = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { count: 1 } })
   t.equal(response.statusCode, 400)

@@ -52,7 +52,7 @@ async function documentValidator (): Promise<{ middleware: Middleware, checked: 
   return { middleware, checked, problems }
 }
 
-t.test('the seed flow through a client generated from openapi.json, against the listening server', async (t) => {
+t.test('the troubleshooting guide\'s flow through a client generated from openapi.json, against the listening server', async (t) => {
   const { app, simulator } = await buildWithSimulator(t)
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' })
   const client = createClient<paths>({ baseUrl, headers: { 'x-api-key': testApiKey } })

@@ -112,7 +112,7 @@ export async function nextSessionEvent<Name extends keyof SessionEventMap> (app:
   }
 }
 
-// The seed's flow through the HTTP API: create, fetch the QR, the phone scans, 515, connected.
+// The troubleshooting guide's flow through the HTTP API: create, fetch the QR, the phone scans, 515, connected.
 export async function linkSession (app: FastifyInstance, simulator: WhatsAppSimulator, sessionId: string, phone: string): Promise<void> {
   const connected = nextSessionEvent(app, 'connected', sessionId)
   const created = await app.inject({ method: 'POST', url: '/api/sessions/create', headers: authHeaders, payload: { sessionId } })

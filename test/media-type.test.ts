@@ -8,7 +8,7 @@ const unsupported = (mimetype: string) => ({
   message: `Tipe file ${mimetype} tidak didukung`,
 })
 
-t.test('every type on the seed list is accepted, read from the bytes', async t => {
+t.test('every type on the troubleshooting guide\'s list is accepted, read from the bytes', async t => {
   const cases: Array<[string, Uint8Array, string, string, string]> = [
     ['JPEG', samples.jpeg(), 'image/jpeg', 'image', 'jpg'],
     ['PNG', samples.png(), 'image/png', 'image', 'png'],
@@ -55,7 +55,7 @@ t.test('text is plain text, or CSV when the file name says so', async t => {
   t.same(await detectMediaType(Buffer.from('<3 untukmu, < 5 menit')), { mimetype: 'text/plain', kind: 'document', extension: 'txt' }, 'a "<" alone is not markup')
 })
 
-t.test('SVG is refused with exactly the seed message, however it starts', async t => {
+t.test('SVG is refused with exactly the troubleshooting guide\'s message, however it starts', async t => {
   const svgs = [
     '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>',
     '<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>',

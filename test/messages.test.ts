@@ -45,13 +45,13 @@ async function sendMedia (fields: Record<string, string>, file?: FilePart, sessi
   return await postMultipart(form, session)
 }
 
-const seedFormats = {
+const troubleshootingGuideFormats = {
   accepted: ['08123456789', '8123456789', '628123456789'],
   rejected: ['+628123456789', '081-234-56789']
 }
 
-t.test('format-phone: the seed\'s table', async (t) => {
-  for (const phone of seedFormats.accepted) {
+t.test('format-phone: the troubleshooting guide\'s table', async (t) => {
+  for (const phone of troubleshootingGuideFormats.accepted) {
     const response = await app.inject({ method: 'GET', url: `/api/messages/format-phone/${phone}`, headers: authHeaders })
     t.equal(response.statusCode, 200, phone)
     t.same(response.json(), {
@@ -59,7 +59,7 @@ t.test('format-phone: the seed\'s table', async (t) => {
       data: { original: phone, formatted: '628123456789', jid: '628123456789@s.whatsapp.net', valid: true }
     }, phone)
   }
-  for (const phone of seedFormats.rejected) {
+  for (const phone of troubleshootingGuideFormats.rejected) {
     const response = await app.inject({ method: 'GET', url: `/api/messages/format-phone/${encodeURIComponent(phone)}`, headers: authHeaders })
     t.equal(response.statusCode, 400, phone)
     t.equal(response.json().error, 'PHONE_INVALID_FORMAT', phone)
@@ -75,7 +75,7 @@ t.test('text: every accepted format reaches the phone, decrypted as sent', async
   app.messageSender.events.on('sent', onSent)
   t.teardown(() => app.messageSender.events.off('sent', onSent))
 
-  for (const phone of seedFormats.accepted) {
+  for (const phone of troubleshootingGuideFormats.accepted) {
     const text = `Test message to ${phone} ✅`
     const response = await sendText(phone, text)
     t.equal(response.statusCode, 200, response.body)
@@ -90,7 +90,7 @@ t.test('text: every accepted format reaches the phone, decrypted as sent', async
 })
 
 t.test('text: rejected formats and a missing number are 400, nothing is sent', async (t) => {
-  for (const phone of seedFormats.rejected) {
+  for (const phone of troubleshootingGuideFormats.rejected) {
     const response = await sendText(phone, 'never sent')
     t.equal(response.statusCode, 400, phone)
     t.equal(response.json().error, 'PHONE_INVALID_FORMAT')
@@ -113,7 +113,7 @@ t.test('text: a number that is not on WhatsApp is 422 and reported as failed', a
   t.equal((await sendText('6281299999999', 'still nobody')).statusCode, 422)
 })
 
-t.test('text: unknown session 404, session not connected 409 with the seed\'s message', async (t) => {
+t.test('text: unknown session 404, session not connected 409 with the troubleshooting guide\'s message', async (t) => {
   const unknown = await sendText(recipient, 'hi', 'no-such-session')
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().error, 'SESSION_NOT_FOUND')
@@ -124,7 +124,7 @@ t.test('text: unknown session 404, session not connected 409 with the seed\'s me
   t.equal(notConnected.statusCode, 409)
   const result = notConnected.json()
   t.same(result, { success: false, message: 'Session tidak terhubung', error: 'SESSION_NOT_CONNECTED' })
-  // The seed's client (best practices 2) decides on exactly these two fields.
+  // The troubleshooting guide's client (best practices 2) decides on exactly these two fields.
   t.notOk(result.success)
   t.ok(result.message.includes('tidak terhubung'))
   await app.inject({ method: 'DELETE', url: '/api/sessions/not-scanned', headers: authHeaders })

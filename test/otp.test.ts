@@ -153,7 +153,7 @@ t.test('an unknown session during a number\'s cooldown is 404, not the cooldown'
   t.equal(unknown.json().error, 'SESSION_NOT_FOUND')
 })
 
-t.test('the seed\'s sendOTPWithRetry: unknown session 404, not connected 409 `tidak terhubung`', async (t) => {
+t.test('the troubleshooting guide\'s sendOTPWithRetry: unknown session 404, not connected 409 `tidak terhubung`', async (t) => {
   const phone = newRecipient()
   const unknown = await sendOtp({ to: phone }, 'no-such-session')
   t.equal(unknown.statusCode, 404)
@@ -171,7 +171,7 @@ t.test('the seed\'s sendOTPWithRetry: unknown session 404, not connected 409 `ti
   }
   t.equal((await verifyOtp(phone, '123456')).json().error, 'OTP_NOT_FOUND', 'no code was left valid')
 
-  // The seed's client retries on the same session once it is connected: the first try counts.
+  // The troubleshooting guide's client retries on the same session once it is connected: the first try counts.
   const retried = await sendOtp({ to: phone })
   t.equal(retried.statusCode, 200)
   const result = retried.json()
@@ -188,12 +188,12 @@ t.test('overrides: length, expiresIn and appName; bad values are 400', async (t)
   t.ok(expiresAt >= before + 90_000 && expiresAt <= Date.now() + 90_000)
   const { code, text } = await codeAt(phone)
   t.match(code, /^\d{8}$/)
-  t.equal(text, `Kode OTP Toko Budi Anda: ${code}\nBerlaku 1,5 menit. Demi keamanan, jangan berikan kode ini kepada siapa pun.`)
+  t.equal(text, `Kode OTP Toko Budi Anda: ${code}\nBerlaku 1 menit 30 detik. Demi keamanan, jangan berikan kode ini kepada siapa pun.`)
 
   for (const body of [{ to: phone, length: 3 }, { to: phone, length: 11 }, { to: phone, expiresIn: 5 }, { to: Number(phone) }, { to: phone, appName: '' }]) {
     const refused = await sendOtp(body)
     t.equal(refused.statusCode, 400, JSON.stringify(body))
-    t.equal(refused.json().error, 'VALIDATION_FAILED')
+    t.equal(refused.json().error, 'appName' in body ? 'APP_NAME_INVALID' : 'VALIDATION_FAILED')
   }
   t.equal((await sendOtp({})).json().message, 'Nomor telepon diperlukan')
   t.equal((await sendOtp({ to: '+628123456789' })).json().error, 'PHONE_INVALID_FORMAT')

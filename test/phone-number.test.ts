@@ -3,7 +3,7 @@ import { normalizePhoneNumber } from '../src/phone-number.js'
 
 const formatHint = 'Gunakan angka saja, contoh 08123456789, 8123456789 atau 628123456789'
 
-t.test('the seed table: 08…, 8… and 62… all become 62…', async t => {
+t.test('the troubleshooting guide\'s table: 08…, 8… and 62… all become 62…', async t => {
   for (const input of ['08123456789', '8123456789', '628123456789']) {
     t.same(normalizePhoneNumber(input), {
       original: input,
@@ -14,7 +14,7 @@ t.test('the seed table: 08…, 8… and 62… all become 62…', async t => {
   }
 })
 
-t.test('the seed table: +62… and numbers with dashes are rejected with the right format in the message', async t => {
+t.test('the troubleshooting guide\'s table: +62… and numbers with dashes are rejected with the right format in the message', async t => {
   for (const input of ['+628123456789', '081-234-56789', '0812 3456 789', ' 08123456789']) {
     t.throws(() => normalizePhoneNumber(input), {
       code: 'PHONE_INVALID_FORMAT',

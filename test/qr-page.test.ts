@@ -25,7 +25,17 @@ t.test('the qr-page: self-contained HTML, key or signed link, live state until c
 
   const withoutKey = await app.inject({ method: 'GET', url: '/api/sessions/page/qr-page' })
   t.equal(withoutKey.statusCode, 401)
-  t.equal(withoutKey.json().error, 'QR_LINK_INVALID')
+  // Regression (issue 10, item 17): no link was used, yet the answer read "link invalid or expired".
+  t.same(withoutKey.json(), {
+    success: false,
+    message: 'Halaman QR memerlukan API key. Minta link dengan POST /api/sessions/page/qr-link (dengan header X-API-Key) lalu buka data.url di browser, atau kirim API key di header X-API-Key',
+    error: 'QR_PAGE_KEY_REQUIRED'
+  })
+  const withoutKeyState = await app.inject({ method: 'GET', url: '/api/sessions/page/qr-page/state' })
+  t.equal(withoutKeyState.json().error, 'QR_PAGE_KEY_REQUIRED')
+  const wrongToken = await app.inject({ method: 'GET', url: '/api/sessions/page/qr-page?token=1.forged' })
+  t.equal(wrongToken.statusCode, 401)
+  t.same(wrongToken.json(), { success: false, message: 'Link QR tidak valid atau sudah kedaluwarsa', error: 'QR_LINK_INVALID' }, 'a token that was sent and is wrong still says so')
 
   const page = await app.inject({ method: 'GET', url: '/api/sessions/page/qr-page', headers: authHeaders })
   t.equal(page.statusCode, 200)
@@ -69,7 +79,7 @@ t.test('the qr-page: self-contained HTML, key or signed link, live state until c
   t.equal(forged.statusCode, 401)
 })
 
-t.test('without API_KEY the page opens directly, as the seed shows', async (t) => {
+t.test('without API_KEY the page opens directly, as the troubleshooting guide shows', async (t) => {
   const { app, simulator } = await buildWithSimulator(t, { env: { API_KEY: '' } })
   await linkSession(app, simulator, 'open', '628123411111')
   const page = await app.inject({ method: 'GET', url: '/api/sessions/open/qr-page' })

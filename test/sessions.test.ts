@@ -6,7 +6,7 @@ import { authHeaders, buildWithSimulator, linkSession, nextSessionEvent } from '
 
 const exists = async (path: string): Promise<boolean> => await access(path).then(() => true, () => false)
 
-t.test('the seed flow: create, QR, scan, 515, connected, with exactly one scan', async (t) => {
+t.test('the troubleshooting guide\'s flow: create, QR, scan, 515, connected, with exactly one scan', async (t) => {
   const { app, simulator, config, readAppLog } = await buildWithSimulator(t)
   const states: string[] = []
   app.sessions.events.on('state', (event) => { if (event.sessionId === 'test-session') states.push(event.status) })
@@ -27,7 +27,7 @@ t.test('the seed flow: create, QR, scan, 515, connected, with exactly one scan',
   const list = await app.inject({ method: 'GET', url: '/api/sessions', headers: authHeaders })
   const body = list.json()
   t.equal(body.data.total, 1)
-  // The seed's health-check script: Object.entries(data.data.sessions) and session.isConnected.
+  // The troubleshooting guide's health-check script: Object.entries(data.data.sessions) and session.isConnected.
   for (const [sessionId, session] of Object.entries(body.data.sessions as Record<string, { isConnected: boolean }>)) {
     t.equal(sessionId, 'test-session')
     t.equal(session.isConnected, true)
@@ -223,7 +223,7 @@ t.test('DELETE while connected logs out and removes the folder', async (t) => {
   const again = await app.inject({ method: 'DELETE', url: '/api/sessions/old-session', headers: authHeaders })
   t.equal(again.statusCode, 404)
 
-  // The seed's "hapus dan buat ulang": the same id can be created again at once.
+  // The troubleshooting guide's "hapus dan buat ulang": the same id can be created again at once.
   const recreated = await app.inject({ method: 'POST', url: '/api/sessions/create', headers: authHeaders, payload: { sessionId: 'old-session' } })
   t.equal(recreated.statusCode, 201)
 })
@@ -236,7 +236,7 @@ t.test('DELETE of a session still waiting for a scan', async (t) => {
   t.same(await readdir(config.authStateDirectory), [])
 })
 
-t.test('concurrent creates of one id: one 201, one 409 with the seed\'s message', async (t) => {
+t.test('concurrent creates of one id: one 201, one 409 with the troubleshooting guide\'s message', async (t) => {
   const { app, simulator } = await buildWithSimulator(t)
   const responses = await Promise.all([1, 2, 3].map(async () => await app.inject({ method: 'POST', url: '/api/sessions/create', headers: authHeaders, payload: { sessionId: 'abc' } })))
   t.same(responses.map((response) => response.statusCode).sort(), [201, 409, 409])

@@ -11,7 +11,7 @@ async function startProcess (t: TestContext, args: string[], env: Record<string,
   await waitForOutput(started, ready)
 }
 
-t.test('start the simulator, point the service at it, then the seed\'s commands', async (t) => {
+t.test('start the simulator, point the service at it, then the troubleshooting guide\'s commands', async (t) => {
   const directory = await temporaryDirectory(t)
   const simulatorPort = await freePort()
   const controlPort = await freePort()
@@ -54,7 +54,7 @@ t.test('start the simulator, point the service at it, then the seed\'s commands'
 
   let status = await api('GET', '/api/sessions/test-session/status')
   for (let polls = 0; !status.json.data.isConnected && polls < 100; polls++) {
-    // The seed's own client polls status; so does this test, a person would do the same.
+    // The troubleshooting guide's own client polls status; so does this test, a person would do the same.
     await new Promise((resolve) => setTimeout(resolve, 100))
     status = await api('GET', '/api/sessions/test-session/status')
   }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import multipart, { type MultipartFile } from '@fastify/multipart'
+import multipart from '@fastify/multipart'
 import type { FastifyRequest } from 'fastify'
 import { errorResponses, SessionIdParams } from '../../schemas/common.js'
 import {
@@ -7,12 +7,8 @@ import {
 } from '../../schemas/messages.js'
 import { errors } from '../errors.js'
 import { detectMediaType } from '../media-type.js'
+import { multipartLimits, readMultipartForm, type MultipartForm } from '../multipart-form.js'
 import { normalizePhoneNumber } from '../phone-number.js'
-
-interface Upload {
-  bytes: Buffer
-  fileName: string
-}
 
 // The name a document arrives with: the client's name, minus any folders, with the extension of
 // the type the bytes really are.
@@ -22,25 +18,6 @@ function fileNameFor (clientFileName: string, extension: string): string {
 }
 
 const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const maxFileBytes = fastify.config.mediaMaxBytes
-  // Uploads stay in memory (bounded by MEDIA_MAX_BYTES) and are gone with the request: nothing is
-  // ever written to disk, so no failure path can leave a file behind.
-  const uploads = new WeakMap<FastifyRequest, Upload>()
-
-  await fastify.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fileSize: maxFileBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 20 },
-    // The bytes are kept aside and the body's `file` holds the file name, so the body validates
-    // against a plain schema (a Buffer is no JSON type) and a missing file is a missing field.
-    async onFile (this: FastifyRequest, part: MultipartFile) {
-      const bytes = await part.toBuffer().catch((error: { code?: string }) => {
-        throw error.code === 'FST_REQ_FILE_TOO_LARGE' ? new errors.FILE_TOO_LARGE(maxFileBytes) : error
-      })
-      if (part.fieldname === 'file') uploads.set(this, { bytes, fileName: part.filename })
-      part.value = part.filename
-    }
-  })
-
   fastify.get('/api/messages/format-phone/:phone', {
     schema: {
       tags: ['messages'],
@@ -65,35 +42,53 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     return { success: true as const, message: 'Pesan berhasil dikirim', data: sent }
   })
 
-  fastify.post('/api/messages/:sessionId/media', {
-    schema: {
-      tags: ['messages'],
-      summary: 'Send an image, video, audio or document',
-      description: 'multipart/form-data with `to`, `caption` (optional) and `file`. The type is read from the file\'s bytes, never from its name or content type: anything outside the accepted list is 415 `Tipe file <type> tidak didukung`; a file over MEDIA_MAX_BYTES is 413. Sent as image, video, audio or document like a text message (number check, queue).',
-      consumes: ['multipart/form-data'],
-      params: SessionIdParams,
-      body: SendMediaBody,
-      response: { 200: SendMediaResponse, ...errorResponses(400, 401, 404, 409, 413, 415, 422, 429, 502, 503) }
-    }
-  }, async (request) => {
-    const upload = uploads.get(request)
-    if (upload === undefined) throw new errors.FILE_REQUIRED()
-    const type = await detectMediaType(upload.bytes, upload.fileName)
-    const fileName = fileNameFor(upload.fileName, type.extension)
-    const { caption } = request.body
-    const sent = await fastify.messageSender.sendMedia(request.params.sessionId, request.body.to, {
-      kind: type.kind,
-      bytes: upload.bytes,
-      mimetype: type.mimetype,
-      fileName,
-      ...(caption === undefined ? {} : { caption })
+  // Only the media route reads multipart; every other route takes JSON alone.
+  const mediaRoutes: FastifyPluginAsyncTypebox = async (media) => {
+    const limits = multipartLimits(media.config.mediaMaxBytes)
+    // Uploads stay in memory (bounded by MEDIA_MAX_BYTES) and are gone with the request: nothing is
+    // ever written to disk, so no failure path can leave a file behind.
+    const uploads = new WeakMap<FastifyRequest, NonNullable<MultipartForm['file']>>()
+    await media.register(multipart)
+    // The form is read here rather than by the plugin's attachFieldsToBody, so a broken body or a
+    // reached limit answers with our codes (the parser's own errors would be a 500 or English words).
+    media.addHook('preValidation', async (request) => {
+      if (!request.isMultipart()) return
+      const form = await readMultipartForm(request, limits)
+      if (form.file !== undefined) uploads.set(request, form.file)
+      request.body = form.fields
     })
-    return {
-      success: true as const,
-      message: 'File berhasil dikirim',
-      data: { ...sent, kind: type.kind, mimetype: type.mimetype, fileName, size: upload.bytes.length }
-    }
-  })
+
+    media.post('/api/messages/:sessionId/media', {
+      schema: {
+        tags: ['messages'],
+        summary: 'Send an image, video, audio or document',
+        description: 'multipart/form-data with `to`, `caption` (optional) and `file`. The type is read from the file\'s bytes, never from its name or content type: anything outside the accepted list is 415 `Tipe file <type> tidak didukung`; a file over MEDIA_MAX_BYTES is 413. Sent as image, video, audio or document like a text message (number check, queue).',
+        consumes: ['multipart/form-data'],
+        params: SessionIdParams,
+        body: SendMediaBody,
+        response: { 200: SendMediaResponse, ...errorResponses(400, 401, 404, 409, 413, 415, 422, 429, 502, 503) }
+      }
+    }, async (request) => {
+      const upload = uploads.get(request)
+      if (upload === undefined) throw new errors.FILE_REQUIRED()
+      const type = await detectMediaType(upload.bytes, upload.fileName)
+      const fileName = fileNameFor(upload.fileName, type.extension)
+      const { caption } = request.body
+      const sent = await media.messageSender.sendMedia(request.params.sessionId, request.body.to, {
+        kind: type.kind,
+        bytes: upload.bytes,
+        mimetype: type.mimetype,
+        fileName,
+        ...(caption === undefined ? {} : { caption })
+      })
+      return {
+        success: true as const,
+        message: 'File berhasil dikirim',
+        data: { ...sent, kind: type.kind, mimetype: type.mimetype, fileName, size: upload.bytes.length }
+      }
+    })
+  }
+  await fastify.register(mediaRoutes)
 }
 
 export default messageRoutes

@@ -29,6 +29,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // they accept a valid key or a signed qr-link token for that one session.
   function assertPageAccess (request: FastifyRequest, sessionId: string, token: string | undefined): void {
     if (!fastify.apiKeyAuth.required || fastify.apiKeyAuth.identify(request) !== null) return
+    if (token === undefined) throw new errors.QR_PAGE_KEY_REQUIRED(sessionId)
     if (!fastify.qrLinks.verify(sessionId, token)) throw new errors.QR_LINK_INVALID()
   }
 
@@ -110,7 +111,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['sessions'],
       summary: 'QR page for a browser',
-      description: 'A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link.',
+      description: 'A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link: a browser cannot send the key header, so ask POST /api/sessions/{sessionId}/qr-link for a URL and open that. Without either: 401 `QR_PAGE_KEY_REQUIRED`, which says so; a wrong or expired token: 401 `QR_LINK_INVALID`.',
       security: [{ apiKey: [] }, { bearer: [] }, {}],
       params: SessionIdParams,
       querystring: QrPageQuery,

@@ -151,16 +151,18 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "sessionId": "test-session"
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description 1-64 letters, digits, "_" or "-"
                          * @example test-session
                          */
                         sessionId: string;
-                        /**
-                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
-                         * @example 08123456789
-                         */
+                        /** @description Optional. Only to link with a pairing code instead of a QR: the number of the phone to link, digits only (08123456789, 8123456789 or 628123456789); the answer's pairingCode is typed on that phone. Leave it out to scan a QR. */
                         phoneNumber?: string;
                     };
                 };
@@ -486,7 +488,7 @@ export interface paths {
         };
         /**
          * QR page for a browser
-         * @description A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link.
+         * @description A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link: a browser cannot send the key header, so ask POST /api/sessions/{sessionId}/qr-link for a URL and open that. Without either: 401 `QR_PAGE_KEY_REQUIRED`, which says so; a wrong or expired token: 401 `QR_LINK_INVALID`.
          */
         get: {
             parameters: {
@@ -1153,7 +1155,7 @@ export interface paths {
                          */
                         to: string;
                         /**
-                         * @description The text to send
+                         * @description The text to send: 1-65536 characters, not only spaces
                          * @example Test message
                          */
                         message: string;
@@ -1466,7 +1468,10 @@ export interface paths {
                         length?: number;
                         /** @description Seconds the code stays valid; OTP_TTL_SECONDS (300) by default */
                         expiresIn?: number;
-                        /** @description Name shown in the message; OTP_APP_NAME by default */
+                        /**
+                         * @description Name shown in the message; OTP_APP_NAME by default. One line of 1-40 letters, digits, spaces and . , & ' ( ) + ! _ - (no line breaks, no links)
+                         * @example Toko Maju
+                         */
                         appName?: string;
                     };
                 };

@@ -15,7 +15,7 @@ const simulator = await startSimulator({
   minimumClientVersion: version(process.env.SIM_MIN_VERSION),
   webVersion: version(process.env.SIM_WEB_VERSION),
 });
-// Another process (the service) trusts the media host with NODE_EXTRA_CA_CERTS=<this file>.
+// The service trusts the media host with WA_EXTRA_CA_FILE=<this file>.
 const certificateFile = process.env.SIM_CERT_FILE ?? join(tmpdir(), 'whatsapp-simulator-media-cert.pem');
 writeFileSync(certificateFile, simulator.mediaCertificate);
 
