@@ -1,0 +1,47 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import type { TestContext } from '../helper.js'
+import { temporaryDirectory } from '../helper.js'
+import { freePort } from '../processes.js'
+
+export interface RedisServer {
+  url: string
+  port: number
+  stop: () => Promise<void>
+}
+
+export const redisServerMissing = 'redis-server was not found on PATH; the Redis tests need it. Install it with `apt-get install redis-server` (Debian, Ubuntu) or `brew install redis` (macOS); .ci/run installs it when missing.'
+
+// Fails (never skips) when there is no redis-server: a missing server must not look like a pass.
+export function findRedisServer (): string {
+  const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
+  if (found.error !== undefined || found.status !== 0) throw new Error(redisServerMissing)
+  return 'redis-server'
+}
+
+// A redis-server of the test's own: a free port, loopback only, nothing written to disk, stopped
+// at teardown.
+export async function startRedisServer (t: TestContext): Promise<RedisServer> {
+  const command = findRedisServer()
+  const directory = await temporaryDirectory(t, 'redis-test-')
+  const port = await freePort()
+  const child = spawn(command, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = once(child, 'exit')
+  let output = ''
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes('Ready to accept connections')) resolve()
+    })
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    exited.then(() => reject(new Error(`redis-server exited before it was ready: ${output}`)), reject)
+  })
+  async function stop (): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    await exited
+  }
+  t.teardown(stop)
+  await ready
+  return { url: `redis://127.0.0.1:${port}`, port, stop }
+}
