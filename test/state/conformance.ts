@@ -1,5 +1,12 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Test } from 'tap'
+import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds } from '@whiskeysockets/baileys'
+import { openSessionAuthFiles, type AuthStateCodec } from '../../src/auth-state-files.js'
+import { importAuthStateFolders, importedMarkerFileName } from '../../src/state/import-auth-state.js'
+import { openSessionAuthState } from '../../src/state/session-auth-state.js'
 import { StaleLeaseError, type StateStore, type WebhookDelivery } from '../../src/state/state-store.js'
+import { temporaryDirectory } from '../helper.js'
 
 // One suite, run against every StateStore implementation: whatever one passes, the other must too.
 
@@ -20,6 +27,16 @@ export interface StateStoreHarness {
 const longTtlMs = 10 * 60 * 1000
 
 interface Attempt { attemptsLeft: number, used: boolean }
+
+// WhatsApp's own codec, as the transport uses it: Buffers survive as BufferJSON.
+const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
+  serialize: (value) => JSON.stringify(value, BufferJSON.replacer),
+  deserialize: (text) => JSON.parse(text, BufferJSON.reviver) as unknown,
+  createCredentials: initAuthCreds,
+  reviveKey: (category, value) => category === 'app-state-sync-key'
+    ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
+    : value
+}
 
 function delivery (id: string, nextAttemptAt: number): WebhookDelivery {
   return { id, event: 'otp.sent', url: 'http://127.0.0.1:1/hook', body: `{"id":"${id}"}`, attempts: 0, createdAt: nextAttemptAt, nextAttemptAt }
@@ -234,5 +251,85 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     await two.instances.remove('instance-c')
     await harness.advance(harness.shortTtlMs + 20)
     t.same(await two.instances.live(), [{ instanceId: 'instance-a', url: 'http://10.0.0.1:3000' }])
+  })
+
+  t.test('session auth state: WhatsApp credentials and keys round-trip, fenced by the lease', async (t) => {
+    const harness = await createHarness(t)
+    const [one, two] = [await harness.open(), await harness.open()]
+    const lease = (await one.leases.acquire('sales', 'instance-a', longTtlMs))!
+    const state = await openSessionAuthState(one, lease, whatsappCodec)
+    t.ok(Buffer.isBuffer(state.credentials.noiseKey.private), 'fresh credentials when the store has none')
+    state.credentials.registered = true
+    await state.saveCredentials()
+    const preKey = { public: Buffer.from([1, 2, 3]), private: Buffer.from([4, 5, 6]) }
+    const syncKey = { keyData: Buffer.from([7, 8]), fingerprint: { rawId: 1, currentIndex: 2, deviceIndexes: [0] }, timestamp: 5 }
+    await state.keys.set({ 'pre-key': { 7: preKey, 8: preKey }, 'app-state-sync-key': { abc: syncKey } })
+    await state.keys.set({ 'pre-key': { 8: null } })
+    t.equal(state.writeCount(), 3)
+
+    // Read back elsewhere, as another instance taking the session over would.
+    await one.leases.release(lease)
+    const newer = (await two.leases.acquire('sales', 'instance-b', longTtlMs))!
+    const reopened = await openSessionAuthState(two, newer, whatsappCodec)
+    t.equal(whatsappCodec.serialize(reopened.credentials), whatsappCodec.serialize(state.credentials), 'credentials identical (fields left undefined are not kept, as with the files)')
+    t.ok(Buffer.isBuffer(reopened.credentials.noiseKey.private))
+    const keys = await reopened.keys.get('pre-key', ['7', '8'])
+    t.same(Object.keys(keys), ['7'])
+    t.ok(Buffer.isBuffer((keys['7'] as typeof preKey).private))
+    const revived = (await reopened.keys.get('app-state-sync-key', ['abc'])).abc
+    t.ok(revived instanceof proto.Message.AppStateSyncKeyData, 'app-state sync keys revived as WhatsApp expects')
+
+    await t.rejects(state.saveCredentials(), StaleLeaseError, 'the old holder cannot write')
+    await t.rejects(state.keys.set({ 'pre-key': { 9: preKey } }), StaleLeaseError)
+    t.same(await reopened.keys.get('pre-key', ['9']), {})
+    await reopened.close()
+    await reopened.saveCredentials()
+    t.equal(reopened.writeCount(), 0, 'writes after close are dropped')
+  })
+
+  t.test('import: session folders are copied into the store once', async (t) => {
+    const harness = await createHarness(t)
+    const [store, other] = [await harness.open(), await harness.open()]
+    const authStateDirectory = await temporaryDirectory(t, 'import-auth-state-')
+    // Folders as a single instance writes them today.
+    const files = await openSessionAuthFiles(join(authStateDirectory, 'sales'), whatsappCodec)
+    files.credentials.me = { id: '628111:1@s.whatsapp.net', name: 'Sales' }
+    await files.saveCredentials()
+    await files.keys.set({ session: { '628222.0:1': { record: Buffer.from([9, 9]) } }, 'pre-key': { 1: { public: Buffer.from([1]), private: Buffer.from([2]) } } })
+    await files.close()
+    const busyFiles = await openSessionAuthFiles(join(authStateDirectory, 'busy'), whatsappCodec)
+    await busyFiles.saveCredentials()
+    await busyFiles.close()
+    await mkdir(join(authStateDirectory, 'waiting-for-scan'))
+    await mkdir(join(authStateDirectory, 'broken'))
+    await writeFile(join(authStateDirectory, 'broken', 'creds.json'), '{not json')
+    const busyLease = (await other.leases.acquire('busy', 'instance-b', longTtlMs))!
+
+    const options = { authStateDirectory, store, instanceId: 'instance-a', leaseMs: longTtlMs }
+    const bySession = (results: Array<{ sessionId: string, outcome: string }>) => Object.fromEntries(results.map((result) => [result.sessionId, result.outcome]))
+    t.same(bySession(await importAuthStateFolders(options)), { sales: 'imported', busy: 'busy', broken: 'unreadable' })
+    t.equal(await other.leases.holder('sales'), undefined, 'the lease taken for the import is released')
+
+    const lease = (await other.leases.acquire('sales', 'instance-b', longTtlMs))!
+    const imported = await openSessionAuthState(other, lease, whatsappCodec)
+    const original = await openSessionAuthFiles(join(authStateDirectory, 'sales'), whatsappCodec)
+    t.same(imported.credentials, original.credentials, 'credentials as they were in the folder')
+    t.same(await imported.keys.get('session', ['628222.0:1']), await original.keys.get('session', ['628222.0:1']))
+    t.same(await imported.keys.get('pre-key', ['1']), await original.keys.get('pre-key', ['1']))
+    t.match(await other.sessions.get('sales'), { sessionId: 'sales', user: { id: '628111:1@s.whatsapp.net', name: 'Sales' }, importedAt: String })
+    t.match(JSON.parse(await readFile(join(authStateDirectory, 'sales', importedMarkerFileName), 'utf8')), { instanceId: 'instance-a' })
+
+    // The new holder moves on; a second run must not bring the folder's older credentials back.
+    imported.credentials.registered = true
+    await imported.saveCredentials()
+    await other.leases.release(lease)
+    await other.leases.release(busyLease)
+    t.same(bySession(await importAuthStateFolders(options)), { sales: 'marked-before', busy: 'imported', broken: 'unreadable' })
+    t.equal(JSON.parse((await store.authState.readCredentials('sales'))!).registered, true)
+
+    // Lost marker (a crash between the store write and the marker): the store's copy wins.
+    await rm(join(authStateDirectory, 'sales', importedMarkerFileName))
+    t.same(bySession(await importAuthStateFolders(options)), { sales: 'already-in-store', busy: 'marked-before', broken: 'unreadable' })
+    t.equal(JSON.parse((await store.authState.readCredentials('sales'))!).registered, true)
   })
 }
