@@ -13,8 +13,8 @@ export interface RedisServer {
 export const redisServerMissing = 'redis-server was not found on PATH; the Redis tests need it. Install it with `apt-get install redis-server` (Debian, Ubuntu) or `brew install redis` (macOS); .ci/run installs it when missing.'
 
 // Fails (never skips) when there is no redis-server: a missing server must not look like a pass.
-export function findRedisServer (): string {
-  const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
+export function findRedisServer (path = process.env.PATH): string {
+  const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8', env: { PATH: path } })
   if (found.error !== undefined || found.status !== 0) throw new Error(redisServerMissing)
   return 'redis-server'
 }
