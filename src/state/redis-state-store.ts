@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Redis, ReplyError, type RedisOptions } from 'ioredis'
 import {
   assertKeyPart,
   recordKinds,
+  InvalidStateKeyError,
   StaleLeaseError,
+  StateStoreUnavailableError,
   type ClaimedWebhookDelivery,
   type RecordChanger,
   type RecordCollection,
@@ -20,8 +22,13 @@ export interface RedisStateStoreOptions {
   keyPrefix?: string
   // The webhook queue's times (next attempts, claim ends) are compared with this clock.
   clock?: () => number
+  // Merged over the defaults below.
   redisOptions?: RedisOptions
 }
+
+// While Redis is unreachable a call fails at once (no offline queue, one retry) instead of
+// waiting: the caller answers 503 and the client reconnects in the background.
+const defaultRedisOptions: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }
 
 export const defaultKeyPrefix = 'wa-otp:'
 
@@ -167,7 +174,9 @@ function escapeGlob (text: string): string {
 export async function openRedisStateStore (options: RedisStateStoreOptions): Promise<StateStore> {
   const prefix = options.keyPrefix ?? defaultKeyPrefix
   const clock = options.clock ?? Date.now
-  const redis = new Redis(options.url, options.redisOptions ?? {})
+  const redis = new Redis(options.url, { ...defaultRedisOptions, ...options.redisOptions })
+  // Reconnection is ioredis' job; an error event without a listener would crash the process.
+  redis.on('error', () => {})
   for (const [name, script] of Object.entries(scripts)) {
     redis.defineCommand(name, script.numberOfKeys === null ? { lua: script.lua } : { numberOfKeys: script.numberOfKeys, lua: script.lua })
   }
@@ -196,7 +205,13 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
         // Each lost race means another instance's write went through, so this always ends.
         for (;;) {
           const raw = await redis.get(recordKey)
-          const { value, result, expiresAt } = change(raw === null ? undefined : JSON.parse(raw) as Value)
+          let changed: ReturnType<typeof change>
+          try {
+            changed = change(raw === null ? undefined : JSON.parse(raw) as Value)
+          } catch (error) {
+            throw new ChangeError(error)
+          }
+          const { value, result, expiresAt } = changed
           const removes = value === undefined || (expiresAt !== undefined && expiresAt <= clock())
           const written = await run('compareAndSet', [recordKey, indexKey ?? recordKey], [
             raw === null ? '0' : '1',
@@ -230,7 +245,16 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
     return await run('settleDelivery', webhookKeys, [claimed.id, claimToken, action, JSON.stringify(retried), nextAttemptAt]) === 1
   }
 
-  return {
+  // Fails when Redis cannot be reached at start, so a wrong REDIS_URL stops the service with a
+  // clear message instead of a service that answers 503 to everything.
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    throw new StateStoreUnavailableError(error)
+  }
+
+  const store: StateStore = {
     records: <Value>(kind: RecordKind) => {
       const found = recordCollections.get(kind)
       if (found === undefined) throw new Error(`unknown record kind ${kind}`)
@@ -368,4 +392,39 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
       await redis.quit().catch(() => redis.disconnect())
     }
   }
+  return {
+    ...store,
+    records: (kind) => withUnavailableErrors(store.records(kind)),
+    sessions: withUnavailableErrors(store.sessions),
+    webhookDeliveries: withUnavailableErrors(store.webhookDeliveries),
+    leases: withUnavailableErrors(store.leases),
+    instances: withUnavailableErrors(store.instances),
+    authState: withUnavailableErrors(store.authState)
+  }
+}
+
+// Carries an error thrown by a caller's change function past the mapping below, unchanged.
+class ChangeError {
+  constructor (readonly error: unknown) {}
+}
+
+// Redis' own answers (ReplyError), our refusals and the caller's errors pass as they are;
+// anything else means the connection failed.
+function asUnavailable (error: unknown): unknown {
+  if (error instanceof ChangeError) return error.error
+  if (error instanceof ReplyError || error instanceof StaleLeaseError || error instanceof InvalidStateKeyError) return error
+  return new StateStoreUnavailableError(error)
+}
+
+function withUnavailableErrors<Methods extends object> (methods: Methods): Methods {
+  return Object.fromEntries(Object.entries(methods).map(([name, method]) => [
+    name,
+    async (...args: unknown[]) => {
+      try {
+        return await (method as (...parameters: unknown[]) => Promise<unknown>)(...args)
+      } catch (error) {
+        throw asUnavailable(error)
+      }
+    }
+  ])) as Methods
 }

@@ -151,8 +151,24 @@ export class StaleLeaseError extends Error {
   }
 }
 
+// The shared store cannot be reached (Redis down, network cut). Callers answer 503
+// STATE_STORE_UNAVAILABLE; the store reconnects on its own.
+export class StateStoreUnavailableError extends Error {
+  constructor (cause: unknown) {
+    super(`state store unavailable: ${(cause as Error).message}`, { cause })
+    this.name = 'StateStoreUnavailableError'
+  }
+}
+
 // Both stores compose their keys with ':' and '/'; session ids, key categories and record kinds
 // never contain them.
+export class InvalidStateKeyError extends Error {
+  constructor (name: string, value: string) {
+    super(`${name} ${JSON.stringify(value)} is not usable in a state key`)
+    this.name = 'InvalidStateKeyError'
+  }
+}
+
 export function assertKeyPart (name: string, value: string): void {
-  if (!/^[A-Za-z0-9_.@+-]+$/.test(value)) throw new Error(`${name} ${JSON.stringify(value)} is not usable in a state key`)
+  if (!/^[A-Za-z0-9_.@+-]+$/.test(value)) throw new InvalidStateKeyError(name, value)
 }

@@ -8,6 +8,8 @@ export interface RedisServer {
   url: string
   port: number
   stop: () => Promise<void>
+  // Starts it again on the same port (after stop), empty: nothing was persisted.
+  start: () => Promise<void>
 }
 
 export const redisServerMissing = 'redis-server was not found on PATH; the Redis tests need it. Install it with `apt-get install redis-server` (Debian, Ubuntu) or `brew install redis` (macOS); .ci/run installs it when missing.'
@@ -25,23 +27,28 @@ export async function startRedisServer (t: TestContext): Promise<RedisServer> {
   const command = findRedisServer()
   const directory = await temporaryDirectory(t, 'redis-test-')
   const port = await freePort()
-  const child = spawn(command, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = once(child, 'exit')
-  let output = ''
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      if (output.includes('Ready to accept connections')) resolve()
+  let stop = async (): Promise<void> => {}
+
+  async function start (): Promise<void> {
+    const child = spawn(command, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = once(child, 'exit')
+    stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      await exited
+    }
+    let output = ''
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString()
+        if (output.includes('Ready to accept connections')) resolve()
+      })
+      child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+      exited.then(() => reject(new Error(`redis-server exited before it was ready: ${output}`)), reject)
     })
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    exited.then(() => reject(new Error(`redis-server exited before it was ready: ${output}`)), reject)
-  })
-  async function stop (): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    await exited
   }
-  t.teardown(stop)
-  await ready
-  return { url: `redis://127.0.0.1:${port}`, port, stop }
+
+  t.teardown(async () => await stop())
+  await start()
+  return { url: `redis://127.0.0.1:${port}`, port, stop: async () => await stop(), start }
 }
