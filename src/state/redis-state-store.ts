@@ -218,7 +218,8 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
             raw ?? '',
             removes ? '0' : '1',
             removes ? '' : JSON.stringify(value),
-            expiresAt ?? 0,
+            // Redis takes whole milliseconds.
+            Math.ceil(expiresAt ?? 0),
             indexKey === undefined ? '' : name
           ])
           if (written === 1) return result
@@ -310,11 +311,11 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
     leases: {
       async acquire (sessionId, instanceId, leaseMs) {
         assertKeyPart('session id', sessionId)
-        const epoch = await run('acquireLease', [leaseKey(sessionId), key('lease-epoch', sessionId)], [instanceId, leaseMs]) as number | null
+        const epoch = await run('acquireLease', [leaseKey(sessionId), key('lease-epoch', sessionId)], [instanceId, Math.ceil(leaseMs)]) as number | null
         return epoch === null ? undefined : { sessionId, instanceId, epoch }
       },
       async renew (lease, leaseMs) {
-        return await run('renewLease', [leaseKey(lease.sessionId)], [lease.instanceId, lease.epoch, leaseMs]) === 1
+        return await run('renewLease', [leaseKey(lease.sessionId)], [lease.instanceId, lease.epoch, Math.ceil(leaseMs)]) === 1
       },
       async release (lease) {
         await run('releaseLease', [leaseKey(lease.sessionId)], [lease.instanceId, lease.epoch])

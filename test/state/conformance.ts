@@ -198,6 +198,15 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     t.same(await one.leases.acquire('sales', 'instance-a', longTtlMs), { sessionId: 'sales', instanceId: 'instance-a', epoch: 4 }, 'an orphan is taken over')
   })
 
+  t.test('leases: twenty instances racing for one session, one wins', async (t) => {
+    const harness = await createHarness(t)
+    const stores = [await harness.open(), await harness.open()]
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, index) => await stores[index % 2]!.leases.acquire('sales', `instance-${index}`, longTtlMs)))
+    const winners = results.filter((lease) => lease !== undefined)
+    t.equal(winners.length, 1)
+    t.match(await stores[0]!.leases.holder('sales'), { instanceId: winners[0]!.instanceId, epoch: 1 })
+  })
+
   t.test('credentials and signal keys: fenced writes', async (t) => {
     const harness = await createHarness(t)
     const [one, two] = [await harness.open(), await harness.open()]
