@@ -34,7 +34,7 @@ export class AuthStateUnreadableError extends Error {
 }
 
 export const credentialsFileName = 'creds.json'
-const keysFolderName = 'keys'
+export const keysFolderName = 'keys'
 const temporaryFileSuffix = '.tmp'
 
 function categoryFileName (category: string): string {

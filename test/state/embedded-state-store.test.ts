@@ -1,0 +1,40 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { temporaryDirectory } from '../helper.js'
+import { openEmbeddedStateStore } from '../../src/state/embedded-state-store.js'
+import { stateStoreConformance } from './conformance.js'
+
+stateStoreConformance(t, async (t) => {
+  const directory = await temporaryDirectory(t, 'embedded-state-')
+  let now = Date.UTC(2026, 0, 1)
+  return {
+    open: async () => {
+      const store = await openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), clock: () => now, sweepIntervalMs: 0 })
+      t.teardown(() => store.close())
+      return store
+    },
+    now: () => now,
+    advance: async (milliseconds) => { now += milliseconds },
+    shortTtlMs: 1000
+  }
+})
+
+t.test('the sweep removes expired records and heartbeats from disk; a closed store refuses calls', async (t) => {
+  const directory = await temporaryDirectory(t, 'embedded-state-')
+  let now = Date.UTC(2026, 0, 1)
+  const store = await openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), clock: () => now, sweepIntervalMs: 0 })
+  await store.records('otp').update('6281', () => ({ value: 1, result: null, expiresAt: now + 1000 }))
+  await store.records('verification').update('v1', () => ({ value: 1, result: null, expiresAt: now + 5000 }))
+  await store.records('otp').update('628forever', () => ({ value: 1, result: null }))
+  await store.instances.heartbeat({ instanceId: 'a', url: 'http://127.0.0.1:3000' }, 1000)
+  t.equal(await store.deleteExpired(), 0)
+  now += 2000
+  t.equal(await store.deleteExpired(), 1, 'one record past its time')
+  t.same(await store.instances.live(), [])
+  t.equal(await store.records('verification').get('v1'), 1)
+  t.equal(await store.records('otp').get('628forever'), 1)
+  await store.close()
+  await store.close()
+  await t.rejects(store.records('otp').get('628forever'), /state store is closed/)
+  t.throws(() => store.records('nothing' as 'otp'), /unknown record kind/)
+})
