@@ -9,6 +9,8 @@ export interface AuthStateCodec<Credentials> {
   deserialize: (text: string) => unknown
   createCredentials: () => Credentials
   reviveKey?: (category: string, value: unknown) => unknown
+  // Whether these credentials belong to a device the phone has linked (not one still registering).
+  isLinked: (credentials: Credentials) => boolean
 }
 
 export type KeyData = Record<string, Record<string, unknown>>
@@ -63,8 +65,17 @@ async function removeTemporaryFiles (directory: string): Promise<void> {
   await Promise.all(entries.filter((name) => name.endsWith(temporaryFileSuffix)).map((name) => rm(join(directory, name), { force: true })))
 }
 
-export async function hasCredentials (directory: string): Promise<boolean> {
-  return await readFile(join(directory, credentialsFileName)).then(() => true, () => false)
+// A folder whose credentials never got as far as a link holds nothing worth keeping: logging in
+// with them fails, and linking starts from fresh credentials anyway. Credentials that cannot be
+// read count as linked, so they are never deleted by mistake (opening them reports the error).
+export async function hasLinkedCredentials<Credentials> (directory: string, codec: AuthStateCodec<Credentials>): Promise<boolean> {
+  try {
+    const credentials = await readJsonFile(join(directory, credentialsFileName), codec as AuthStateCodec<unknown>)
+    return credentials !== undefined && codec.isLinked(credentials as Credentials)
+  } catch (error) {
+    if (error instanceof AuthStateUnreadableError) return true
+    throw error
+  }
 }
 
 // One session's credentials and signal keys. Keys live in memory and in one file per category
