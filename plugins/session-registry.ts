@@ -50,6 +50,8 @@ export interface SessionRegistryOptions {
   authStateDirectory: string
   logger: Logger
   restoreConcurrency: number
+  // How long a restore worker waits for one login before it starts the next.
+  restoreLoginTimeoutMs?: number
   // Sessions waiting for their first scan (each holds a socket and a folder), and sessions in all.
   maxPendingSessions: number
   maxSessions: number
@@ -160,6 +162,8 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   const events = new EventEmitter<SessionEventMap>()
   const restoreProgress = { total: 0, done: 0 }
   let restoreRun: Promise<void> = Promise.resolve()
+  // Shutdown ends the restore workers' waits for logins at once.
+  const stopRestoreWaits = new Set<() => void>()
   // Waiting requests (qr-page, tests, webhooks) listen per session; more than ten is normal.
   events.setMaxListeners(0)
   let closing = false
@@ -384,6 +388,25 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     session.forgetTimer.unref()
   }
 
+  // Resolves when the session's login ends, either way, or after the connect timeout; the
+  // listeners are set before the login starts, so no outcome is missed.
+  function loginSettled (sessionId: string): { wait: () => Promise<void>, cancel: () => void } {
+    let finish: () => void = () => {}
+    const done = new Promise<void>((resolve) => { finish = resolve })
+    const onEvent = (event: { sessionId: string }): void => { if (event.sessionId === sessionId) finish() }
+    events.on('connected', onEvent)
+    events.on('disconnected', onEvent)
+    const timer = setTimeout(finish, options.restoreLoginTimeoutMs ?? 20_000)
+    const cancel = (): void => {
+      clearTimeout(timer)
+      events.off('connected', onEvent)
+      events.off('disconnected', onEvent)
+      finish()
+    }
+    stopRestoreWaits.add(cancel)
+    return { wait: async () => await done, cancel: () => { stopRestoreWaits.delete(cancel); cancel() } }
+  }
+
   const waitingForScan = (session: Session): boolean =>
     !session.linked && (session.status === 'initializing' || session.status === 'qr' || session.status === 'connecting')
 
@@ -574,10 +597,15 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       const worker = async (): Promise<void> => {
         for (let session = queue.shift(); session !== undefined && !closing; session = queue.shift()) {
           const queued = session
+          // A socket is created at once but logs in afterwards: the next one starts when this
+          // one is open or closed, so no more than restoreConcurrency handshakes run together.
+          const settled = loginSettled(queued.id)
           await withLock(queued.id, async () => {
             if (closing || sessions.get(queued.id) !== queued || queued.connection !== null) return
             await connect(queued)
           }).catch((error: unknown) => logger.error({ sessionId: queued.id, err: error }, 'restoring the session failed'))
+          if (queued.status === 'connecting') await settled.wait()
+          settled.cancel()
           restoreProgress.done++
         }
       }
@@ -592,6 +620,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     async closeAll () {
       closing = true
       // The restore queue stops taking sessions; the sockets it already opened are closed below.
+      for (const stop of stopRestoreWaits) stop()
       await restoreRun
       await Promise.all([...sessions.values()].map(async (session) => {
         await withLock(session.id, async () => {
@@ -629,6 +658,7 @@ async function sessionRegistryPlugin (fastify: FastifyInstance): Promise<void> {
     authStateDirectory: config.authStateDirectory,
     logger: fastify.log.child({ component: 'sessions' }) as Logger,
     restoreConcurrency: config.sessionRestoreConcurrency,
+    restoreLoginTimeoutMs: config.whatsappConnectTimeoutMs,
     maxPendingSessions: config.sessionMaxPending,
     maxSessions: config.sessionMax,
     unlinkedSessionTtlMs: config.sessionUnlinkedTtlMs,
