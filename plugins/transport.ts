@@ -131,7 +131,8 @@ const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
     : value,
   // `account` is written when the phone confirms the link. `me` alone is not enough: a
   // pairing-code request writes it before anyone types the code, and logging in with it gets 401.
-  isLinked: (credentials) => credentials.account != null && credentials.me != null
+  isLinked: (credentials) => credentials.account != null && credentials.me != null,
+  keptOnDisk: ['pre-key']
 }
 
 // Baileys uploads media with node:https through `fetchAgent`; an extra CA (a corporate TLS proxy,
@@ -157,7 +158,9 @@ function mediaContent (media: OutgoingMedia): AnyMessageContent {
 }
 
 // Resending a message the recipient could not decrypt needs its content; recent sends are kept.
-const recentMessagesKept = 256
+// Retry requests come within seconds of a send, so a few dozen cover a burst; the bound is per
+// session, and hundreds of sessions each keeping hundreds of messages would add up.
+const recentMessagesKept = 64
 
 export function createTransport (options: TransportOptions): Transport {
   const fetchAgent = mediaAgent(options.extraCaFile)

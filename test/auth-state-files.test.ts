@@ -135,3 +135,20 @@ t.test('credentials of a device still registering are not linked; unreadable one
   await writeFile(join(directory, 'creds.json'), '{not json')
   t.equal(await hasLinkedCredentials(directory, codec), true, 'never deleted because it cannot be read')
 })
+
+t.test('a category kept on disk is read from its file, with changes not yet written on top', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const onDisk = { ...codec, keptOnDisk: ['pre-key'] }
+  const files = await openSessionAuthFiles(directory, onDisk)
+  await files.keys.set({ 'pre-key': { 1: { public: 'a' }, 2: { public: 'b' } }, session: { peer: { state: 1 } } })
+  t.same(JSON.parse(await readFile(join(directory, 'keys', 'pre-key.json'), 'utf8')), { 1: { public: 'a' }, 2: { public: 'b' } })
+  const removing = files.keys.set({ 'pre-key': { 1: null, 3: { public: 'c' } } })
+  t.same(await files.keys.get('pre-key', ['1', '2', '3']), { 2: { public: 'b' }, 3: { public: 'c' } }, 'seen before the write ends')
+  await removing
+  await files.close()
+  t.same(JSON.parse(await readFile(join(directory, 'keys', 'pre-key.json'), 'utf8')), { 2: { public: 'b' }, 3: { public: 'c' } })
+
+  const again = await openSessionAuthFiles(directory, onDisk)
+  t.same(await again.keys.get('pre-key', ['2', '3']), { 2: { public: 'b' }, 3: { public: 'c' } })
+  t.same(await again.keys.get('session', ['peer']), { peer: { state: 1 } })
+})
