@@ -5,7 +5,7 @@
 // verify while the restore runs. Merges a `scale` key into bench/results.json.
 import autocannon from 'autocannon'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
 import { spawnNode } from '../test/processes.js'
@@ -96,6 +96,19 @@ async function measureRestart (sessions: number, directory: string): Promise<Rec
   }
 }
 
+const resultsFile = join(projectRoot, 'bench', 'results.json')
+// Written after each N, so a long run that is cut off keeps what it measured.
+async function writeResults (figures: Array<Record<string, number>>): Promise<void> {
+  const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>
+  existing.scale = {
+    measuredAt: new Date().toISOString(),
+    machine: { node: process.version, platform: process.platform, arch: process.arch, loadAverage: os.loadavg().map((load) => round(load)) },
+    restoreConcurrency: Number(restoreConcurrency),
+    sessions: figures
+  }
+  await writeFile(resultsFile, JSON.stringify(existing, null, 2) + '\n')
+}
+
 const figures: Array<Record<string, number>> = []
 try {
   for (const sessions of sessionCounts) {
@@ -119,6 +132,7 @@ try {
       restorePendingWhenLoadEnded: restart.restorePendingWhenLoadEnded,
       restartedServiceRssMiB: round(restart.rssAfterRestore / mebibyte, 1)
     })
+    await writeResults(figures)
     process.stderr.write(`measured ${sessions} session(s)\n`)
   }
 } finally {
@@ -126,15 +140,6 @@ try {
   await rm(workDirectory, { recursive: true, force: true })
 }
 
-const resultsFile = join(projectRoot, 'bench', 'results.json')
-const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>
-existing.scale = {
-  measuredAt: new Date().toISOString(),
-  machine: { node: process.version, platform: process.platform, arch: process.arch },
-  restoreConcurrency: Number(restoreConcurrency),
-  sessions: figures
-}
-await writeFile(resultsFile, JSON.stringify(existing, null, 2) + '\n')
 console.log('\nLinked sessions: RSS of the service beside raw Baileys with as many sockets; restart of the built service on them')
 console.table(figures)
 console.log('merged into bench/results.json (key "scale")')
