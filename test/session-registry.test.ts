@@ -136,3 +136,26 @@ t.test('sessions waiting for their first scan are limited; linked ones count onl
   await full.restoreAll()
   await t.rejects(full.create('d'), { code: 'SESSION_LIMIT', statusCode: 409, message: /batas \(maksimal 1\)/ })
 })
+
+t.test('the restore runs restoreConcurrency logins at a time, each to its end, in the background', async (t) => {
+  const directory = await temporaryDirectory(t)
+  for (let index = 0; index < 5; index++) {
+    await mkdir(join(directory, `linked-${index}`))
+    await writeFile(join(directory, `linked-${index}`, 'linked'), '')
+  }
+  const transport = scriptedTransport({ offerQr: false })
+  const registry = createSessionRegistry(registryOptions(transport, directory))
+  t.teardown(() => registry.closeAll())
+  await registry.restoreAll()
+  const settle = async (count: number): Promise<void> => {
+    while (transport.sockets.length < count) await new Promise((resolve) => setImmediate(resolve))
+  }
+  await settle(2)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(transport.sockets.length, 2, 'sockets created, logins still running: no third one')
+  transport.sockets[0].handlers.open?.({ id: '628100000000:1@s.whatsapp.net', name: null })
+  transport.sockets[1].handlers.close?.({ kind: 'connection-lost', statusCode: 428, message: 'lost' })
+  await settle(4)
+  t.same(registry.counts().restore, { total: 5, done: 2, pending: 3 })
+  t.equal(registry.get(transport.sockets[0].sessionId).status, 'connected')
+})
