@@ -595,7 +595,11 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       // Bounded, so a host with many sessions does not open every socket in the same instant;
       // in the background, so the API answers (503 with Retry-After for these) meanwhile.
       const worker = async (): Promise<void> => {
+        // Opening a socket is a burst of synchronous work; yielding before each one lets requests
+        // waiting in the event loop (the first ones right after start, too) go first.
         for (let session = queue.shift(); session !== undefined && !closing; session = queue.shift()) {
+          await new Promise((resolve) => setImmediate(resolve))
+          if (closing) break
           const queued = session
           // A socket is created at once but logs in afterwards: the next one starts when this
           // one is open or closed, so no more than restoreConcurrency handshakes run together.
