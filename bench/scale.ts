@@ -133,7 +133,9 @@ try {
       healthP99DuringRestoreMs: restart.healthP99Ms,
       otpVerifyP99DuringRestoreMs: restart.verifyP99Ms,
       restorePendingWhenLoadEnded: restart.restorePendingWhenLoadEnded,
-      restartedServiceRssMiB: round(restart.rssAfterRestore / mebibyte, 1)
+      restartedServiceRssMiB: round(restart.rssAfterRestore / mebibyte, 1),
+      // The machine is shared: the figures of a row hold for the load it was measured under.
+      loadAverage1m: round(os.loadavg()[0])
     })
     await writeResults(figures)
     process.stderr.write(`measured ${sessions} session(s)\n`)
