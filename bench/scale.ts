@@ -118,6 +118,8 @@ try {
     const serviceDirectory = join(workDirectory, `service-${sessions}`)
     const service = await worker('service', sessions, serviceDirectory)
     const raw = await worker('raw', sessions, join(workDirectory, `raw-${sessions}`))
+    // Reference under the same load: the same service started on an empty auth_state.
+    const emptyStart = await measureRestart(0, join(workDirectory, `empty-${sessions}`))
     const restart = await measureRestart(sessions, serviceDirectory)
     const serviceRss = service.baselineRss + service.rssPerSession * sessions
     const rawRss = raw.baselineRss + raw.rssPerSession * sessions
@@ -129,6 +131,7 @@ try {
       serviceMiBPerSession: round(service.rssPerSession / mebibyte),
       rawBaileysMiBPerSession: round(raw.rssPerSession / mebibyte),
       restartApiAnsweringMs: Math.round(restart.apiAnsweringMs),
+      emptyStartApiAnsweringMs: Math.round(emptyStart.apiAnsweringMs),
       restartAllConnectedMs: Math.round(restart.allConnectedMs),
       healthP99DuringRestoreMs: restart.healthP99Ms,
       otpVerifyP99DuringRestoreMs: restart.verifyP99Ms,
