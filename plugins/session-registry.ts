@@ -264,6 +264,9 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
         },
         paired: () => {
           if (!isCurrent()) return
+          // The phone confirmed the link: from here the credentials are worth keeping, even if
+          // the first login fails.
+          session.linked = true
           session.qr = null
           session.pairingCode = null
           setStatus(session, 'connecting', 'phone linked this device; WhatsApp will ask for a restart')
