@@ -9,15 +9,15 @@ import makeWASocket, {
   BufferJSON,
   DisconnectReason,
   initAuthCreds,
-  makeCacheableSignalKeyStore,
   proto,
   type AnyMessageContent,
   type AuthenticationCreds,
+  type SignalKeyStore,
   type WAMessageContent,
   type WAMessageKey,
   type WASocket
 } from '@whiskeysockets/baileys'
-import { openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
+import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
@@ -84,6 +84,8 @@ export interface TransportOptions {
 
 export interface Transport {
   connect: (sessionId: string, directory: string, handlers: ConnectionHandlers) => Promise<WhatsAppConnection>
+  // Whether the folder holds the credentials of a linked device, which log in without a scan.
+  hasLinkedCredentials: (directory: string) => Promise<boolean>
   // Releases what connections share (the media upload agent); the registry closes connections first.
   close: () => void
 }
@@ -127,7 +129,11 @@ const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
   createCredentials: initAuthCreds,
   reviveKey: (category, value) => category === 'app-state-sync-key'
     ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
-    : value
+    : value,
+  // `account` is written when the phone confirms the link. `me` alone is not enough: a
+  // pairing-code request writes it before anyone types the code, and logging in with it gets 401.
+  isLinked: (credentials) => credentials.account != null && credentials.me != null,
+  keptOnDisk: ['pre-key']
 }
 
 // Baileys uploads media with node:https through `fetchAgent`; an extra CA (a corporate TLS proxy,
@@ -153,7 +159,9 @@ function mediaContent (media: OutgoingMedia): AnyMessageContent {
 }
 
 // Resending a message the recipient could not decrypt needs its content; recent sends are kept.
-const recentMessagesKept = 256
+// Retry requests come within seconds of a send, so a few dozen cover a burst; the bound is per
+// session, and hundreds of sessions each keeping hundreds of messages would add up.
+const recentMessagesKept = 64
 
 export function createTransport (options: TransportOptions): Transport {
   const fetchAgent = mediaAgent(options.extraCaFile)
@@ -166,10 +174,9 @@ export function createTransport (options: TransportOptions): Transport {
       let reporting = true
 
       const socket: WASocket = makeWASocket({
-        auth: {
-          creds: authFiles.credentials,
-          keys: makeCacheableSignalKeyStore(authFiles.keys as Parameters<typeof makeCacheableSignalKeyStore>[0], logger)
-        },
+        // The key files are already held in memory: Baileys' cacheable key store would keep a
+        // second copy per session (and a cleanup timer each), for no gain.
+        auth: { creds: authFiles.credentials, keys: authFiles.keys as SignalKeyStore },
         logger,
         browser: Browsers.ubuntu('Chrome'),
         ...(options.webSocketUrl === undefined ? {} : { waWebSocketUrl: options.webSocketUrl }),
@@ -291,6 +298,7 @@ export function createTransport (options: TransportOptions): Transport {
         credentialWrites: authFiles.writeCount
       }
     },
+    hasLinkedCredentials: async (directory) => await hasLinkedCredentials(directory, whatsappCodec),
     close () {
       fetchAgent?.destroy()
     }

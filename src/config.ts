@@ -31,6 +31,9 @@ export interface Config {
   rateLimitWindowMs: number
   bodyLimitBytes: number
   sessionRestoreConcurrency: number
+  sessionMaxPending: number
+  sessionMax: number
+  sessionUnlinkedTtlMs: number
   reconnectMaxAttempts: number
   reconnectBaseDelayMs: number
   reconnectMaxDelayMs: number
@@ -251,7 +254,10 @@ export function loadConfig (environment: Environment = process.env): Config {
     rateLimitMax: readInteger(environment, 'RATE_LIMIT_MAX', 100, 1, 1_000_000),
     rateLimitWindowMs: readDuration(environment, 'RATE_LIMIT_WINDOW', 60_000),
     bodyLimitBytes: readInteger(environment, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
-    sessionRestoreConcurrency: readInteger(environment, 'SESSION_RESTORE_CONCURRENCY', 4, 1, 64),
+    sessionRestoreConcurrency: readInteger(environment, 'SESSION_RESTORE_CONCURRENCY', 8, 1, 64),
+    sessionMaxPending: readInteger(environment, 'SESSION_MAX_PENDING', 20, 1, 10_000),
+    sessionMax: readInteger(environment, 'SESSION_MAX', 1000, 1, 100_000),
+    sessionUnlinkedTtlMs: readDuration(environment, 'SESSION_UNLINKED_TTL', 10 * 60_000),
     reconnectMaxAttempts: readInteger(environment, 'RECONNECT_MAX_ATTEMPTS', 10, 1, 1000),
     reconnectBaseDelayMs: readInteger(environment, 'RECONNECT_BASE_DELAY_MS', 1000, 1, 600_000),
     reconnectMaxDelayMs: readInteger(environment, 'RECONNECT_MAX_DELAY_MS', 60_000, 1, 3_600_000),

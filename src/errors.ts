@@ -19,9 +19,12 @@ export const errors = {
   SESSION_NOT_FOUND: createError('SESSION_NOT_FOUND', 'Session %s tidak ditemukan', 404),
   SESSION_NOT_CONNECTED: createError('SESSION_NOT_CONNECTED', 'Session tidak terhubung', 409),
   SESSION_ALREADY_CONNECTED: createError('SESSION_ALREADY_CONNECTED', 'Session %s sudah terhubung, QR code tidak diperlukan', 409),
-  SESSION_BUSY: createError('SESSION_BUSY', 'Session %s sedang diproses, coba lagi sebentar', 409),
-  QR_NOT_AVAILABLE: createError('QR_NOT_AVAILABLE', 'QR code untuk session %s belum tersedia, coba lagi sebentar', 404),
-  PAIRING_CODE_FAILED: createError('PAIRING_CODE_FAILED', 'Gagal meminta kode pairing: %s', 409),
+  SESSION_PENDING_LIMIT: createError('SESSION_PENDING_LIMIT', 'Terlalu banyak session menunggu scan QR (maksimal %s). Scan atau hapus session yang menunggu, lalu coba lagi', 429),
+  SESSION_LIMIT: createError('SESSION_LIMIT', 'Jumlah session sudah mencapai batas (maksimal %s). Hapus session yang tidak dipakai', 409),
+  // 503: the session exists, WhatsApp has not offered a QR yet; Retry-After says when to ask again.
+  QR_NOT_AVAILABLE: createError('QR_NOT_AVAILABLE', 'QR code untuk session %s belum tersedia, coba lagi sebentar', 503),
+  // 502: WhatsApp refused or did not answer; the request itself was fine and can be retried.
+  PAIRING_CODE_FAILED: createError('PAIRING_CODE_FAILED', 'Gagal meminta kode pairing: %s', 502),
   QR_LINK_INVALID: createError('QR_LINK_INVALID', 'Link QR tidak valid atau sudah kedaluwarsa', 401),
   // The qr-page opened in a browser without a link: no link was wrong, so say how to get one.
   QR_PAGE_KEY_REQUIRED: createError('QR_PAGE_KEY_REQUIRED', 'Halaman QR memerlukan API key. Minta link dengan POST /api/sessions/%s/qr-link (dengan header X-API-Key) lalu buka data.url di browser, atau kirim API key di header X-API-Key', 401),

@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { AuthStateUnreadableError, hasCredentials, openSessionAuthFiles } from '../src/auth-state-files.js'
+import { AuthStateUnreadableError, hasLinkedCredentials, openSessionAuthFiles } from '../src/auth-state-files.js'
 import { temporaryDirectory } from './helper.js'
 
 interface TestCredentials { counter: number, padding?: string, name?: string }
@@ -12,12 +12,13 @@ interface TestCredentials { counter: number, padding?: string, name?: string }
 const codec = {
   serialize: (value: unknown) => JSON.stringify(value),
   deserialize: (text: string) => JSON.parse(text) as unknown,
-  createCredentials: (): TestCredentials => ({ counter: 0 })
+  createCredentials: (): TestCredentials => ({ counter: 0 }),
+  isLinked: (credentials: TestCredentials) => credentials.counter > 0
 }
 
 t.test('new credentials, saved and loaded again', async (t) => {
   const directory = await temporaryDirectory(t)
-  t.equal(await hasCredentials(directory), false)
+  t.equal(await hasLinkedCredentials(directory, codec), false)
   const files = await openSessionAuthFiles(directory, codec)
   t.same(files.credentials, { counter: 0 })
   files.credentials.counter = 7
@@ -25,7 +26,7 @@ t.test('new credentials, saved and loaded again', async (t) => {
   await files.keys.set({ 'pre-key': { 1: { public: 'a' }, 2: { public: 'b' } }, session: { peer: { state: 1 } } })
   await files.keys.set({ 'pre-key': { 1: null } })
   await files.close()
-  t.equal(await hasCredentials(directory), true)
+  t.equal(await hasLinkedCredentials(directory, codec), true)
 
   const again = await openSessionAuthFiles(directory, codec)
   t.same(again.credentials, { counter: 7 })
@@ -123,4 +124,31 @@ t.test('a process killed mid-write leaves credentials that still load', async (t
     const leftovers = [...await readdir(directory), ...await readdir(join(directory, 'keys'))].filter((name) => name.endsWith('.tmp'))
     t.same(leftovers, [], 'temporary files of the interrupted write are cleaned up')
   }
+})
+
+t.test('credentials of a device still registering are not linked; unreadable ones are kept as linked', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const files = await openSessionAuthFiles(directory, codec)
+  await files.saveCredentials()
+  await files.close()
+  t.equal(await hasLinkedCredentials(directory, codec), false, 'written but never linked')
+  await writeFile(join(directory, 'creds.json'), '{not json')
+  t.equal(await hasLinkedCredentials(directory, codec), true, 'never deleted because it cannot be read')
+})
+
+t.test('a category kept on disk is read from its file, with changes not yet written on top', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const onDisk = { ...codec, keptOnDisk: ['pre-key'] }
+  const files = await openSessionAuthFiles(directory, onDisk)
+  await files.keys.set({ 'pre-key': { 1: { public: 'a' }, 2: { public: 'b' } }, session: { peer: { state: 1 } } })
+  t.same(JSON.parse(await readFile(join(directory, 'keys', 'pre-key.json'), 'utf8')), { 1: { public: 'a' }, 2: { public: 'b' } })
+  const removing = files.keys.set({ 'pre-key': { 1: null, 3: { public: 'c' } } })
+  t.same(await files.keys.get('pre-key', ['1', '2', '3']), { 2: { public: 'b' }, 3: { public: 'c' } }, 'seen before the write ends')
+  await removing
+  await files.close()
+  t.same(JSON.parse(await readFile(join(directory, 'keys', 'pre-key.json'), 'utf8')), { 2: { public: 'b' }, 3: { public: 'c' } })
+
+  const again = await openSessionAuthFiles(directory, onDisk)
+  t.same(await again.keys.get('pre-key', ['2', '3']), { 2: { public: 'b' }, 3: { public: 'c' } })
+  t.same(await again.keys.get('session', ['peer']), { peer: { state: 1 } })
 })

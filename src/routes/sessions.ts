@@ -37,15 +37,14 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['sessions'],
       summary: 'Create a session',
-      description: 'Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead.',
+      description: 'Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead; when WhatsApp gives no code (502, 503) the session is not kept, so the same create can be retried. 429 SESSION_PENDING_LIMIT when SESSION_MAX_PENDING sessions already wait for their first scan; 409 SESSION_LIMIT at SESSION_MAX sessions.',
       body: CreateSessionBody,
-      response: { 201: SessionResponse, ...errorResponses(400, 401, 409, 429) }
+      response: { 201: SessionResponse, ...errorResponses(400, 401, 409, 429, 502, 503) }
     }
   }, async (request, reply) => {
     const { sessionId, phoneNumber } = request.body
     const formatted = phoneNumber === undefined ? undefined : normalizePhoneNumber(phoneNumber).formatted
-    await fastify.sessions.create(sessionId)
-    if (formatted !== undefined) await fastify.sessions.requestPairingCode(sessionId, formatted)
+    await fastify.sessions.create(sessionId, formatted)
     return await reply.code(201).send({
       success: true,
       message: formatted === undefined
@@ -81,7 +80,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['sessions'],
       summary: 'QR code to link the session',
-      description: 'The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one. After qr_timeout this starts a new QR cycle. ?format=png answers the image itself. 409 when the session is already connected.',
+      description: 'The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet). After qr_timeout this starts a new QR cycle. ?format=png answers the image itself. 409 when the session is already connected.',
       params: SessionIdParams,
       querystring: QrQuery,
       response: {
@@ -92,7 +91,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             'image/png': { schema: { type: 'string', format: 'binary' } }
           }
         },
-        ...errorResponses(400, 401, 404, 409, 429)
+        ...errorResponses(400, 401, 404, 409, 429, 503)
       }
     }
   }, async (request, reply) => {
@@ -189,10 +188,10 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['sessions'],
       summary: 'Pairing code instead of a QR',
-      description: 'Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected.',
+      description: 'Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected; 502 PAIRING_CODE_FAILED when WhatsApp refuses, 503 QR_NOT_AVAILABLE when the socket is not ready yet (both with Retry-After).',
       params: SessionIdParams,
       body: PairingCodeBody,
-      response: { 200: PairingCodeResponse, ...errorResponses(400, 401, 404, 409, 429) }
+      response: { 200: PairingCodeResponse, ...errorResponses(400, 401, 404, 409, 429, 502, 503) }
     }
   }, async (request) => {
     const { sessionId } = request.params
@@ -205,7 +204,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['sessions'],
       summary: 'Restart a session',
-      description: 'Opens a new connection with the same credentials: a linked session reconnects without a new scan; one waiting for a scan gets a fresh QR cycle.',
+      description: 'Opens a new connection: a linked session reconnects with the same credentials, without a new scan; one that never linked (QR or pairing code) starts linking again with fresh credentials and a new QR.',
       params: SessionIdParams,
       response: { 200: SessionResponse, ...errorResponses(400, 401, 404, 429) }
     }
@@ -224,9 +223,8 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { sessionId } = request.params
-    const wasConnected = fastify.sessions.get(sessionId).isConnected
-    await fastify.sessions.remove(sessionId)
-    return { success: true as const, message: `Session ${sessionId} berhasil dihapus`, data: { sessionId, loggedOut: wasConnected } }
+    const { loggedOut } = await fastify.sessions.remove(sessionId)
+    return { success: true as const, message: `Session ${sessionId} berhasil dihapus`, data: { sessionId, loggedOut } }
   })
 }
 

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { credentialsFileName, hasCredentials, keysFolderName } from '../auth-state-files.js'
+import { credentialsFileName, keysFolderName } from '../auth-state-files.js'
 import { writeFileAtomic } from '../atomic-file.js'
 import type { StateStore } from './state-store.js'
 
@@ -72,7 +72,8 @@ export async function importAuthStateFolders (options: ImportAuthStateOptions): 
     if (!entry.isDirectory() || !sessionFolderPattern.test(entry.name)) continue
     const sessionId = entry.name
     const directory = join(authStateDirectory, sessionId)
-    if (!await hasCredentials(directory)) continue
+    // A folder without credentials holds nothing to carry over (the registry removes such folders).
+    if (!await exists(join(directory, credentialsFileName))) continue
     const marker = join(directory, importedMarkerFileName)
     if (await exists(marker)) {
       results.push({ sessionId, outcome: 'marked-before' })

@@ -140,7 +140,7 @@ export interface paths {
         put?: never;
         /**
          * Create a session
-         * @description Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead.
+         * @description Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead; when WhatsApp gives no code (502, 503) the session is not kept, so the same create can be retried. 429 SESSION_PENDING_LIMIT when SESSION_MAX_PENDING sessions already wait for their first scan; 409 SESSION_LIMIT at SESSION_MAX sessions.
          */
         post: {
             parameters: {
@@ -211,6 +211,24 @@ export interface paths {
                 };
                 /** @description Default Response */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -386,7 +404,7 @@ export interface paths {
         };
         /**
          * QR code to link the session
-         * @description The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one. After qr_timeout this starts a new QR cycle. ?format=png answers the image itself. 409 when the session is already connected.
+         * @description The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet). After qr_timeout this starts a new QR cycle. ?format=png answers the image itself. 409 when the session is already connected.
          */
         get: {
             parameters: {
@@ -462,6 +480,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -766,7 +793,7 @@ export interface paths {
         put?: never;
         /**
          * Pairing code instead of a QR
-         * @description Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected.
+         * @description Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected; 502 PAIRING_CODE_FAILED when WhatsApp refuses, 503 QR_NOT_AVAILABLE when the socket is not ready yet (both with Retry-After).
          */
         post: {
             parameters: {
@@ -854,6 +881,24 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -872,7 +917,7 @@ export interface paths {
         get?: never;
         /**
          * Restart a session
-         * @description Opens a new connection with the same credentials: a linked session reconnects without a new scan; one waiting for a scan gets a fresh QR cycle.
+         * @description Opens a new connection: a linked session reconnects with the same credentials, without a new scan; one that never linked (QR or pairing code) starts linking again with fresh credentials and a new QR.
          */
         put: {
             parameters: {

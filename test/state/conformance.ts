@@ -33,6 +33,7 @@ const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
   serialize: (value) => JSON.stringify(value, BufferJSON.replacer),
   deserialize: (text) => JSON.parse(text, BufferJSON.reviver) as unknown,
   createCredentials: initAuthCreds,
+  isLinked: (credentials) => credentials.account != null && credentials.me != null,
   reviveKey: (category, value) => category === 'app-state-sync-key'
     ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
     : value

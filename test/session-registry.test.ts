@@ -1,0 +1,161 @@
+// The registry's policy with a scripted transport, for what the simulator cannot produce on cue:
+// WhatsApp refusing a pairing code, never offering a QR, and a socket held in the middle of
+// opening while the service shuts down. Everything else is tested against the simulator.
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { pino } from 'pino'
+import { createSessionRegistry, type SessionRegistryOptions } from '../plugins/session-registry.js'
+import type { ConnectionHandlers, Transport, WhatsAppConnection } from '../plugins/transport.js'
+import { temporaryDirectory } from './helper.js'
+
+// AbortSignal.timeout does not keep a process alive; a server would, this test file must.
+const keepAlive = setInterval(() => {}, 1000)
+t.teardown(() => clearInterval(keepAlive))
+
+interface ScriptedSocket { sessionId: string, handlers: ConnectionHandlers, closed: boolean }
+
+function scriptedTransport (script: { offerQr?: boolean, pairing?: () => Promise<string>, opening?: Promise<void> } = {}): Transport & { sockets: ScriptedSocket[], opening: () => number } {
+  const sockets: ScriptedSocket[] = []
+  let opening = 0
+  return {
+    sockets,
+    opening: () => opening,
+    async connect (sessionId, directory, handlers) {
+      opening++
+      await mkdir(directory, { recursive: true })
+      if (script.opening !== undefined) await script.opening
+      const socket: ScriptedSocket = { sessionId, handlers, closed: false }
+      sockets.push(socket)
+      if (script.offerQr !== false) setImmediate(() => { if (!socket.closed) handlers.qr?.(`qr-${sessionId}`) })
+      const connection: WhatsAppConnection = {
+        requestPairingCode: script.pairing ?? (async () => 'ABCD1234'),
+        sendText: async () => ({ messageId: 'm' }),
+        sendMedia: async () => ({ messageId: 'm' }),
+        lookup: async () => new Map(),
+        logout: async () => { socket.closed = true },
+        close: async () => { socket.closed = true },
+        credentialWrites: () => 0
+      }
+      return connection
+    },
+    // A folder holds linked credentials when it has a file named `linked` (the real check reads creds.json).
+    hasLinkedCredentials: async (directory) => await stat(join(directory, 'linked')).then(() => true, () => false),
+    close () {}
+  }
+}
+
+function registryOptions (transport: Transport, authStateDirectory: string, overrides: Partial<SessionRegistryOptions> = {}): SessionRegistryOptions {
+  return {
+    transport,
+    authStateDirectory,
+    logger: pino({ level: 'silent' }),
+    restoreConcurrency: 2,
+    maxPendingSessions: 20,
+    maxSessions: 1000,
+    unlinkedSessionTtlMs: 60_000,
+    reconnectMaxAttempts: 3,
+    reconnectBaseDelayMs: 10,
+    reconnectMaxDelayMs: 100,
+    qrWaitMs: 100,
+    ...overrides
+  }
+}
+
+t.test('create with a pairing code WhatsApp refuses: 502 with Retry-After, nothing kept, a retry can succeed', async (t) => {
+  const directory = await temporaryDirectory(t)
+  let refuse = true
+  const transport = scriptedTransport({ pairing: async () => { if (refuse) throw new Error('bad-request'); return 'ABCD1234' } })
+  const registry = createSessionRegistry(registryOptions(transport, directory))
+  t.teardown(() => registry.closeAll())
+
+  await t.rejects(registry.create('coded', '628123456789'), { code: 'PAIRING_CODE_FAILED', statusCode: 502, retryAfterSeconds: 5 })
+  t.same(registry.list(), [], 'the half-made session is gone')
+  t.same(await readdir(directory), [], 'and so is its folder')
+  t.ok(transport.sockets.every((socket) => socket.closed), 'its socket is closed')
+
+  refuse = false
+  const created = await registry.create('coded', '628123456789')
+  t.equal(created.pairingCode, 'ABCD1234', 'the same create, retried, works (it used to answer 409 SESSION_EXISTS)')
+})
+
+t.test('no QR offered in time: 503 QR_NOT_AVAILABLE with Retry-After (it used to be a 404 for a session that exists)', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const registry = createSessionRegistry(registryOptions(scriptedTransport({ offerQr: false }), directory))
+  t.teardown(() => registry.closeAll())
+  await registry.create('silent')
+  await t.rejects(registry.qr('silent'), { code: 'QR_NOT_AVAILABLE', statusCode: 503, retryAfterSeconds: 5 })
+  await t.rejects(registry.requestPairingCode('silent', '628123456789'), { code: 'QR_NOT_AVAILABLE', statusCode: 503 })
+})
+
+t.test('shutdown during a restore stops the queue and closes every socket it opened', async (t) => {
+  const directory = await temporaryDirectory(t)
+  for (let index = 0; index < 10; index++) {
+    await mkdir(join(directory, `linked-${index}`))
+    await writeFile(join(directory, `linked-${index}`, 'linked'), '')
+  }
+  let release: () => void = () => {}
+  const opening = new Promise<void>((resolve) => { release = resolve })
+  const transport = scriptedTransport({ opening })
+  const registry = createSessionRegistry(registryOptions(transport, directory))
+
+  t.equal(await registry.restoreAll(), 10, 'restoreAll returns once the sessions are listed')
+  t.equal(registry.list().length, 10)
+  t.same(registry.counts().restore, { total: 10, done: 0, pending: 10 })
+  t.throws(() => registry.connection('linked-0'), { code: 'SESSION_NOT_CONNECTED', statusCode: 503, retryAfterSeconds: 5 }, 'on its way back: 503 with Retry-After')
+
+  while (transport.opening() < 2) await new Promise((resolve) => setImmediate(resolve))
+  const closed = registry.closeAll()
+  release()
+  await closed
+  t.equal(transport.sockets.length, 2, 'only the sockets already opening were opened (concurrency 2)')
+  t.ok(transport.sockets.every((socket) => socket.closed), 'and they were closed')
+  t.ok(registry.list().every((session) => session.status === 'closed'))
+})
+
+t.test('sessions waiting for their first scan are limited; linked ones count only against the total', async (t) => {
+  const directory = await temporaryDirectory(t)
+  await mkdir(join(directory, 'old'))
+  await writeFile(join(directory, 'old', 'linked'), '')
+  const registry = createSessionRegistry(registryOptions(scriptedTransport(), directory, { maxPendingSessions: 2 }))
+  t.teardown(() => registry.closeAll())
+  await registry.restoreAll()
+
+  await registry.create('a')
+  await registry.create('b')
+  await t.rejects(registry.create('c'), { code: 'SESSION_PENDING_LIMIT', statusCode: 429, retryAfterSeconds: 60, message: /menunggu scan QR \(maksimal 2\)/ })
+  t.equal(registry.counts().waitingForScan, 2, 'the restored linked session is not waiting for a scan')
+  await registry.remove('a')
+  await registry.create('c')
+
+  const otherDirectory = await temporaryDirectory(t)
+  await mkdir(join(otherDirectory, 'old'))
+  await writeFile(join(otherDirectory, 'old', 'linked'), '')
+  const full = createSessionRegistry(registryOptions(scriptedTransport(), otherDirectory, { maxSessions: 1 }))
+  t.teardown(() => full.closeAll())
+  await full.restoreAll()
+  await t.rejects(full.create('d'), { code: 'SESSION_LIMIT', statusCode: 409, message: /batas \(maksimal 1\)/ })
+})
+
+t.test('the restore runs restoreConcurrency logins at a time, each to its end, in the background', async (t) => {
+  const directory = await temporaryDirectory(t)
+  for (let index = 0; index < 5; index++) {
+    await mkdir(join(directory, `linked-${index}`))
+    await writeFile(join(directory, `linked-${index}`, 'linked'), '')
+  }
+  const transport = scriptedTransport({ offerQr: false })
+  const registry = createSessionRegistry(registryOptions(transport, directory))
+  t.teardown(() => registry.closeAll())
+  await registry.restoreAll()
+  const settle = async (count: number): Promise<void> => {
+    while (transport.sockets.length < count) await new Promise((resolve) => setImmediate(resolve))
+  }
+  await settle(2)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(transport.sockets.length, 2, 'sockets created, logins still running: no third one')
+  transport.sockets[0].handlers.open?.({ id: '628100000000:1@s.whatsapp.net', name: null })
+  transport.sockets[1].handlers.close?.({ kind: 'connection-lost', statusCode: 428, message: 'lost' })
+  await settle(4)
+  t.same(registry.counts().restore, { total: 5, done: 2, pending: 3 })
+  t.equal(registry.get(transport.sockets[0].sessionId).status, 'connected')
+})
