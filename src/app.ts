@@ -9,6 +9,7 @@ import auth from '../plugins/auth.js'
 import rateLimit from '../plugins/rate-limit.js'
 import swagger from '../plugins/swagger.js'
 import health from '../plugins/health.js'
+import stateStore from '../plugins/state-store.js'
 import transport from '../plugins/transport.js'
 import sessionRegistry from '../plugins/session-registry.js'
 import qrLinks from '../plugins/qr-links.js'
@@ -76,6 +77,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(rateLimit, { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs })
   await fastify.register(swagger)
   await fastify.register(health)
+  await fastify.register(stateStore)
   await fastify.register(transport)
   await fastify.register(sessionRegistry)
   await fastify.register(qrLinks)

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import proxyAddress from '@fastify/proxy-addr'
 import { appNameMaxLength, isValidAppName, validateOtpTemplate } from './otp-message.js'
@@ -14,6 +16,12 @@ export interface Config {
   // false, true (every hop), or the proxies' addresses and CIDR ranges (see readTrustProxy).
   trustProxy: boolean | string[]
   publicUrl: string | undefined
+  // Shared state on Redis (several instances); unset: the embedded store in DATA_DIR.
+  redisUrl: string | undefined
+  redisKeyPrefix: string
+  instanceId: string
+  instanceUrl: string
+  sessionLeaseMs: number
   authStateDirectory: string
   logDirectory: string
   logFileMaxBytes: number
@@ -231,13 +239,25 @@ export function loadConfig (environment: Environment = process.env): Config {
     throw new ConfigError('OTP_SECRET', 'at least 16 characters', '…')
   }
 
+  const port = readInteger(environment, 'PORT', 3000, 0, 65535)
+  const instanceId = readRaw(environment, 'INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) {
+    throw new ConfigError('INSTANCE_ID', '1-100 letters, digits, dots, dashes or underscores', instanceId)
+  }
+
   return {
-    port: readInteger(environment, 'PORT', 3000, 0, 65535),
+    port,
     host,
     apiKeys,
     allowRemoteWithoutApiKey,
     trustProxy: readTrustProxy(environment),
     publicUrl: readUrl(environment, 'PUBLIC_URL', ['http:', 'https:']),
+    redisUrl: readUrl(environment, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: readRaw(environment, 'REDIS_KEY_PREFIX') ?? 'wa-otp:',
+    instanceId,
+    instanceUrl: readUrl(environment, 'INSTANCE_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    // Renewed every third of it: a holder that cannot renew twice in a row still closes in time.
+    sessionLeaseMs: readDuration(environment, 'SESSION_LEASE_MS', 15_000),
     authStateDirectory: resolve(readRaw(environment, 'AUTH_STATE_DIR') ?? 'auth_state'),
     logDirectory: resolve(readRaw(environment, 'LOG_DIR') ?? 'logs'),
     logFileMaxBytes: readInteger(environment, 'LOG_FILE_MAX_BYTES', 10_485_760, 1024, 1_073_741_824),

@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../src/config.js'
+import { openEmbeddedStateStore } from '../src/state/embedded-state-store.js'
+import { openRedisStateStore } from '../src/state/redis-state-store.js'
+import type { StateStore } from '../src/state/state-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    // Everything the service must not forget: embedded in DATA_DIR, or shared on Redis.
+    stateStore: StateStore
+  }
+}
+
+export type StateStoreConfig = Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'dataDirectory' | 'authStateDirectory'>
+
+// One place decides which store runs: REDIS_URL set means several instances share one Redis.
+export async function openStateStore (config: StateStoreConfig): Promise<StateStore> {
+  if (config.redisUrl !== undefined) {
+    return await openRedisStateStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+  }
+  return await openEmbeddedStateStore({ dataDirectory: config.dataDirectory, authStateDirectory: config.authStateDirectory })
+}
+
+async function stateStorePlugin (fastify: FastifyInstance): Promise<void> {
+  const store = await openStateStore(fastify.config)
+  fastify.decorate('stateStore', store)
+  // Closed after every plugin registered later has flushed its last writes (onClose runs in reverse).
+  fastify.addHook('onClose', async () => {
+    await store.close()
+  })
+}
+
+export default fp(stateStorePlugin, { name: 'state-store', fastify: '5.x' })
