@@ -2,11 +2,15 @@ import t from 'tap'
 import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
 import { authHeaders, build } from './helper.js'
+import { PhoneNumberField } from '../schemas/common.js'
 
-const Body = Type.Object({ to: Type.String(), count: Type.Integer() })
+const Body = Type.Object({ to: PhoneNumberField, count: Type.Integer() })
+// A field that happens to be called `to` but is no phone number.
+const DestinationBody = Type.Object({ to: Type.String(), count: Type.Integer() })
 
 function addTestRoutes (app: FastifyInstance): void {
   app.post('/api/echo', { schema: { body: Body } }, async (request) => ({ success: true, data: request.body }))
+  app.post('/api/destination', { schema: { body: DestinationBody } }, async (request) => ({ success: true, data: request.body }))
   app.get('/api/explode', async () => {
     throw new Error('database password is hunter2 at /srv/secret/path')
   })
@@ -40,6 +44,18 @@ t.test('a missing phone number gets the troubleshooting guide\'s own message', a
   const response = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { count: 1 } })
   t.equal(response.statusCode, 400)
   t.same(response.json(), { success: false, message: 'Nomor telepon diperlukan', error: 'PHONE_REQUIRED' })
+})
+
+// Regression (issue 11, item 4): field errors were chosen by field name, so any missing field
+// called `to` answered PHONE_REQUIRED. The code now sits on the phone field's schema.
+t.test('a field\'s own error comes from its schema, not from its name', async (t) => {
+  const { app } = await build(t, { beforeReady: addTestRoutes })
+  const response = await app.inject({ method: 'POST', url: '/api/destination', headers: authHeaders, payload: { count: 1 } })
+  t.equal(response.statusCode, 400)
+  t.equal(response.json().error, 'VALIDATION_FAILED')
+  t.match(response.json().message, /must have required property 'to'/)
+  const wrongType = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { to: '628123', count: 'x' } })
+  t.equal(wrongType.json().error, 'VALIDATION_FAILED', 'a phone field that is there does not make other failures PHONE_REQUIRED')
 })
 
 t.test('malformed JSON, a wrong content type and an oversized body', async (t) => {
