@@ -24,7 +24,8 @@ type RouteSchema = { body?: JsonSchema, response?: Record<string, JsonSchema> }
 // Routes hold the schema objects themselves (for TypeBox's inference), and @fastify/swagger would
 // copy them inline: a body or response that is a registered named schema becomes a reference, so
 // it appears once in components.schemas under its name. The response keeps its own description.
-export function referToNamedSchemas<Schema extends RouteSchema> (schema: Schema, registered: Record<string, unknown>): Schema {
+export function referToNamedSchemas<Schema extends RouteSchema | undefined> (schema: Schema, registered: Record<string, unknown>): Schema {
+  if (schema === undefined) return schema
   const refer = (part: JsonSchema): JsonSchema => {
     if (part.$id !== undefined && registered[part.$id] !== undefined) {
       return { $ref: part.$id, ...(part.description === undefined ? {} : { description: part.description }) }
@@ -93,7 +94,7 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     },
     // Shared schemas keep their own names in components.schemas, so generated clients get
     // readable type names instead of def-0, def-1.
-    transform: ({ schema, url }) => ({ schema: referToNamedSchemas(schema as RouteSchema, fastify.getSchemas()) as typeof schema, url }),
+    transform: ({ schema, url }) => ({ schema: referToNamedSchemas(schema as RouteSchema | undefined, fastify.getSchemas()) as typeof schema, url }),
     transformObject: (documentObject) => 'openapiObject' in documentObject
       ? withBodyExamples(documentObject.openapiObject as OpenApiObject) as typeof documentObject.openapiObject
       : documentObject.swaggerObject,

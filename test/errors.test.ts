@@ -3,6 +3,8 @@ import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
 import { authHeaders, build } from './helper.js'
 import { PhoneNumberField } from '../schemas/common.js'
+import { namedSchemas } from '../plugins/schemas.js'
+import { errors, fieldErrorKeyword, type FieldErrorCodes } from '../src/errors.js'
 
 const Body = Type.Object({ to: PhoneNumberField, count: Type.Integer() })
 // A field that happens to be called `to` but is no phone number.
@@ -104,4 +106,20 @@ t.test('a health check that throws degrades health instead of breaking it', asyn
   t.same(body.data.checks['broken-part'], { status: 'degraded', error: 'disk gone' })
   t.ok(body.data.uptimeSeconds >= 0)
   t.ok(body.data.memory.rssBytes > 0)
+})
+
+// The error handler builds a field's error without arguments, so its message must need none.
+t.test('every field error code named in a schema is an error whose message takes no parameter', async (t) => {
+  const codes = new Set<string>()
+  const collect = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) return
+    const fieldCodes = (value as Record<string, FieldErrorCodes | undefined>)[fieldErrorKeyword]
+    if (fieldCodes?.missing !== undefined) codes.add(fieldCodes.missing)
+    if (fieldCodes?.invalid !== undefined) codes.add(fieldCodes.invalid)
+    for (const nested of Object.values(value)) collect(nested)
+  }
+  for (const schema of namedSchemas()) collect(schema)
+  collect((await import('../schemas/common.js')).SessionIdParams)
+  t.same([...codes].sort(), ['APP_NAME_INVALID', 'FILE_REQUIRED', 'MESSAGE_TEXT_INVALID', 'PHONE_REQUIRED', 'SESSION_ID_INVALID'])
+  for (const code of codes) t.notMatch(new errors[code as keyof typeof errors]().message, /%[sdjifoO]/, `${code} needs no parameter`)
 })

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { validate } from '@readme/openapi-parser'
 import { generateOpenApiDocument, serializeOpenApiDocument } from '../src/openapi.js'
+import { referToNamedSchemas, withBodyExamples } from '../plugins/swagger.js'
 
 const committedPath = new URL('../openapi/openapi.json', import.meta.url)
 
@@ -94,4 +95,34 @@ t.test('the QR image has an operation of its own that answers image/png only', a
   const png = operations.find(({ name }) => name === 'GET /api/sessions/{sessionId}/qr.png')?.operation
   t.same(Object.keys(png?.responses?.['200']?.content ?? {}), ['image/png'])
   t.same(Object.keys(png?.responses?.['404']?.content ?? {}), ['application/json'], 'its errors are JSON')
+})
+
+t.test('referToNamedSchemas refers only to registered schemas and keeps a response\'s description', async (t) => {
+  const registered = { Named: {} }
+  t.equal(referToNamedSchemas(undefined, registered), undefined, 'a route without a schema stays without one')
+  const schema = referToNamedSchemas({
+    body: { $id: 'Named', type: 'object' },
+    response: {
+      200: { $id: 'Named', description: 'It worked', type: 'object' },
+      201: { $id: 'Unregistered', type: 'object' },
+      202: { description: 'Either', content: { 'application/json': { schema: { $id: 'Named' } }, 'image/png': { schema: { type: 'string' } } } }
+    }
+  }, registered)
+  t.same(schema.body, { $ref: 'Named' })
+  t.same(schema.response?.[200], { $ref: 'Named', description: 'It worked' })
+  t.same(schema.response?.[201], { $id: 'Unregistered', type: 'object' }, 'an unregistered $id stays inline')
+  t.same(schema.response?.[202], { description: 'Either', content: { 'application/json': { schema: { $ref: 'Named' } }, 'image/png': { schema: { type: 'string' } } } })
+})
+
+t.test('withBodyExamples gives a referenced body its schema\'s first example, never over its own', async (t) => {
+  const document: Parameters<typeof withBodyExamples>[0] = withBodyExamples({
+    paths: {
+      '/a': { post: { requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } },
+      '/b': { post: { requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/A' }, example: { own: true } } } } } },
+      '/c': { get: {} }
+    },
+    components: { schemas: { A: { examples: [{ first: true }, { second: true }] } } }
+  })
+  t.same(document.paths?.['/a']?.post?.requestBody?.content?.['application/json']?.example, { first: true })
+  t.same(document.paths?.['/b']?.post?.requestBody?.content?.['application/json']?.example, { own: true })
 })
