@@ -32,7 +32,8 @@ export function referToNamedSchemas<Schema extends RouteSchema | undefined> (sch
     }
     // A response with several media types names each one's schema.
     if (part.content === undefined) return part
-    const content = Object.fromEntries(Object.entries(part.content).map(([type, media]) => [type, { ...media, schema: refer(media.schema) }]))
+    const content = Object.fromEntries(Object.entries(part.content)
+      .map(([type, media]) => [type, { ...media, schema: refer(media.schema) }]))
     return { ...part, content }
   }
   const response = schema.response === undefined
@@ -94,7 +95,10 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     },
     // Shared schemas keep their own names in components.schemas, so generated clients get
     // readable type names instead of def-0, def-1.
-    transform: ({ schema, url }) => ({ schema: referToNamedSchemas(schema as RouteSchema | undefined, fastify.getSchemas()) as typeof schema, url }),
+    transform: ({ schema, url }) => ({
+      schema: referToNamedSchemas(schema as RouteSchema | undefined, fastify.getSchemas()) as typeof schema,
+      url
+    }),
     transformObject: (documentObject) => 'openapiObject' in documentObject
       ? withBodyExamples(documentObject.openapiObject as OpenApiObject) as typeof documentObject.openapiObject
       : documentObject.swaggerObject,

@@ -17,7 +17,14 @@ export type FormatPhoneResponse = Static<typeof FormatPhoneResponse>
 export const SendTextBody = Type.Object({
   to: PhoneNumberField,
   // \S: a message of only spaces or line breaks would reach the phone as an empty-looking bubble.
-  message: Type.String({ minLength: 1, maxLength: 65_536, pattern: '\\S', description: 'The text to send: 1-65536 characters, not only spaces', examples: ['Test message'], ...fieldErrors({ invalid: 'MESSAGE_TEXT_INVALID' }) })
+  message: Type.String({
+    minLength: 1,
+    maxLength: 65_536,
+    pattern: '\\S',
+    description: 'The text to send: 1-65536 characters, not only spaces',
+    examples: ['Test message'],
+    ...fieldErrors({ invalid: 'MESSAGE_TEXT_INVALID' })
+  })
 }, named('SendTextBody'))
 export type SendTextBody = Static<typeof SendTextBody>
 
@@ -35,7 +42,11 @@ export const SendMediaBody = Type.Object({
   caption: Type.Optional(Type.String({ maxLength: 1024, description: 'Shown under an image, video or document; audio has none' })),
   // The multipart file part. Its bytes are read while parsing (see src/routes/messages.ts); in the
   // validated body the field holds the file's name, so it is a string here and in generated clients.
-  file: Type.String({ format: 'binary', description: 'The file. Its type is read from its bytes; JPEG, PNG, GIF, WebP, MP4, AVI, MOV, WMV, 3GP, MP3, WAV, OGG, M4A, MPEG, PDF, DOC, DOCX, XLS, XLSX, TXT and CSV are accepted', ...fieldErrors({ missing: 'FILE_REQUIRED' }) })
+  file: Type.String({
+    format: 'binary',
+    description: 'The file. Its type is read from its bytes; JPEG, PNG, GIF, WebP, MP4, AVI, MOV, WMV, 3GP, MP3, WAV, OGG, M4A, MPEG, PDF, DOC, DOCX, XLS, XLSX, TXT and CSV are accepted',
+    ...fieldErrors({ missing: 'FILE_REQUIRED' })
+  })
 }, named('SendMediaBody'))
 export type SendMediaBody = Static<typeof SendMediaBody>
 

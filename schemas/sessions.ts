@@ -47,7 +47,9 @@ export const SessionListResponse = SuccessResponse('SessionListResponse', 'Every
 export type SessionListResponse = Static<typeof SessionListResponse>
 
 export const QrQuery = Type.Object({
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('png')], { description: 'png answers the QR as an image/png body (kept for links already in use; generated clients call getSessionQrPng)' }))
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('png')], {
+    description: 'png answers the QR as an image/png body (kept for links already in use; generated clients call getSessionQrPng)'
+  }))
 })
 export type QrQuery = Static<typeof QrQuery>
 
@@ -95,5 +97,8 @@ export const PairingCodeResponse = SuccessResponse('PairingCodeResponse', 'The c
 }))
 export type PairingCodeResponse = Static<typeof PairingCodeResponse>
 
-export const DeleteSessionResponse = SuccessResponse('DeleteSessionResponse', 'The session is gone', Type.Object({ sessionId: Type.String(), loggedOut: Type.Boolean() }))
+export const DeleteSessionResponse = SuccessResponse('DeleteSessionResponse', 'The session is gone', Type.Object({
+  sessionId: Type.String(),
+  loggedOut: Type.Boolean()
+}))
 export type DeleteSessionResponse = Static<typeof DeleteSessionResponse>

@@ -17,7 +17,8 @@ const qrImageOptions = { margin: 2, width: 320 }
 async function sendQrPng (reply: FastifyReply, qr: string): Promise<FastifyReply> {
   const image = await QRCode.toBuffer(qr, { type: 'png', ...qrImageOptions })
   // The JSON serializer is bypassed on purpose: this answer is a binary body.
-  return await reply.type('image/png').header('cache-control', 'no-store').serializer((payload) => payload as string).send(image as unknown as string)
+  return await reply.type('image/png').header('cache-control', 'no-store')
+    .serializer((payload) => payload as string).send(image as unknown as string)
 }
 
 function qrPagePath (sessionId: string, token: string): string {
