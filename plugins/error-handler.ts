@@ -1,21 +1,26 @@
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { errors, type ErrorCode } from '../src/errors.js'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
+import { errors, fieldErrorKeyword, type ApiError, type ErrorCode, type FieldErrorCodes } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
-import { appNameRule } from '../src/otp-message.js'
 
-// Some fields have their own errors, ones clients written from the troubleshooting guide already match on
-// (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
-const missingFieldErrors: Record<string, () => FastifyError> = {
-  to: () => new errors.PHONE_REQUIRED(),
-  phoneNumber: () => new errors.PHONE_REQUIRED(),
-  sessionId: () => new errors.SESSION_ID_INVALID(),
-  file: () => new errors.FILE_REQUIRED()
-}
-const invalidFieldErrors: Record<string, () => FastifyError> = {
-  sessionId: () => new errors.SESSION_ID_INVALID(),
-  appName: () => new errors.APP_NAME_INVALID(appNameRule),
-  message: () => new errors.MESSAGE_TEXT_INVALID()
+// Ajv runs with `verbose`, so each issue carries the schema that failed: the field's own schema for
+// a broken value, the object's for a missing property.
+type FieldSchema = { [fieldErrorKeyword]?: FieldErrorCodes, properties?: Record<string, FieldSchema> }
+type ValidationIssue = FastifySchemaValidationError & { parentSchema?: FieldSchema }
+
+// Some fields have their own errors, ones clients written from the troubleshooting guide already
+// match on (`Nomor telepon diperlukan`): the field's schema names them (see fieldErrorKeyword).
+function fieldErrorCode (issues: ValidationIssue[]): ErrorCode | undefined {
+  for (const issue of issues) {
+    if (issue.keyword !== 'required') continue
+    const code = issue.parentSchema?.properties?.[issue.params.missingProperty as string]?.[fieldErrorKeyword]?.missing
+    if (code !== undefined) return code
+  }
+  for (const issue of issues) {
+    const code = issue.keyword === 'required' ? undefined : issue.parentSchema?.[fieldErrorKeyword]?.invalid
+    if (code !== undefined) return code
+  }
+  return undefined
 }
 
 const fastifyErrorCodes: Record<string, () => FastifyError> = {
@@ -26,15 +31,10 @@ const fastifyErrorCodes: Record<string, () => FastifyError> = {
   FST_ERR_MAX_PARAM_LENGTH: () => new errors.URL_PARAMETER_TOO_LONG()
 }
 
-interface ErrorExtras { retryAfterSeconds?: number, attemptsLeft?: number }
-
-export function toPublicError (error: FastifyError & ErrorExtras, request: FastifyRequest): FastifyError & ErrorExtras {
+export function toPublicError (error: ApiError, request: FastifyRequest): ApiError {
   if (error.validation !== undefined) {
-    const missing = error.validation.find((issue) => issue.keyword === 'required')
-    const field = missing?.params.missingProperty as string | undefined
-    if (field !== undefined && missingFieldErrors[field] !== undefined) return missingFieldErrors[field]()
-    const invalidField = error.validation.map((issue) => issue.instancePath.split('/')[1]).find((name) => name !== undefined && invalidFieldErrors[name] !== undefined)
-    if (invalidField !== undefined) return invalidFieldErrors[invalidField]()
+    const code = fieldErrorCode(error.validation)
+    if (code !== undefined) return new errors[code]()
     const message = error.validation
       .map((issue) => `${error.validationContext ?? 'body'}${issue.instancePath.replaceAll('/', '.')} ${issue.message ?? ''}`.trim())
       .join('; ')
@@ -51,14 +51,14 @@ export function toPublicError (error: FastifyError & ErrorExtras, request: Fasti
   return new errors.INTERNAL_ERROR()
 }
 
-export function errorEnvelope (error: FastifyError & ErrorExtras): ErrorResponse {
+export function errorEnvelope (error: ApiError): ErrorResponse {
   const envelope: ErrorResponse = { success: false, message: error.message, error: error.code as ErrorCode }
   if (error.retryAfterSeconds !== undefined) envelope.retryAfter = error.retryAfterSeconds
   if (error.attemptsLeft !== undefined) envelope.attemptsLeft = error.attemptsLeft
   return envelope
 }
 
-function replyWithError (error: FastifyError & ErrorExtras, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function replyWithError (error: ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const publicError = toPublicError(error, request)
   const statusCode = publicError.statusCode ?? 500
   if (statusCode >= 500) {

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { errors } from '../src/errors.js'
+import { errors, withRetryAfter } from '../src/errors.js'
 
 export interface RateLimitOptions {
   max: number
@@ -25,8 +25,8 @@ async function rateLimitPlugin (fastify: FastifyInstance, options: RateLimitOpti
     timeWindow: options.timeWindowMs,
     keyGenerator: (request) => rateLimitKey(fastify, request),
     errorResponseBuilder: (_request, context) => {
-      const error = new errors.RATE_LIMITED(Math.ceil(context.ttl / 1000))
-      return Object.assign(error, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
+      const retryAfterSeconds = Math.ceil(context.ttl / 1000)
+      return withRetryAfter(new errors.RATE_LIMITED(retryAfterSeconds), retryAfterSeconds)
     }
   })
   fastify.addHook('onRequest', fastify.rateLimit())

@@ -1,6 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { SuccessResponse } from './common.js'
-import { PhoneNumberField } from './common.js'
+import { fieldErrors, named, PhoneNumberField, SuccessResponse } from './common.js'
 import { appNameMaxLength, appNamePattern } from '../src/otp-message.js'
 
 export const SendOtpBody = Type.Object({
@@ -11,12 +10,13 @@ export const SendOtpBody = Type.Object({
     maxLength: appNameMaxLength,
     pattern: appNamePattern,
     description: `Name shown in the message; OTP_APP_NAME by default. One line of 1-${appNameMaxLength} letters, digits, spaces and . , & ' ( ) + ! _ - (no line breaks, no links)`,
-    examples: ['Toko Maju']
+    examples: ['Toko Maju'],
+    ...fieldErrors({ invalid: 'APP_NAME_INVALID' })
   }))
-})
+}, named('SendOtpBody'))
 export type SendOtpBody = Static<typeof SendOtpBody>
 
-export const SendOtpResponse = SuccessResponse(Type.Object({
+export const SendOtpResponse = SuccessResponse('SendOtpResponse', 'WhatsApp accepted the OTP message', Type.Object({
   messageId: Type.String({ description: 'WhatsApp message id of the OTP message' }),
   to: Type.String({ description: 'The number sent to, with its country code' }),
   expiresAt: Type.String({ format: 'date-time', description: 'After this the code is refused as expired' }),
@@ -28,10 +28,10 @@ export type SendOtpResponse = Static<typeof SendOtpResponse>
 export const VerifyOtpBody = Type.Object({
   to: PhoneNumberField,
   code: Type.String({ pattern: '^[0-9]{4,10}$', description: 'The code the user typed, as text (leading zeros count)', examples: ['123456'] })
-})
+}, named('VerifyOtpBody'))
 export type VerifyOtpBody = Static<typeof VerifyOtpBody>
 
-export const VerifyOtpResponse = SuccessResponse(Type.Object({
+export const VerifyOtpResponse = SuccessResponse('VerifyOtpResponse', 'The code is right; it is now spent', Type.Object({
   verified: Type.Literal(true),
   to: Type.String({ description: 'The number verified, with its country code' })
 }))

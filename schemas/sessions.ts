@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Nullable, PhoneNumberField, SuccessResponse } from './common.js'
+import { named, Nullable, PhoneNumberField, SessionIdField, SuccessResponse } from './common.js'
 
 export const sessionStatuses = ['initializing', 'qr', 'connecting', 'connected', 'reconnecting', 'qr_timeout', 'logged_out', 'replaced', 'failed', 'closed'] as const
 
@@ -22,7 +22,7 @@ export const Session = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   connectedAt: Nullable(Type.String({ format: 'date-time' })),
   updatedAt: Type.String({ format: 'date-time' })
-}, { $id: 'Session', title: 'Session' })
+}, named('Session', 'A linked (or linking) WhatsApp account'))
 export type Session = Static<typeof Session>
 
 const sessionReference = Type.Ref('Session')
@@ -30,28 +30,30 @@ const sessionReference = Type.Ref('Session')
 // The example is a plain `{sessionId}`: run as shown in Swagger UI it links by QR. With the phone
 // number's own example in it, trying the example asked WhatsApp for a pairing code instead.
 export const CreateSessionBody = Type.Object({
-  sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: '1-64 letters, digits, "_" or "-"', examples: ['test-session'] }),
+  sessionId: SessionIdField({ examples: ['test-session'] }),
   phoneNumber: Type.Optional(Type.String({
     description: 'Optional. Only to link with a pairing code instead of a QR: the number of the phone to link, digits only (08123456789, 8123456789 or 628123456789); the answer\'s pairingCode is typed on that phone. Leave it out to scan a QR.'
   }))
-}, { examples: [{ sessionId: 'test-session' }] })
+}, { ...named('CreateSessionBody'), examples: [{ sessionId: 'test-session' }] })
 export type CreateSessionBody = Static<typeof CreateSessionBody>
 
-export const SessionResponse = SuccessResponse(sessionReference)
+export const SessionResponse = SuccessResponse('SessionResponse', 'The session', sessionReference)
 export type SessionResponse = Static<typeof SessionResponse>
 
-export const SessionListResponse = SuccessResponse(Type.Object({
+export const SessionListResponse = SuccessResponse('SessionListResponse', 'Every session', Type.Object({
   sessions: Type.Record(Type.String(), sessionReference, { description: 'Keyed by session id' }),
   total: Type.Integer()
 }))
 export type SessionListResponse = Static<typeof SessionListResponse>
 
 export const QrQuery = Type.Object({
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('png')], { description: 'png answers the QR as an image/png body' }))
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('png')], {
+    description: 'png answers the QR as an image/png body (kept for links already in use; generated clients call getSessionQrPng)'
+  }))
 })
 export type QrQuery = Static<typeof QrQuery>
 
-export const QrResponse = SuccessResponse(Type.Object({
+export const QrResponse = SuccessResponse('QrResponse', 'The QR on offer, as text and as a PNG data URL', Type.Object({
   sessionId: Type.String(),
   qr: Type.String({ description: 'The raw QR text, for rendering it yourself' }),
   qrImage: Type.String({ description: 'PNG data URL, ready for an <img src>' })
@@ -63,7 +65,7 @@ export const QrPageQuery = Type.Object({
 })
 export type QrPageQuery = Static<typeof QrPageQuery>
 
-export const QrPageStateResponse = SuccessResponse(Type.Object({
+export const QrPageStateResponse = SuccessResponse('QrPageStateResponse', 'The session\'s state and current QR, for the page', Type.Object({
   sessionId: Type.String(),
   status: Type.String(),
   isConnected: Type.Boolean(),
@@ -75,25 +77,28 @@ export type QrPageStateResponse = Static<typeof QrPageStateResponse>
 
 export const QrLinkBody = Type.Object({
   expiresInSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 3600, default: 600, description: 'How long the link works; 10 minutes by default' }))
-})
+}, named('QrLinkBody'))
 export type QrLinkBody = Static<typeof QrLinkBody>
 
-export const QrLinkResponse = SuccessResponse(Type.Object({
+export const QrLinkResponse = SuccessResponse('QrLinkResponse', 'A signed qr-page link', Type.Object({
   sessionId: Type.String(),
   url: Type.String({ description: 'The qr-page URL with its signed token; absolute when PUBLIC_URL is set' }),
   expiresAt: Type.String({ format: 'date-time' })
 }))
 export type QrLinkResponse = Static<typeof QrLinkResponse>
 
-export const PairingCodeBody = Type.Object({ phoneNumber: PhoneNumberField })
+export const PairingCodeBody = Type.Object({ phoneNumber: PhoneNumberField }, named('PairingCodeBody'))
 export type PairingCodeBody = Static<typeof PairingCodeBody>
 
-export const PairingCodeResponse = SuccessResponse(Type.Object({
+export const PairingCodeResponse = SuccessResponse('PairingCodeResponse', 'The code to type on the phone', Type.Object({
   sessionId: Type.String(),
   phoneNumber: Type.String(),
   pairingCode: Type.String({ description: 'Type it on the phone: WhatsApp → Perangkat tertaut → Tautkan dengan nomor telepon' })
 }))
 export type PairingCodeResponse = Static<typeof PairingCodeResponse>
 
-export const DeleteSessionResponse = SuccessResponse(Type.Object({ sessionId: Type.String(), loggedOut: Type.Boolean() }))
+export const DeleteSessionResponse = SuccessResponse('DeleteSessionResponse', 'The session is gone', Type.Object({
+  sessionId: Type.String(),
+  loggedOut: Type.Boolean()
+}))
 export type DeleteSessionResponse = Static<typeof DeleteSessionResponse>

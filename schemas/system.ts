@@ -1,20 +1,20 @@
 import { Type, type Static } from 'typebox'
 import { SuccessResponse } from './common.js'
 
-export const RootResponse = SuccessResponse(Type.Object({
+export const ServiceInfoResponse = SuccessResponse('ServiceInfoResponse', 'Name, version and links', Type.Object({
   name: Type.String(),
   version: Type.String(),
   description: Type.String(),
   links: Type.Object({ docs: Type.String(), openapi: Type.String(), health: Type.String() })
 }))
-export type RootResponse = Static<typeof RootResponse>
+export type ServiceInfoResponse = Static<typeof ServiceInfoResponse>
 
 export const HealthCheckResult = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')])
 }, { additionalProperties: true })
 export type HealthCheckResult = Static<typeof HealthCheckResult>
 
-export const HealthResponse = SuccessResponse(Type.Object({
+export const HealthResponse = SuccessResponse('HealthResponse', 'Health, also when degraded (see data.status)', Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   version: Type.String(),
   uptimeSeconds: Type.Number(),

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, SuccessResponse } from './common.js'
 
-export const WebhookStatsResponse = SuccessResponse(Type.Object({
+export const WebhookStatsResponse = SuccessResponse('WebhookStatsResponse', 'Webhook delivery counts since start', Type.Object({
   configured: Type.Boolean({ description: 'Whether WEBHOOK_URL is set' }),
   urlCount: Type.Integer({ description: 'How many URLs each event is sent to' }),
   delivered: Type.Integer({ description: 'Deliveries answered with a 2xx, since start' }),

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import { fieldErrorKeyword } from './errors.js'
 import { createLoggers, RequestLogController, type Loggers } from './logger.js'
 import errorHandler, { replyWithFrameworkError } from '../plugins/error-handler.js'
 import requestBodies from '../plugins/request-bodies.js'
 import auth from '../plugins/auth.js'
 import rateLimit from '../plugins/rate-limit.js'
+import schemas from '../plugins/schemas.js'
 import swagger from '../plugins/swagger.js'
 import health from '../plugins/health.js'
 import stateStore from '../plugins/state-store.js'
@@ -58,7 +60,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     maxParamLength: 512,
     frameworkErrors: replyWithFrameworkError,
     // Bodies must arrive with the right JSON types: `{"to": 8123}` is a client bug to report, not to guess.
-    ajv: { customOptions: { coerceTypes: false } }
+    // `verbose` puts the failing schema on each issue, where the error handler reads a field's own
+    // error code (fieldErrorKeyword), a keyword Ajv must know to accept it.
+    ajv: { customOptions: { coerceTypes: false, verbose: true, keywords: [fieldErrorKeyword] } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   fastify.decorate('config', config)
@@ -75,6 +79,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(requestBodies)
   await fastify.register(auth, { apiKeys: config.apiKeys })
   await fastify.register(rateLimit, { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs })
+  await fastify.register(schemas)
   await fastify.register(swagger)
   await fastify.register(health)
   await fastify.register(stateStore)

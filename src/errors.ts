@@ -1,4 +1,6 @@
 import createError from '@fastify/error'
+import type { FastifyError } from 'fastify'
+import { appNameRule } from './otp-message.js'
 
 // Every error the API can answer with: one machine code, one HTTP status, one Indonesian message.
 // Clients match on these messages (see docs/troubleshooting.md), so they change only on purpose.
@@ -46,7 +48,7 @@ export const errors = {
   MULTIPART_TOO_MANY_PARTS: createError('MULTIPART_TOO_MANY_PARTS', 'Terlalu banyak field dalam form: paling banyak %s field dan %s file', 413),
   MULTIPART_FIELD_TOO_LARGE: createError('MULTIPART_FIELD_TOO_LARGE', 'Field %s melebihi batas %s byte', 413),
 
-  APP_NAME_INVALID: createError('APP_NAME_INVALID', 'appName tidak valid: gunakan %s', 400),
+  APP_NAME_INVALID: createError('APP_NAME_INVALID', `appName tidak valid: gunakan ${appNameRule}`, 400),
   OTP_COOLDOWN: createError('OTP_COOLDOWN', 'OTP untuk nomor ini baru saja dikirim, tunggu %s detik sebelum meminta lagi', 429),
   OTP_HOURLY_LIMIT: createError('OTP_HOURLY_LIMIT', 'Batas pengiriman OTP per jam untuk nomor ini tercapai, coba lagi dalam %s detik', 429),
   OTP_INVALID: createError('OTP_INVALID', 'Kode OTP salah, sisa percobaan: %s', 400),
@@ -56,3 +58,28 @@ export const errors = {
 } as const
 
 export type ErrorCode = keyof typeof errors
+
+// What some errors tell the client beyond code and message; the envelope copies them
+// (`retryAfter`, also sent as the Retry-After header, and `attemptsLeft`).
+export interface ErrorDetails {
+  retryAfterSeconds?: number
+  attemptsLeft?: number
+}
+export type ApiError = FastifyError & ErrorDetails
+
+export function withRetryAfter<E extends FastifyError> (error: E, retryAfterSeconds: number): E & { retryAfterSeconds: number } {
+  return Object.assign(error, { retryAfterSeconds })
+}
+
+export function withAttemptsLeft<E extends FastifyError> (error: E, attemptsLeft: number): E & { attemptsLeft: number } {
+  return Object.assign(error, { attemptsLeft })
+}
+
+// The schema keyword that gives one field its own validation error instead of VALIDATION_FAILED:
+// `missing` when the field is absent, `invalid` when its value breaks the field's rules. It sits on
+// the field's schema, so only that field of that schema answers with it (see plugins/error-handler.ts).
+export const fieldErrorKeyword = 'x-error-code'
+export interface FieldErrorCodes {
+  missing?: ErrorCode
+  invalid?: ErrorCode
+}

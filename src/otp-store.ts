@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { errors } from './errors.js'
+import { errors, withAttemptsLeft, withRetryAfter } from './errors.js'
 import { generateOtpCode, hashOtpCode, otpCodeMatches } from './otp-code.js'
 
 // Everything the service knows about one phone number. Plain JSON data with absolute times
@@ -205,10 +205,10 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     })
 
     if (outcome.kind === 'hourly-limit') {
-      throw Object.assign(new errors.OTP_HOURLY_LIMIT(outcome.secondsLeft), { retryAfterSeconds: outcome.secondsLeft })
+      throw withRetryAfter(new errors.OTP_HOURLY_LIMIT(outcome.secondsLeft), outcome.secondsLeft)
     }
     if (outcome.kind === 'cooldown') {
-      throw Object.assign(new errors.OTP_COOLDOWN(outcome.secondsLeft), { retryAfterSeconds: outcome.secondsLeft })
+      throw withRetryAfter(new errors.OTP_COOLDOWN(outcome.secondsLeft), outcome.secondsLeft)
     }
     return { id: reservationId, phone, code, ttlSeconds: ttl, resendAfter: outcome.resendAfter }
   }
@@ -284,7 +284,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
       case 'not-found': throw new errors.OTP_NOT_FOUND()
       case 'expired': throw new errors.OTP_EXPIRED()
       case 'too-many-attempts': throw new errors.OTP_TOO_MANY_ATTEMPTS()
-      case 'invalid': throw Object.assign(new errors.OTP_INVALID(outcome.attemptsLeft), { attemptsLeft: outcome.attemptsLeft })
+      case 'invalid': throw withAttemptsLeft(new errors.OTP_INVALID(outcome.attemptsLeft), outcome.attemptsLeft)
     }
   }
 

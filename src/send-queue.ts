@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { errors } from './errors.js'
+import { errors, withRetryAfter } from './errors.js'
 
 export interface SendQueueOptions {
   sessionId: string
@@ -53,7 +53,7 @@ export function createSendQueue (options: SendQueueOptions): SendQueue {
   // told to come back are spread over the real backlog instead of returning all at once.
   function queueFull (waitMs: number): Error {
     const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000))
-    return Object.assign(new errors.SEND_QUEUE_FULL(sessionId, retryAfterSeconds), { retryAfterSeconds })
+    return withRetryAfter(new errors.SEND_QUEUE_FULL(sessionId, retryAfterSeconds), retryAfterSeconds)
   }
 
   function run<Result> (job: () => Promise<Result>): Promise<Result> {

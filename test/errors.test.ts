@@ -2,11 +2,17 @@ import t from 'tap'
 import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
 import { authHeaders, build } from './helper.js'
+import { PhoneNumberField } from '../schemas/common.js'
+import { namedSchemas } from '../plugins/schemas.js'
+import { errors, fieldErrorKeyword, type FieldErrorCodes } from '../src/errors.js'
 
-const Body = Type.Object({ to: Type.String(), count: Type.Integer() })
+const Body = Type.Object({ to: PhoneNumberField, count: Type.Integer() })
+// A field that happens to be called `to` but is no phone number.
+const DestinationBody = Type.Object({ to: Type.String(), count: Type.Integer() })
 
 function addTestRoutes (app: FastifyInstance): void {
   app.post('/api/echo', { schema: { body: Body } }, async (request) => ({ success: true, data: request.body }))
+  app.post('/api/destination', { schema: { body: DestinationBody } }, async (request) => ({ success: true, data: request.body }))
   app.get('/api/explode', async () => {
     throw new Error('database password is hunter2 at /srv/secret/path')
   })
@@ -40,6 +46,18 @@ t.test('a missing phone number gets the troubleshooting guide\'s own message', a
   const response = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { count: 1 } })
   t.equal(response.statusCode, 400)
   t.same(response.json(), { success: false, message: 'Nomor telepon diperlukan', error: 'PHONE_REQUIRED' })
+})
+
+// Regression (issue 11, item 4): field errors were chosen by field name, so any missing field
+// called `to` answered PHONE_REQUIRED. The code now sits on the phone field's schema.
+t.test('a field\'s own error comes from its schema, not from its name', async (t) => {
+  const { app } = await build(t, { beforeReady: addTestRoutes })
+  const response = await app.inject({ method: 'POST', url: '/api/destination', headers: authHeaders, payload: { count: 1 } })
+  t.equal(response.statusCode, 400)
+  t.equal(response.json().error, 'VALIDATION_FAILED')
+  t.match(response.json().message, /must have required property 'to'/)
+  const wrongType = await app.inject({ method: 'POST', url: '/api/echo', headers: authHeaders, payload: { to: '628123', count: 'x' } })
+  t.equal(wrongType.json().error, 'VALIDATION_FAILED', 'a phone field that is there does not make other failures PHONE_REQUIRED')
 })
 
 t.test('malformed JSON, a wrong content type and an oversized body', async (t) => {
@@ -88,4 +106,20 @@ t.test('a health check that throws degrades health instead of breaking it', asyn
   t.same(body.data.checks['broken-part'], { status: 'degraded', error: 'disk gone' })
   t.ok(body.data.uptimeSeconds >= 0)
   t.ok(body.data.memory.rssBytes > 0)
+})
+
+// The error handler builds a field's error without arguments, so its message must need none.
+t.test('every field error code named in a schema is an error whose message takes no parameter', async (t) => {
+  const codes = new Set<string>()
+  const collect = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) return
+    const fieldCodes = (value as Record<string, FieldErrorCodes | undefined>)[fieldErrorKeyword]
+    if (fieldCodes?.missing !== undefined) codes.add(fieldCodes.missing)
+    if (fieldCodes?.invalid !== undefined) codes.add(fieldCodes.invalid)
+    for (const nested of Object.values(value)) collect(nested)
+  }
+  for (const schema of namedSchemas()) collect(schema)
+  collect((await import('../schemas/common.js')).SessionIdParams)
+  t.same([...codes].sort(), ['APP_NAME_INVALID', 'FILE_REQUIRED', 'MESSAGE_TEXT_INVALID', 'PHONE_REQUIRED', 'SESSION_ID_INVALID'])
+  for (const code of codes) t.notMatch(new errors[code as keyof typeof errors]().message, /%[sdjifoO]/, `${code} needs no parameter`)
 })

@@ -6,6 +6,7 @@ import { errors } from '../errors.js'
 const messageStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/api/messages/:sessionId/status/:messageId', {
     schema: {
+      operationId: 'getMessageStatus',
       tags: ['messages'],
       summary: 'Delivery status of a sent message',
       description: 'sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, for the latest 10,000 messages; 404 after that.',

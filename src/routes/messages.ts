@@ -20,6 +20,7 @@ function fileNameFor (clientFileName: string, extension: string): string {
 const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/api/messages/format-phone/:phone', {
     schema: {
+      operationId: 'formatPhone',
       tags: ['messages'],
       summary: 'Check and format a phone number',
       description: 'Shows how a number will be sent to: 08123456789 and 8123456789 become 628123456789, a number with its country code stays. +62… and numbers with dashes or spaces are refused with a 400 that shows the right format. `valid` is the numbering plan\'s opinion; sends check WhatsApp itself.',
@@ -30,6 +31,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/api/messages/:sessionId/text', {
     schema: {
+      operationId: 'sendText',
       tags: ['messages'],
       summary: 'Send a text message',
       description: 'Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), both in a turn of the session\'s queue, which spaces messages and lookups by SEND_MIN_GAP_MS. A send that cannot start within SEND_MAX_WAIT_MS (or beyond SEND_QUEUE_MAX waiting) is refused at once: 429 SEND_QUEUE_FULL with Retry-After, the time the queued sends need. 503 SEND_QUEUE_CLOSED while the service shuts down. 409 `Session tidak terhubung` when the session is not connected.',
@@ -60,6 +62,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
     media.post('/api/messages/:sessionId/media', {
       schema: {
+        operationId: 'sendMedia',
         tags: ['messages'],
         summary: 'Send an image, video, audio or document',
         description: 'multipart/form-data with `to`, `caption` (optional) and `file`. The type is read from the file\'s bytes, never from its name or content type: anything outside the accepted list is 415 `Tipe file <type> tidak didukung`; a file over MEDIA_MAX_BYTES is 413. Sent as image, video, audio or document like a text message (number check, queue).',

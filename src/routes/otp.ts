@@ -5,6 +5,7 @@ import { SendOtpBody, SendOtpResponse, VerifyOtpBody, VerifyOtpResponse } from '
 const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/api/messages/:sessionId/otp', {
     schema: {
+      operationId: 'sendOtp',
       tags: ['messages'],
       summary: 'Send a one-time password',
       description: 'Sends a fresh code with the Indonesian template; it replaces any earlier code for the number. Per number one send per OTP_COOLDOWN_SECONDS and at most OTP_MAX_PER_HOUR an hour: 429 with Retry-After and `retryAfter` (seconds). The session is checked first (404, 409). The number must be on WhatsApp (422); that answer counts against the number\'s cooldown like a send, so the API cannot be used to probe numbers. Any other failed send (429 SEND_QUEUE_FULL when the session\'s queue cannot start it within SEND_MAX_WAIT_MS, 502, 503) leaves no valid code and does not count. `expiresAt` runs from when WhatsApp accepted the message. The code is never in the response unless OTP_EXPOSE_CODE=true.',
@@ -24,6 +25,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/api/otp/verify', {
     schema: {
+      operationId: 'verifyOtp',
       tags: ['otp'],
       summary: 'Verify a one-time password',
       description: 'The right code is accepted once, then spent. A wrong code is 400 OTP_INVALID with `attemptsLeft`; after OTP_MAX_ATTEMPTS wrong codes the code is void (429 OTP_TOO_MANY_ATTEMPTS); an expired code is 410 OTP_EXPIRED; no code for the number is 404 OTP_NOT_FOUND.',

@@ -9,10 +9,17 @@ import { errors } from '../errors.js'
 import { normalizePhoneNumber } from '../phone-number.js'
 import { publicUrlFor } from '../public-url.js'
 import { renderQrPage } from '../qr-page.js'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 
 // One size for every QR the API renders, so the PNG, the data URL and the page show the same image.
 const qrImageOptions = { margin: 2, width: 320 }
+
+async function sendQrPng (reply: FastifyReply, qr: string): Promise<FastifyReply> {
+  const image = await QRCode.toBuffer(qr, { type: 'png', ...qrImageOptions })
+  // The JSON serializer is bypassed on purpose: this answer is a binary body.
+  return await reply.type('image/png').header('cache-control', 'no-store')
+    .serializer((payload) => payload as string).send(image as unknown as string)
+}
 
 function qrPagePath (sessionId: string, token: string): string {
   return `/api/sessions/${encodeURIComponent(sessionId)}/qr-page?token=${encodeURIComponent(token)}`
@@ -35,6 +42,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/api/sessions/create', {
     schema: {
+      operationId: 'createSession',
       tags: ['sessions'],
       summary: 'Create a session',
       description: 'Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead; when WhatsApp gives no code (502, 503) the session is not kept, so the same create can be retried. 429 SESSION_PENDING_LIMIT when SESSION_MAX_PENDING sessions already wait for their first scan; 409 SESSION_LIMIT at SESSION_MAX sessions.',
@@ -56,6 +64,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/api/sessions', {
     schema: {
+      operationId: 'listSessions',
       tags: ['sessions'],
       summary: 'List sessions',
       description: 'Every session, keyed by session id, with its status and isConnected.',
@@ -68,6 +77,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/api/sessions/:sessionId/status', {
     schema: {
+      operationId: 'getSessionStatus',
       tags: ['sessions'],
       summary: 'Session status',
       description: 'One session: status, isConnected, linked user, whether a QR is on offer, last disconnect.',
@@ -78,14 +88,15 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/api/sessions/:sessionId/qr', {
     schema: {
+      operationId: 'getSessionQr',
       tags: ['sessions'],
       summary: 'QR code to link the session',
-      description: 'The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet). After qr_timeout this starts a new QR cycle. ?format=png answers the image itself. 409 when the session is already connected.',
+      description: 'The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet). After qr_timeout this starts a new QR cycle. ?format=png answers the image itself, for links already in use; a generated client calls getSessionQrPng (…/qr.png) for the image. 409 when the session is already connected.',
       params: SessionIdParams,
       querystring: QrQuery,
       response: {
         200: {
-          description: 'The QR as JSON, or as image/png with ?format=png',
+          description: 'The QR as JSON; as image/png only with ?format=png',
           content: {
             'application/json': { schema: QrResponse },
             'image/png': { schema: { type: 'string', format: 'binary' } }
@@ -97,17 +108,31 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { sessionId } = request.params
     const qr = await fastify.sessions.qr(sessionId)
-    if (request.query.format === 'png') {
-      const image = await QRCode.toBuffer(qr, { type: 'png', ...qrImageOptions })
-      // The JSON serializer is bypassed on purpose: this variant of the 200 is a binary body.
-      return await reply.type('image/png').header('cache-control', 'no-store').serializer((payload) => payload as string).send(image as unknown as string)
-    }
+    if (request.query.format === 'png') return await sendQrPng(reply, qr)
     return { success: true as const, data: { sessionId, qr, qrImage: await QRCode.toDataURL(qr, qrImageOptions) } }
   })
+
+  // The image alone, as its own operation: a generated client gets a binary answer here and JSON
+  // from …/qr, instead of one operation whose type is either.
+  fastify.get('/api/sessions/:sessionId/qr.png', {
+    schema: {
+      operationId: 'getSessionQrPng',
+      tags: ['sessions'],
+      summary: 'QR code to link the session, as a PNG image',
+      description: 'The QR on offer as an image/png body, like GET /api/sessions/{sessionId}/qr?format=png: waits a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet), starts a new QR cycle after qr_timeout. 409 when the session is already connected.',
+      params: SessionIdParams,
+      produces: ['image/png'],
+      response: {
+        200: { description: 'The QR as a PNG image', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+        ...errorResponses(400, 401, 404, 409, 429, 503)
+      }
+    }
+  }, async (request, reply) => await sendQrPng(reply, await fastify.sessions.qr(request.params.sessionId)))
 
   fastify.get('/api/sessions/:sessionId/qr-page', {
     config: { public: true },
     schema: {
+      operationId: 'getQrPage',
       tags: ['sessions'],
       summary: 'QR page for a browser',
       description: 'A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link: a browser cannot send the key header, so ask POST /api/sessions/{sessionId}/qr-link for a URL and open that. Without either: 401 `QR_PAGE_KEY_REQUIRED`, which says so; a wrong or expired token: 401 `QR_LINK_INVALID`.',
@@ -137,6 +162,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/api/sessions/:sessionId/qr-page/state', {
     config: { public: true },
     schema: {
+      operationId: 'getQrPageState',
       tags: ['sessions'],
       summary: 'State polled by the QR page',
       description: 'Status and current QR image of one session, for the qr-page. Needs the API key or a qr-link token. Starts a new QR cycle after qr_timeout.',
@@ -168,6 +194,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/api/sessions/:sessionId/qr-link', {
     schema: {
+      operationId: 'createQrLink',
       tags: ['sessions'],
       summary: 'Signed QR page link',
       description: 'A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone\'s owner. Set PUBLIC_URL (with the path a reverse proxy publishes the service under, if any) to get an absolute URL.',
@@ -186,6 +213,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/api/sessions/:sessionId/pairing-code', {
     schema: {
+      operationId: 'requestPairingCode',
       tags: ['sessions'],
       summary: 'Pairing code instead of a QR',
       description: 'Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected; 502 PAIRING_CODE_FAILED when WhatsApp refuses, 503 QR_NOT_AVAILABLE when the socket is not ready yet (both with Retry-After).',
@@ -202,6 +230,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.put('/api/sessions/:sessionId/restart', {
     schema: {
+      operationId: 'restartSession',
       tags: ['sessions'],
       summary: 'Restart a session',
       description: 'Opens a new connection: a linked session reconnects with the same credentials, without a new scan; one that never linked (QR or pairing code) starts linking again with fresh credentials and a new QR.',
@@ -215,6 +244,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.delete('/api/sessions/:sessionId', {
     schema: {
+      operationId: 'deleteSession',
       tags: ['sessions'],
       summary: 'Delete a session',
       description: 'Logs the device out of WhatsApp when connected (it disappears from the phone\'s linked devices), deletes its credentials and forgets the session.',

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HealthResponse, RootResponse } from '../../schemas/system.js'
+import { HealthResponse, ServiceInfoResponse } from '../../schemas/system.js'
 import { errorResponses } from '../../schemas/common.js'
 import { packageInfo } from '../package-info.js'
 import { publicUrlFor } from '../public-url.js'
@@ -13,11 +13,12 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/', {
     config: { public: true },
     schema: {
+      operationId: 'getServiceInfo',
       tags: ['system'],
       summary: 'Service information',
       description: 'Name, version and links to the API documentation and health endpoint (absolute under PUBLIC_URL when it is set, otherwise relative to this root). No API key needed.',
       security: [],
-      response: { 200: RootResponse, ...errorResponses(429) }
+      response: { 200: ServiceInfoResponse, ...errorResponses(429) }
     }
   }, async () => ({
     success: true as const,
@@ -36,6 +37,7 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/api/health', {
     config: { public: true },
     schema: {
+      operationId: 'getHealth',
       tags: ['system'],
       summary: 'Health check',
       description: 'Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). No API key needed; answers 200 even when degraded so a load balancer can read the body.',

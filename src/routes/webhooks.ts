@@ -5,6 +5,7 @@ import { WebhookStatsResponse } from '../../schemas/webhooks.js'
 const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/api/webhook/stats', {
     schema: {
+      operationId: 'getWebhookStats',
       tags: ['webhooks'],
       summary: 'Webhook delivery statistics',
       description: 'Whether webhooks are configured, to how many URLs, and since start: deliveries delivered, failed (also per event), pending and retrying, the last error and the last successful delivery.',

@@ -10,49 +10,7 @@ export interface paths {
          * Service information
          * @description Name, version and links to the API documentation and health endpoint (absolute under PUBLIC_URL when it is set, otherwise relative to this root). No API key needed.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                name: string;
-                                version: string;
-                                description: string;
-                                links: {
-                                    docs: string;
-                                    openapi: string;
-                                    health: string;
-                                };
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getServiceInfo"];
         put?: never;
         post?: never;
         delete?: never;
@@ -72,55 +30,7 @@ export interface paths {
          * Health check
          * @description Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). No API key needed; answers 200 even when degraded so a load balancer can read the body.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                status: "ok" | "degraded";
-                                version: string;
-                                uptimeSeconds: number;
-                                memory: {
-                                    rssBytes: number;
-                                    heapUsedBytes: number;
-                                };
-                                checks: {
-                                    [key: string]: {
-                                        status: "ok" | "degraded";
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -142,102 +52,7 @@ export interface paths {
          * Create a session
          * @description Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead; when WhatsApp gives no code (502, 503) the session is not kept, so the same create can be retried. 429 SESSION_PENDING_LIMIT when SESSION_MAX_PENDING sessions already wait for their first scan; 409 SESSION_LIMIT at SESSION_MAX sessions.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "sessionId": "test-session"
-                     *     }
-                     */
-                    "application/json": {
-                        /**
-                         * @description 1-64 letters, digits, "_" or "-"
-                         * @example test-session
-                         */
-                        sessionId: string;
-                        /** @description Optional. Only to link with a pairing code instead of a QR: the number of the phone to link, digits only (08123456789, 8123456789 or 628123456789); the answer's pairingCode is typed on that phone. Leave it out to scan a QR. */
-                        phoneNumber?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: components["schemas"]["Session"];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["createSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -255,55 +70,7 @@ export interface paths {
          * List sessions
          * @description Every session, keyed by session id, with its status and isConnected.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                /** @description Keyed by session id */
-                                sessions: {
-                                    [key: string]: components["schemas"]["Session"];
-                                };
-                                total: number;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["listSessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -323,70 +90,7 @@ export interface paths {
          * Session status
          * @description One session: status, isConnected, linked user, whether a QR is on offer, last disconnect.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: components["schemas"]["Session"];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getSessionStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -404,100 +108,29 @@ export interface paths {
         };
         /**
          * QR code to link the session
-         * @description The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet). After qr_timeout this starts a new QR cycle. ?format=png answers the image itself. 409 when the session is already connected.
+         * @description The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet). After qr_timeout this starts a new QR cycle. ?format=png answers the image itself, for links already in use; a generated client calls getSessionQrPng (…/qr.png) for the image. 409 when the session is already connected.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description png answers the QR as an image/png body */
-                    format?: "json" | "png";
-                };
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The QR as JSON, or as image/png with ?format=png */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                sessionId: string;
-                                /** @description The raw QR text, for rendering it yourself */
-                                qr: string;
-                                /** @description PNG data URL, ready for an <img src> */
-                                qrImage: string;
-                            };
-                        };
-                        "image/png": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
+        get: operations["getSessionQr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/{sessionId}/qr.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * QR code to link the session, as a PNG image
+         * @description The QR on offer as an image/png body, like GET /api/sessions/{sessionId}/qr?format=png: waits a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet), starts a new QR cycle after qr_timeout. 409 when the session is already connected.
+         */
+        get: operations["getSessionQrPng"];
         put?: never;
         post?: never;
         delete?: never;
@@ -517,68 +150,7 @@ export interface paths {
          * QR page for a browser
          * @description A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link: a browser cannot send the key header, so ask POST /api/sessions/{sessionId}/qr-link for a URL and open that. Without either: 401 `QR_PAGE_KEY_REQUIRED`, which says so; a wrong or expired token: 401 `QR_LINK_INVALID`.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Signed token from POST /api/sessions/{sessionId}/qr-link */
-                    token?: string;
-                };
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description HTML page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getQrPage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -598,83 +170,7 @@ export interface paths {
          * State polled by the QR page
          * @description Status and current QR image of one session, for the qr-page. Needs the API key or a qr-link token. Starts a new QR cycle after qr_timeout.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Signed token from POST /api/sessions/{sessionId}/qr-link */
-                    token?: string;
-                };
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                sessionId: string;
-                                status: string;
-                                isConnected: boolean;
-                                qrImage: string | null;
-                                pairingCode: string | null;
-                                user: {
-                                    id: string;
-                                    name: string | null;
-                                } | null;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getQrPageState"];
         put?: never;
         post?: never;
         delete?: never;
@@ -696,86 +192,7 @@ export interface paths {
          * Signed QR page link
          * @description A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone's owner. Set PUBLIC_URL (with the path a reverse proxy publishes the service under, if any) to get an absolute URL.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description How long the link works; 10 minutes by default
-                         * @default 600
-                         */
-                        expiresInSeconds?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                sessionId: string;
-                                /** @description The qr-page URL with its signed token; absolute when PUBLIC_URL is set */
-                                url: string;
-                                /** Format: date-time */
-                                expiresAt: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["createQrLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -795,112 +212,7 @@ export interface paths {
          * Pairing code instead of a QR
          * @description Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected; 502 PAIRING_CODE_FAILED when WhatsApp refuses, 503 QR_NOT_AVAILABLE when the socket is not ready yet (both with Retry-After).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
-                         * @example 08123456789
-                         */
-                        phoneNumber: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                sessionId: string;
-                                phoneNumber: string;
-                                /** @description Type it on the phone: WhatsApp → Perangkat tertaut → Tautkan dengan nomor telepon */
-                                pairingCode: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["requestPairingCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -919,70 +231,7 @@ export interface paths {
          * Restart a session
          * @description Opens a new connection: a linked session reconnects with the same credentials, without a new scan; one that never linked (QR or pairing code) starts linking again with fresh credentials and a new QR.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: components["schemas"]["Session"];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        put: operations["restartSession"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1004,73 +253,7 @@ export interface paths {
          * Delete a session
          * @description Logs the device out of WhatsApp when connected (it disappears from the phone's linked devices), deletes its credentials and forgets the session.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                sessionId: string;
-                                loggedOut: boolean;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1087,79 +270,7 @@ export interface paths {
          * Check and format a phone number
          * @description Shows how a number will be sent to: 08123456789 and 8123456789 become 628123456789, a number with its country code stays. +62… and numbers with dashes or spaces are refused with a 400 that shows the right format. `valid` is the numbering plan's opinion; sends check WhatsApp itself.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description The number to check, as a user would type it
-                     * @example 08123456789
-                     */
-                    phone: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                /** @description The number as given */
-                                original: string;
-                                /**
-                                 * @description Digits with the country code, as messages are sent to it
-                                 * @example 628123456789
-                                 */
-                                formatted: string;
-                                /**
-                                 * @description The WhatsApp address of the number
-                                 * @example 628123456789@s.whatsapp.net
-                                 */
-                                jid: string;
-                                /** @description Whether the number fits its country's numbering plan (informative: sends check WhatsApp itself) */
-                                valid: boolean;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["formatPhone"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1181,128 +292,7 @@ export interface paths {
          * Send a text message
          * @description Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), both in a turn of the session's queue, which spaces messages and lookups by SEND_MIN_GAP_MS. A send that cannot start within SEND_MAX_WAIT_MS (or beyond SEND_QUEUE_MAX waiting) is refused at once: 429 SEND_QUEUE_FULL with Retry-After, the time the queued sends need. 503 SEND_QUEUE_CLOSED while the service shuts down. 409 `Session tidak terhubung` when the session is not connected.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
-                         * @example 08123456789
-                         */
-                        to: string;
-                        /**
-                         * @description The text to send: 1-65536 characters, not only spaces
-                         * @example Test message
-                         */
-                        message: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                /** @description WhatsApp message id; delivery and read receipts report it */
-                                messageId: string;
-                                /** @description The number sent to, with its country code */
-                                to: string;
-                                /** @description The WhatsApp address sent to */
-                                jid: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["sendText"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1322,156 +312,7 @@ export interface paths {
          * Send an image, video, audio or document
          * @description multipart/form-data with `to`, `caption` (optional) and `file`. The type is read from the file's bytes, never from its name or content type: anything outside the accepted list is 415 `Tipe file <type> tidak didukung`; a file over MEDIA_MAX_BYTES is 413. Sent as image, video, audio or document like a text message (number check, queue).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "multipart/form-data": {
-                        /**
-                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
-                         * @example 08123456789
-                         */
-                        to: string;
-                        /** @description Shown under an image, video or document; audio has none */
-                        caption?: string;
-                        /**
-                         * Format: binary
-                         * @description The file. Its type is read from its bytes; JPEG, PNG, GIF, WebP, MP4, AVI, MOV, WMV, 3GP, MP3, WAV, OGG, M4A, MPEG, PDF, DOC, DOCX, XLS, XLSX, TXT and CSV are accepted
-                         */
-                        file: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                /** @description WhatsApp message id; delivery and read receipts report it */
-                                messageId: string;
-                                /** @description The number sent to, with its country code */
-                                to: string;
-                                /** @description The WhatsApp address sent to */
-                                jid: string;
-                                /** @description How WhatsApp shows it; AVI and WMV go as documents because WhatsApp cannot play them inline */
-                                kind: "image" | "video" | "audio" | "document";
-                                /** @description The type read from the file's bytes */
-                                mimetype: string;
-                                /** @description The name the recipient sees for a document */
-                                fileName: string;
-                                /** @description Bytes sent */
-                                size: number;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["sendMedia"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1491,142 +332,7 @@ export interface paths {
          * Send a one-time password
          * @description Sends a fresh code with the Indonesian template; it replaces any earlier code for the number. Per number one send per OTP_COOLDOWN_SECONDS and at most OTP_MAX_PER_HOUR an hour: 429 with Retry-After and `retryAfter` (seconds). The session is checked first (404, 409). The number must be on WhatsApp (422); that answer counts against the number's cooldown like a send, so the API cannot be used to probe numbers. Any other failed send (429 SEND_QUEUE_FULL when the session's queue cannot start it within SEND_MAX_WAIT_MS, 502, 503) leaves no valid code and does not count. `expiresAt` runs from when WhatsApp accepted the message. The code is never in the response unless OTP_EXPOSE_CODE=true.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
-                         * @example 08123456789
-                         */
-                        to: string;
-                        /** @description Digits in the code; OTP_LENGTH (6) by default */
-                        length?: number;
-                        /** @description Seconds the code stays valid; OTP_TTL_SECONDS (300) by default */
-                        expiresIn?: number;
-                        /**
-                         * @description Name shown in the message; OTP_APP_NAME by default. One line of 1-40 letters, digits, spaces and . , & ' ( ) + ! _ - (no line breaks, no links)
-                         * @example Toko Maju
-                         */
-                        appName?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                /** @description WhatsApp message id of the OTP message */
-                                messageId: string;
-                                /** @description The number sent to, with its country code */
-                                to: string;
-                                /**
-                                 * Format: date-time
-                                 * @description After this the code is refused as expired
-                                 */
-                                expiresAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description The earliest time a new code can be sent to this number
-                                 */
-                                resendAfter: string;
-                                /** @description The code itself, only when the operator set OTP_EXPOSE_CODE=true (testing) */
-                                code?: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["sendOtp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1646,96 +352,7 @@ export interface paths {
          * Verify a one-time password
          * @description The right code is accepted once, then spent. A wrong code is 400 OTP_INVALID with `attemptsLeft`; after OTP_MAX_ATTEMPTS wrong codes the code is void (429 OTP_TOO_MANY_ATTEMPTS); an expired code is 410 OTP_EXPIRED; no code for the number is 404 OTP_NOT_FOUND.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
-                         * @example 08123456789
-                         */
-                        to: string;
-                        /**
-                         * @description The code the user typed, as text (leading zeros count)
-                         * @example 123456
-                         */
-                        code: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                /** @enum {boolean} */
-                                verified: true;
-                                /** @description The number verified, with its country code */
-                                to: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["verifyOtp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1753,78 +370,7 @@ export interface paths {
          * Webhook delivery statistics
          * @description Whether webhooks are configured, to how many URLs, and since start: deliveries delivered, failed (also per event), pending and retrying, the last error and the last successful delivery.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                /** @description Whether WEBHOOK_URL is set */
-                                configured: boolean;
-                                /** @description How many URLs each event is sent to */
-                                urlCount: number;
-                                /** @description Deliveries answered with a 2xx, since start */
-                                delivered: number;
-                                /** @description Deliveries given up on (a 4xx, or retries exhausted), since start */
-                                failed: number;
-                                /** @description Pending deliveries that failed at least once and wait for another attempt */
-                                retrying: number;
-                                /** @description Deliveries not yet delivered or failed, retrying ones included */
-                                pending: number;
-                                lastError: {
-                                    /** @example HTTP 500 */
-                                    message: string;
-                                    /** Format: date-time */
-                                    at: string;
-                                    event: string;
-                                    url: string;
-                                } | null;
-                                lastDeliveredAt: string | null;
-                                /** @description Keyed by event name, e.g. otp.sent */
-                                byEvent: {
-                                    [key: string]: {
-                                        delivered: number;
-                                        failed: number;
-                                    };
-                                };
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getWebhookStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1844,89 +390,7 @@ export interface paths {
          * Delivery status of a sent message
          * @description sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, for the latest 10,000 messages; 404 after that.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Session id: 1-64 letters, digits, "_" or "-" */
-                    sessionId: string;
-                    /** @description The messageId answered when the message was sent */
-                    messageId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            message?: string;
-                            data: {
-                                messageId: string;
-                                sessionId: string;
-                                /** @description Recipient phone number, digits only */
-                                to: string;
-                                /** @description otp for an OTP message: an OTP's delivery status is its message's */
-                                type: "text" | "image" | "video" | "audio" | "document" | "otp";
-                                /** @description sent (WhatsApp accepted it) → delivered (reached the phone) → read; or failed. Only moves forward. */
-                                status: "sent" | "delivered" | "read" | "failed";
-                                /** Format: date-time */
-                                sentAt: string;
-                                /** @description When it reached the phone; set with readAt when WhatsApp reports only the read */
-                                deliveredAt: string | null;
-                                /** @description When the recipient read it (or played a voice note or video) */
-                                readAt: string | null;
-                                /** @description When WhatsApp reported it failed */
-                                failedAt: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getMessageStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1946,44 +410,7 @@ export interface paths {
          * Prometheus metrics
          * @description Prometheus text format: otp_sent_total, otp_verified_total{result}, messages_sent_total{type,result}, http_request_duration_seconds{method,route,status_code}, sessions{state}, session_reconnects_total{reason}, webhook_deliveries_total{result}, and the Node.js process defaults. Needs the API key like every other route: give the scraper the key as a bearer token.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Prometheus text exposition format 0.0.4 */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": string;
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1996,7 +423,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ErrorResponse */
+        /**
+         * ErrorResponse
+         * @description An error: `error` is the machine code, `message` the Indonesian text
+         */
         ErrorResponse: {
             /** @enum {boolean} */
             success: false;
@@ -2009,7 +439,315 @@ export interface components {
             /** @description Wrong OTP codes still allowed before the code is void */
             attemptsLeft?: number;
         };
-        /** Session */
+        /**
+         * MessageStatusResponse
+         * @description The message's delivery status
+         */
+        MessageStatusResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                messageId: string;
+                sessionId: string;
+                /** @description Recipient phone number, digits only */
+                to: string;
+                /** @description otp for an OTP message: an OTP's delivery status is its message's */
+                type: "text" | "image" | "video" | "audio" | "document" | "otp";
+                /** @description sent (WhatsApp accepted it) → delivered (reached the phone) → read; or failed. Only moves forward. */
+                status: "sent" | "delivered" | "read" | "failed";
+                /** Format: date-time */
+                sentAt: string;
+                /** @description When it reached the phone; set with readAt when WhatsApp reports only the read */
+                deliveredAt: string | null;
+                /** @description When the recipient read it (or played a voice note or video) */
+                readAt: string | null;
+                /** @description When WhatsApp reported it failed */
+                failedAt: string | null;
+            };
+        };
+        /**
+         * FormatPhoneResponse
+         * @description The number as messages are sent to it
+         */
+        FormatPhoneResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                /** @description The number as given */
+                original: string;
+                /**
+                 * @description Digits with the country code, as messages are sent to it
+                 * @example 628123456789
+                 */
+                formatted: string;
+                /**
+                 * @description The WhatsApp address of the number
+                 * @example 628123456789@s.whatsapp.net
+                 */
+                jid: string;
+                /** @description Whether the number fits its country's numbering plan (informative: sends check WhatsApp itself) */
+                valid: boolean;
+            };
+        };
+        /** SendMediaBody */
+        SendMediaBody: {
+            /**
+             * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+             * @example 08123456789
+             */
+            to: string;
+            /** @description Shown under an image, video or document; audio has none */
+            caption?: string;
+            /**
+             * Format: binary
+             * @description The file. Its type is read from its bytes; JPEG, PNG, GIF, WebP, MP4, AVI, MOV, WMV, 3GP, MP3, WAV, OGG, M4A, MPEG, PDF, DOC, DOCX, XLS, XLSX, TXT and CSV are accepted
+             */
+            file: string;
+        };
+        /**
+         * SendMediaResponse
+         * @description WhatsApp accepted the file
+         */
+        SendMediaResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                /** @description WhatsApp message id; delivery and read receipts report it */
+                messageId: string;
+                /** @description The number sent to, with its country code */
+                to: string;
+                /** @description The WhatsApp address sent to */
+                jid: string;
+                /** @description How WhatsApp shows it; AVI and WMV go as documents because WhatsApp cannot play them inline */
+                kind: "image" | "video" | "audio" | "document";
+                /** @description The type read from the file's bytes */
+                mimetype: string;
+                /** @description The name the recipient sees for a document */
+                fileName: string;
+                /** @description Bytes sent */
+                size: number;
+            };
+        };
+        /** SendTextBody */
+        SendTextBody: {
+            /**
+             * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+             * @example 08123456789
+             */
+            to: string;
+            /**
+             * @description The text to send: 1-65536 characters, not only spaces
+             * @example Test message
+             */
+            message: string;
+        };
+        /**
+         * SendTextResponse
+         * @description WhatsApp accepted the message
+         */
+        SendTextResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                /** @description WhatsApp message id; delivery and read receipts report it */
+                messageId: string;
+                /** @description The number sent to, with its country code */
+                to: string;
+                /** @description The WhatsApp address sent to */
+                jid: string;
+            };
+        };
+        /** SendOtpBody */
+        SendOtpBody: {
+            /**
+             * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+             * @example 08123456789
+             */
+            to: string;
+            /** @description Digits in the code; OTP_LENGTH (6) by default */
+            length?: number;
+            /** @description Seconds the code stays valid; OTP_TTL_SECONDS (300) by default */
+            expiresIn?: number;
+            /**
+             * @description Name shown in the message; OTP_APP_NAME by default. One line of 1-40 letters, digits, spaces and . , & ' ( ) + ! _ - (no line breaks, no links)
+             * @example Toko Maju
+             */
+            appName?: string;
+        };
+        /**
+         * SendOtpResponse
+         * @description WhatsApp accepted the OTP message
+         */
+        SendOtpResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                /** @description WhatsApp message id of the OTP message */
+                messageId: string;
+                /** @description The number sent to, with its country code */
+                to: string;
+                /**
+                 * Format: date-time
+                 * @description After this the code is refused as expired
+                 */
+                expiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description The earliest time a new code can be sent to this number
+                 */
+                resendAfter: string;
+                /** @description The code itself, only when the operator set OTP_EXPOSE_CODE=true (testing) */
+                code?: string;
+            };
+        };
+        /** VerifyOtpBody */
+        VerifyOtpBody: {
+            /**
+             * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+             * @example 08123456789
+             */
+            to: string;
+            /**
+             * @description The code the user typed, as text (leading zeros count)
+             * @example 123456
+             */
+            code: string;
+        };
+        /**
+         * VerifyOtpResponse
+         * @description The code is right; it is now spent
+         */
+        VerifyOtpResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                /** @enum {boolean} */
+                verified: true;
+                /** @description The number verified, with its country code */
+                to: string;
+            };
+        };
+        /**
+         * CreateSessionBody
+         * @example {
+         *       "sessionId": "test-session"
+         *     }
+         */
+        CreateSessionBody: {
+            /**
+             * @description Session id: 1-64 letters, digits, "_" or "-"
+             * @example test-session
+             */
+            sessionId: string;
+            /** @description Optional. Only to link with a pairing code instead of a QR: the number of the phone to link, digits only (08123456789, 8123456789 or 628123456789); the answer's pairingCode is typed on that phone. Leave it out to scan a QR. */
+            phoneNumber?: string;
+        };
+        /**
+         * DeleteSessionResponse
+         * @description The session is gone
+         */
+        DeleteSessionResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                sessionId: string;
+                loggedOut: boolean;
+            };
+        };
+        /** PairingCodeBody */
+        PairingCodeBody: {
+            /**
+             * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+             * @example 08123456789
+             */
+            phoneNumber: string;
+        };
+        /**
+         * PairingCodeResponse
+         * @description The code to type on the phone
+         */
+        PairingCodeResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                sessionId: string;
+                phoneNumber: string;
+                /** @description Type it on the phone: WhatsApp → Perangkat tertaut → Tautkan dengan nomor telepon */
+                pairingCode: string;
+            };
+        };
+        /** QrLinkBody */
+        QrLinkBody: {
+            /**
+             * @description How long the link works; 10 minutes by default
+             * @default 600
+             */
+            expiresInSeconds: number;
+        };
+        /**
+         * QrLinkResponse
+         * @description A signed qr-page link
+         */
+        QrLinkResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                sessionId: string;
+                /** @description The qr-page URL with its signed token; absolute when PUBLIC_URL is set */
+                url: string;
+                /** Format: date-time */
+                expiresAt: string;
+            };
+        };
+        /**
+         * QrPageStateResponse
+         * @description The session's state and current QR, for the page
+         */
+        QrPageStateResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                sessionId: string;
+                status: string;
+                isConnected: boolean;
+                qrImage: string | null;
+                pairingCode: string | null;
+                user: {
+                    id: string;
+                    name: string | null;
+                } | null;
+            };
+        };
+        /**
+         * QrResponse
+         * @description The QR on offer, as text and as a PNG data URL
+         */
+        QrResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                sessionId: string;
+                /** @description The raw QR text, for rendering it yourself */
+                qr: string;
+                /** @description PNG data URL, ready for an <img src> */
+                qrImage: string;
+            };
+        };
+        /**
+         * Session
+         * @description A linked (or linking) WhatsApp account
+         */
         Session: {
             sessionId: string;
             /** @description initializing → qr (waiting for a scan or pairing code) → connecting → connected; reconnecting after a network loss; qr_timeout when nobody scanned; replaced when another client took over; failed when WhatsApp refused or reconnecting gave up */
@@ -2036,6 +774,115 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /**
+         * SessionListResponse
+         * @description Every session
+         */
+        SessionListResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                /** @description Keyed by session id */
+                sessions: {
+                    [key: string]: components["schemas"]["Session"];
+                };
+                total: number;
+            };
+        };
+        /**
+         * SessionResponse
+         * @description The session
+         */
+        SessionResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: components["schemas"]["Session"];
+        };
+        /**
+         * HealthResponse
+         * @description Health, also when degraded (see data.status)
+         */
+        HealthResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                status: "ok" | "degraded";
+                version: string;
+                uptimeSeconds: number;
+                memory: {
+                    rssBytes: number;
+                    heapUsedBytes: number;
+                };
+                checks: {
+                    [key: string]: {
+                        status: "ok" | "degraded";
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        /**
+         * ServiceInfoResponse
+         * @description Name, version and links
+         */
+        ServiceInfoResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                name: string;
+                version: string;
+                description: string;
+                links: {
+                    docs: string;
+                    openapi: string;
+                    health: string;
+                };
+            };
+        };
+        /**
+         * WebhookStatsResponse
+         * @description Webhook delivery counts since start
+         */
+        WebhookStatsResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                /** @description Whether WEBHOOK_URL is set */
+                configured: boolean;
+                /** @description How many URLs each event is sent to */
+                urlCount: number;
+                /** @description Deliveries answered with a 2xx, since start */
+                delivered: number;
+                /** @description Deliveries given up on (a 4xx, or retries exhausted), since start */
+                failed: number;
+                /** @description Pending deliveries that failed at least once and wait for another attempt */
+                retrying: number;
+                /** @description Deliveries not yet delivered or failed, retrying ones included */
+                pending: number;
+                lastError: {
+                    /** @example HTTP 500 */
+                    message: string;
+                    /** Format: date-time */
+                    at: string;
+                    event: string;
+                    url: string;
+                } | null;
+                lastDeliveredAt: string | null;
+                /** @description Keyed by event name, e.g. otp.sent */
+                byEvent: {
+                    [key: string]: {
+                        delivered: number;
+                        failed: number;
+                    };
+                };
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -2044,4 +891,1370 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getServiceInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Name, version and links */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceInfoResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Health, also when degraded (see data.status) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "sessionId": "test-session"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateSessionBody"];
+            };
+        };
+        responses: {
+            /** @description The session */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionListResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSessionStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSessionQr: {
+        parameters: {
+            query?: {
+                /** @description png answers the QR as an image/png body (kept for links already in use; generated clients call getSessionQrPng) */
+                format?: "json" | "png";
+            };
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The QR as JSON; as image/png only with ?format=png */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QrResponse"];
+                    "image/png": string;
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSessionQrPng: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The QR as a PNG image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getQrPage: {
+        parameters: {
+            query?: {
+                /** @description Signed token from POST /api/sessions/{sessionId}/qr-link */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getQrPageState: {
+        parameters: {
+            query?: {
+                /** @description Signed token from POST /api/sessions/{sessionId}/qr-link */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session's state and current QR, for the page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QrPageStateResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createQrLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QrLinkBody"];
+            };
+        };
+        responses: {
+            /** @description A signed qr-page link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QrLinkResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    requestPairingCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PairingCodeBody"];
+            };
+        };
+        responses: {
+            /** @description The code to type on the phone */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PairingCodeResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    restartSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is gone */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteSessionResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    formatPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The number to check, as a user would type it
+                 * @example 08123456789
+                 */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The number as messages are sent to it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormatPhoneResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sendText: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendTextBody"];
+            };
+        };
+        responses: {
+            /** @description WhatsApp accepted the message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendTextResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The number is not on WhatsApp (PHONE_NOT_ON_WHATSAPP) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sendMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["SendMediaBody"];
+            };
+        };
+        responses: {
+            /** @description WhatsApp accepted the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendMediaResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body, a form field or the file is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A content type or file type that is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The number is not on WhatsApp (PHONE_NOT_ON_WHATSAPP) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sendOtp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendOtpBody"];
+            };
+        };
+        responses: {
+            /** @description WhatsApp accepted the OTP message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendOtpResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The number is not on WhatsApp (PHONE_NOT_ON_WHATSAPP) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    verifyOtp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyOtpBody"];
+            };
+        };
+        responses: {
+            /** @description The code is right; it is now spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyOtpResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The OTP expired (OTP_EXPIRED): ask for a new code */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getWebhookStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Webhook delivery counts since start */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookStatsResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getMessageStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id: 1-64 letters, digits, "_" or "-" */
+                sessionId: string;
+                /** @description The messageId answered when the message was sent */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message's delivery status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageStatusResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+}
