@@ -12,14 +12,16 @@ declare module 'fastify' {
   }
 }
 
-export type StateStoreConfig = Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'dataDirectory' | 'authStateDirectory'>
+export type StateStoreConfig = Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'dataDirectory'>
 
 // One place decides which store runs: REDIS_URL set means several instances share one Redis.
 export async function openStateStore (config: StateStoreConfig): Promise<StateStore> {
   if (config.redisUrl !== undefined) {
     return await openRedisStateStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
   }
-  return await openEmbeddedStateStore({ dataDirectory: config.dataDirectory, authStateDirectory: config.authStateDirectory })
+  // One process keeps credentials in AUTH_STATE_DIR's session folders (src/auth-state-files.ts);
+  // the embedded store's own credentials file stays in DATA_DIR, out of the folder list restored.
+  return await openEmbeddedStateStore({ dataDirectory: config.dataDirectory, authStateDirectory: config.dataDirectory })
 }
 
 async function stateStorePlugin (fastify: FastifyInstance): Promise<void> {
