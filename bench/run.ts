@@ -19,8 +19,13 @@ const simulator = await startProcess(['--import', 'tsx', 'test/sim/cli.ts'], {
 
 const worker = async (mode: string, sessions: number, directory: string): Promise<Record<string, number>> =>
   await runForResult(['--expose-gc', '--import', 'tsx', 'bench/session-worker.ts', JSON.stringify({
-    mode, sessions, directory, messages: messagesForWrites, certificateFile,
-    simulatorUrl: `ws://127.0.0.1:${simulatorPort}/ws/chat`, controlUrl: `http://127.0.0.1:${controlPort}`
+    mode,
+    sessions,
+    directory,
+    messages: messagesForWrites,
+    certificateFile,
+    simulatorUrl: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
+    controlUrl: `http://127.0.0.1:${controlPort}`
   })])
 
 const mebibyte = 1024 * 1024

@@ -324,4 +324,3 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
 }
 
 export default fp(transportPlugin, { name: 'transport', fastify: '5.x' })
-

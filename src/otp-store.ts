@@ -167,7 +167,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     // An expired code is kept for an hour so verify can say "expired" rather than "no code".
     const deleteAfter = Math.max(
       code === undefined ? 0 : code.expiresAt + hourMilliseconds,
-      sends.length > 0 ? newestSendAt + sendRememberedMilliseconds : 0,
+      sends.length > 0 ? newestSendAt + sendRememberedMilliseconds : 0
     )
     if (deleteAfter <= now) return undefined
     return { code, sends, deleteAfter }

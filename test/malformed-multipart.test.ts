@@ -68,7 +68,7 @@ t.test('a field over the size limit is a 413', async (t) => {
 })
 
 t.test('a field declared as JSON that is not JSON is a 400', async (t) => {
-  const response = await postMedia('multipart/form-data; boundary=x', multipartBody('x', [`Content-Disposition: form-data; name="to"\r\nContent-Type: application/json\r\n\r\n{not json`, file('file', 'a.txt', 'one')]))
+  const response = await postMedia('multipart/form-data; boundary=x', multipartBody('x', ['Content-Disposition: form-data; name="to"\r\nContent-Type: application/json\r\n\r\n{not json', file('file', 'a.txt', 'one')]))
   t.equal(response.statusCode, 400)
   t.same(response.json(), invalidMultipart)
 })

@@ -177,5 +177,4 @@ t.test('damaged compound files are refused, not crashed on', async t => {
   const noFat = Buffer.from(word)
   noFat.writeUInt32LE(0, 0x2C)
   t.equal((await detectMediaType(noFat)).extension, 'doc', 'the first directory sector is read even without a FAT')
-
 })

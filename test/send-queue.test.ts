@@ -110,7 +110,7 @@ t.test('the wait before retrying grows with the gap', async t => {
 t.test('a job that could not start within maxWaitMs is refused at once, with the real wait as Retry-After', async t => {
   const { time, queue } = setup(t, { maxPending: 100, maxWaitMs: 2500 })
   const started: number[] = []
-  const accepted = [0, 1, 2].map(index => queue.run(async () => { started.push(time.clock()) ; return index }))
+  const accepted = [0, 1, 2].map(index => queue.run(async () => { started.push(time.clock()); return index }))
   // Three are queued: the running one, one gap behind it, two gaps behind it. A fourth would
   // start three seconds from now, past the bound.
   const refusedAt = time.clock()

@@ -17,7 +17,6 @@ import {
 } from '../src/webhook-dispatcher.js'
 import { verifyWebhookSignature } from '../src/webhook-signature.js'
 
-
 interface ReceivedRequest {
   method: string
   headers: IncomingHttpHeaders

@@ -251,7 +251,7 @@ function directorySectors (entries: CompoundFileEntry[], rootChild: number): Buf
   const all = [
     directoryEntry('Root Entry', 5, noStream, noStream, rootChild),
     ...entries.map(entry => directoryEntry(
-      entry.name, entry.type === 'stream' ? 2 : 1, entry.left ?? noStream, entry.right ?? noStream, entry.child ?? noStream,
+      entry.name, entry.type === 'stream' ? 2 : 1, entry.left ?? noStream, entry.right ?? noStream, entry.child ?? noStream
     )),
   ]
   while (all.length % 4 !== 0) all.push(directoryEntry('', 0, noStream, noStream, noStream))
