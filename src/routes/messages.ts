@@ -29,6 +29,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => ({ success: true as const, data: normalizePhoneNumber(request.params.phone) }))
 
   fastify.post('/api/messages/:sessionId/text', {
+    config: { sessionSocket: true },
     schema: {
       tags: ['messages'],
       summary: 'Send a text message',
@@ -59,6 +60,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
 
     media.post('/api/messages/:sessionId/media', {
+      config: { sessionSocket: true },
       schema: {
         tags: ['messages'],
         summary: 'Send an image, video, audio or document',

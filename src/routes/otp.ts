@@ -4,6 +4,7 @@ import { SendOtpBody, SendOtpResponse, VerifyOtpBody, VerifyOtpResponse } from '
 
 const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/api/messages/:sessionId/otp', {
+    config: { sessionSocket: true },
     schema: {
       tags: ['messages'],
       summary: 'Send a one-time password',

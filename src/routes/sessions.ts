@@ -62,11 +62,12 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: SessionListResponse, ...errorResponses(401, 429) }
     }
   }, async () => {
-    const sessions = fastify.sessions.list()
+    const sessions = await fastify.instanceRouter.listSessions()
     return { success: true as const, data: { sessions: Object.fromEntries(sessions.map((session) => [session.sessionId, session])), total: sessions.length } }
   })
 
   fastify.get('/api/sessions/:sessionId/status', {
+    config: { sessionSocket: 'or-stored' },
     schema: {
       tags: ['sessions'],
       summary: 'Session status',
@@ -74,9 +75,10 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       params: SessionIdParams,
       response: { 200: SessionResponse, ...errorResponses(400, 401, 404, 429) }
     }
-  }, async (request) => ({ success: true as const, data: fastify.sessions.get(request.params.sessionId) }))
+  }, async (request) => ({ success: true as const, data: await fastify.instanceRouter.session(request.params.sessionId) }))
 
   fastify.get('/api/sessions/:sessionId/qr', {
+    config: { sessionSocket: true },
     schema: {
       tags: ['sessions'],
       summary: 'QR code to link the session',
@@ -106,7 +108,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/api/sessions/:sessionId/qr-page', {
-    config: { public: true },
+    config: { public: true, sessionSocket: true },
     schema: {
       tags: ['sessions'],
       summary: 'QR page for a browser',
@@ -135,7 +137,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/api/sessions/:sessionId/qr-page/state', {
-    config: { public: true },
+    config: { public: true, sessionSocket: true },
     schema: {
       tags: ['sessions'],
       summary: 'State polled by the QR page',
@@ -167,6 +169,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/api/sessions/:sessionId/qr-link', {
+    config: { sessionSocket: true },
     schema: {
       tags: ['sessions'],
       summary: 'Signed QR page link',
@@ -185,6 +188,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/api/sessions/:sessionId/pairing-code', {
+    config: { sessionSocket: true },
     schema: {
       tags: ['sessions'],
       summary: 'Pairing code instead of a QR',
@@ -201,6 +205,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.put('/api/sessions/:sessionId/restart', {
+    config: { sessionSocket: true },
     schema: {
       tags: ['sessions'],
       summary: 'Restart a session',
@@ -214,6 +219,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/api/sessions/:sessionId', {
+    config: { sessionSocket: true },
     schema: {
       tags: ['sessions'],
       summary: 'Delete a session',
