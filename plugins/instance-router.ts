@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import replyFrom from '@fastify/reply-from'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
 import { errors } from '../src/errors.js'
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
 import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
@@ -218,6 +218,23 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
     return check === 'valid'
   }
 
+  function forward (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload, sessionId: string, holder: { instanceId: string, url: string }): void {
+    // reply-from streams a request body that is a stream: here the untouched one, when there is one.
+    if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) request.body = payload
+    request.log.info({ sessionId, holder: holder.instanceId }, 'call forwarded to the session\'s holder')
+    void reply.from(`${holder.url}${request.url}`, {
+      rewriteRequestHeaders: (_original, headers) => ({
+        ...headers,
+        'x-request-id': request.id,
+        ...signInstanceCall(secret as string, { method: request.method, url: request.url }, config.instanceId)
+      }),
+      onError: (failedReply, { error }) => {
+        request.log.warn({ err: error, sessionId, holder: holder.instanceId }, 'the session\'s holder did not answer')
+        failedReply.send(holderUnavailable(sessionId, holderRetryAfterSeconds(config.sessionLeaseMs)))
+      }
+    })
+  }
+
   // preParsing, not preHandler: the body is still unread, so a multipart upload is streamed to the
   // holder as it arrives. Callback style, because a forwarded call ends the lifecycle here: `done`
   // is called only when this instance carries the call out itself.
@@ -236,24 +253,11 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
       return
     }
     router.place(sessionId, forwarded, request.routeOptions.config.sessionSocket === 'or-stored').then((placement) => {
-      if (placement.kind === 'here') {
-        done(null, payload)
-        return
-      }
-      // reply-from streams a body that is a stream; this one is the untouched request body.
-      request.body = payload
-      request.log.info({ sessionId, holder: placement.instanceId }, 'call forwarded to the session\'s holder')
-      void reply.from(`${placement.url}${request.url}`, {
-        rewriteRequestHeaders: (_original, headers) => ({
-          ...headers,
-          'x-request-id': request.id,
-          ...signInstanceCall(secret as string, { method: request.method, url: request.url }, config.instanceId)
-        }),
-        onError: (failedReply, { error }) => {
-          request.log.warn({ err: error, sessionId, holder: placement.instanceId }, 'the session\'s holder did not answer')
-          failedReply.send(holderUnavailable(sessionId, holderRetryAfterSeconds(config.sessionLeaseMs)))
-        }
-      })
+      if (placement.kind === 'here') return true
+      forward(request, reply, payload, sessionId, placement)
+      return false
+    }).then((carryOnHere) => {
+      if (carryOnHere) done(null, payload)
     }, (error: Error) => done(error))
   })
 }
