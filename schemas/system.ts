@@ -19,6 +19,15 @@ export const HealthResponse = SuccessResponse('HealthResponse', 'Health, also wh
   version: Type.String(),
   uptimeSeconds: Type.Number(),
   memory: Type.Object({ rssBytes: Type.Integer(), heapUsedBytes: Type.Integer() }),
-  checks: Type.Record(Type.String(), HealthCheckResult)
+  checks: Type.Record(Type.String(), HealthCheckResult),
+  // Only with REDIS_URL (several instances).
+  instance: Type.Optional(Type.Object({ id: Type.String(), url: Type.String(), sessionsHeld: Type.Integer() })),
+  cluster: Type.Optional(Type.Union([
+    Type.Object({
+      liveInstances: Type.Integer(),
+      instances: Type.Array(Type.Object({ id: Type.String(), url: Type.String() }))
+    }),
+    Type.Null()
+  ], { description: 'The instances alive in Redis; null while Redis cannot be reached' }))
 }))
 export type HealthResponse = Static<typeof HealthResponse>

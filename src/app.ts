@@ -14,6 +14,7 @@ import health from '../plugins/health.js'
 import stateStore from '../plugins/state-store.js'
 import transport from '../plugins/transport.js'
 import sessionRegistry from '../plugins/session-registry.js'
+import instanceRouter from '../plugins/instance-router.js'
 import qrLinks from '../plugins/qr-links.js'
 import messageSender from '../plugins/message-sender.js'
 import otp from '../plugins/otp.js'
@@ -78,13 +79,18 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(errorHandler)
   await fastify.register(requestBodies)
   await fastify.register(auth, { apiKeys: config.apiKeys })
-  await fastify.register(rateLimit, { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs })
+  await fastify.register(rateLimit, {
+    max: config.rateLimitMax,
+    timeWindowMs: config.rateLimitWindowMs,
+    ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, instanceSecret: config.instanceSecret })
+  })
   await fastify.register(schemas)
   await fastify.register(swagger)
   await fastify.register(health)
   await fastify.register(stateStore)
   await fastify.register(transport)
   await fastify.register(sessionRegistry)
+  await fastify.register(instanceRouter)
   await fastify.register(qrLinks)
   await fastify.register(messageSender)
   await fastify.register(otp)

@@ -21,6 +21,8 @@ export interface Config {
   redisKeyPrefix: string
   instanceId: string
   instanceUrl: string
+  // Signs calls one instance forwards to another: INSTANCE_SECRET, or the first API key.
+  instanceSecret: string | undefined
   sessionLeaseMs: number
   authStateDirectory: string
   logDirectory: string
@@ -245,6 +247,16 @@ export function loadConfig (environment: Environment = process.env): Config {
     throw new ConfigError('INSTANCE_ID', '1-100 letters, digits, dots, dashes or underscores', instanceId)
   }
 
+  const instanceSecret = readRaw(environment, 'INSTANCE_SECRET') ?? apiKeys[0]
+  if (instanceSecret !== undefined && instanceSecret.length < 16) {
+    throw new ConfigError('INSTANCE_SECRET', 'at least 16 characters', '…')
+  }
+  const redisUrl = readUrl(environment, 'REDIS_URL', ['redis:', 'rediss:'])
+  // Without a secret an instance could not tell a forwarded call from a client pretending to be one.
+  if (redisUrl !== undefined && instanceSecret === undefined) {
+    throw new ConfigError('INSTANCE_SECRET', 'set (or API_KEY set) when REDIS_URL is set, the same on every instance', '')
+  }
+
   return {
     port,
     host,
@@ -252,11 +264,12 @@ export function loadConfig (environment: Environment = process.env): Config {
     allowRemoteWithoutApiKey,
     trustProxy: readTrustProxy(environment),
     publicUrl: readUrl(environment, 'PUBLIC_URL', ['http:', 'https:']),
-    redisUrl: readUrl(environment, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl,
     redisKeyPrefix: readRaw(environment, 'REDIS_KEY_PREFIX') ?? 'wa-otp:',
     instanceId,
     instanceUrl: readUrl(environment, 'INSTANCE_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     // Renewed every third of it: a holder that cannot renew twice in a row still closes in time.
+    instanceSecret,
     sessionLeaseMs: readDuration(environment, 'SESSION_LEASE_MS', 15_000),
     authStateDirectory: resolve(readRaw(environment, 'AUTH_STATE_DIR') ?? 'auth_state'),
     logDirectory: resolve(readRaw(environment, 'LOG_DIR') ?? 'logs'),

@@ -55,6 +55,13 @@ export const errors = {
   OTP_TOO_MANY_ATTEMPTS: createError('OTP_TOO_MANY_ATTEMPTS', 'Terlalu banyak percobaan salah, kode OTP dibatalkan. Minta kode baru', 429),
   OTP_EXPIRED: createError('OTP_EXPIRED', 'Kode OTP sudah kedaluwarsa. Minta kode baru', 410),
   OTP_NOT_FOUND: createError('OTP_NOT_FOUND', 'Tidak ada kode OTP aktif untuk nomor ini. Minta kode baru', 404),
+
+  // Several instances on one Redis: all three are retryable, and say so with Retry-After.
+  STATE_STORE_UNAVAILABLE: createError('STATE_STORE_UNAVAILABLE', 'Penyimpanan state (Redis) tidak dapat dihubungi, coba lagi sebentar', 503),
+  // The session's socket is held by no live instance right now (its holder died, or the lease moved
+  // while the call was on its way); another instance takes it over within SESSION_LEASE_MS.
+  SESSION_HOLDER_UNAVAILABLE: createError('SESSION_HOLDER_UNAVAILABLE', 'Session %s sedang dipindahkan ke instance lain, coba lagi sebentar', 503),
+  INSTANCE_SIGNATURE_INVALID: createError('INSTANCE_SIGNATURE_INVALID', 'Tanda tangan antar-instance tidak valid', 401),
 } as const
 
 export type ErrorCode = keyof typeof errors

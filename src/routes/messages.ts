@@ -30,6 +30,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => ({ success: true as const, data: normalizePhoneNumber(request.params.phone) }))
 
   fastify.post('/api/messages/:sessionId/text', {
+    config: { sessionSocket: true },
     schema: {
       operationId: 'sendText',
       tags: ['messages'],
@@ -61,6 +62,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
 
     media.post('/api/messages/:sessionId/media', {
+      config: { sessionSocket: true },
       schema: {
         operationId: 'sendMedia',
         tags: ['messages'],

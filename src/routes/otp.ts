@@ -4,6 +4,7 @@ import { SendOtpBody, SendOtpResponse, VerifyOtpBody, VerifyOtpResponse } from '
 
 const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/api/messages/:sessionId/otp', {
+    config: { sessionSocket: true },
     schema: {
       operationId: 'sendOtp',
       tags: ['messages'],

@@ -71,11 +71,12 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: SessionListResponse, ...errorResponses(401, 429) }
     }
   }, async () => {
-    const sessions = fastify.sessions.list()
+    const sessions = await fastify.instanceRouter.listSessions()
     return { success: true as const, data: { sessions: Object.fromEntries(sessions.map((session) => [session.sessionId, session])), total: sessions.length } }
   })
 
   fastify.get('/api/sessions/:sessionId/status', {
+    config: { sessionSocket: 'or-stored' },
     schema: {
       operationId: 'getSessionStatus',
       tags: ['sessions'],
@@ -84,9 +85,10 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       params: SessionIdParams,
       response: { 200: SessionResponse, ...errorResponses(400, 401, 404, 429) }
     }
-  }, async (request) => ({ success: true as const, data: fastify.sessions.get(request.params.sessionId) }))
+  }, async (request) => ({ success: true as const, data: await fastify.instanceRouter.session(request.params.sessionId) }))
 
   fastify.get('/api/sessions/:sessionId/qr', {
+    config: { sessionSocket: true },
     schema: {
       operationId: 'getSessionQr',
       tags: ['sessions'],
@@ -130,7 +132,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => await sendQrPng(reply, await fastify.sessions.qr(request.params.sessionId)))
 
   fastify.get('/api/sessions/:sessionId/qr-page', {
-    config: { public: true },
+    config: { public: true, sessionSocket: true },
     schema: {
       operationId: 'getQrPage',
       tags: ['sessions'],
@@ -160,7 +162,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/api/sessions/:sessionId/qr-page/state', {
-    config: { public: true },
+    config: { public: true, sessionSocket: true },
     schema: {
       operationId: 'getQrPageState',
       tags: ['sessions'],
@@ -193,6 +195,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/api/sessions/:sessionId/qr-link', {
+    config: { sessionSocket: true },
     schema: {
       operationId: 'createQrLink',
       tags: ['sessions'],
@@ -212,6 +215,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/api/sessions/:sessionId/pairing-code', {
+    config: { sessionSocket: true },
     schema: {
       operationId: 'requestPairingCode',
       tags: ['sessions'],
@@ -229,6 +233,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.put('/api/sessions/:sessionId/restart', {
+    config: { sessionSocket: true },
     schema: {
       operationId: 'restartSession',
       tags: ['sessions'],
@@ -243,6 +248,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/api/sessions/:sessionId', {
+    config: { sessionSocket: true },
     schema: {
       operationId: 'deleteSession',
       tags: ['sessions'],

@@ -40,12 +40,13 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getHealth',
       tags: ['system'],
       summary: 'Health check',
-      description: 'Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). No API key needed; answers 200 even when degraded so a load balancer can read the body.',
+      description: 'Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). With REDIS_URL also `instance` (this instance\'s id, URL and sessions it holds) and `cluster` (the live instances; null while Redis cannot be reached, and the status is degraded). No API key needed; answers 200 even when degraded so a load balancer can read the body.',
       security: [],
       response: { 200: HealthResponse, ...errorResponses(429) }
     }
   }, async () => {
     const { status, checks } = await fastify.healthChecks.run()
+    const clusterStatus = await fastify.instanceRouter.clusterStatus()
     const memory = process.memoryUsage()
     return {
       success: true as const,
@@ -54,7 +55,8 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         version: packageInfo.version,
         uptimeSeconds: Math.round(process.uptime()),
         memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
-        checks
+        checks,
+        ...clusterStatus
       }
     }
   })

@@ -28,7 +28,7 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). No API key needed; answers 200 even when degraded so a load balancer can read the body.
+         * @description Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). With REDIS_URL also `instance` (this instance's id, URL and sessions it holds) and `cluster` (the live instances; null while Redis cannot be reached, and the status is degraded). No API key needed; answers 200 even when degraded so a load balancer can read the body.
          */
         get: operations["getHealth"];
         put?: never;
@@ -823,6 +823,19 @@ export interface components {
                         [key: string]: unknown;
                     };
                 };
+                instance?: {
+                    id: string;
+                    url: string;
+                    sessionsHeld: number;
+                };
+                /** @description The instances alive in Redis; null while Redis cannot be reached */
+                cluster?: {
+                    liveInstances: number;
+                    instances: {
+                        id: string;
+                        url: string;
+                    }[];
+                } | null;
             };
         };
         /**

@@ -1,0 +1,265 @@
+import fp from 'fastify-plugin'
+import replyFrom from '@fastify/reply-from'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
+import { errors } from '../src/errors.js'
+import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
+import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
+import { assertSessionId, type SessionSnapshot, type SessionStatus } from './session-registry.js'
+
+// Where a call about one session is carried out: here, or by the instance holding its lease.
+export type SessionPlacement = { kind: 'here' } | { kind: 'elsewhere', instanceId: string, url: string }
+
+export interface InstanceRouterOptions {
+  store: Pick<StateStore, 'leases' | 'instances' | 'sessions'>
+  instanceId: string
+  // The session in this instance's own registry (it may have it before any lease exists).
+  localSession: (sessionId: string) => SessionSnapshot | undefined
+  // Every session this instance's registry has.
+  localSessions: () => SessionSnapshot[]
+  // false: one process, its registry is the whole truth.
+  shared: boolean
+  instanceUrl: string
+}
+
+export interface InstanceRouter {
+  // `forwarded`: the call already came from another instance, so it is never sent on again.
+  // `orStored`: with no live holder the call runs here on what the store knows (see `session`).
+  place: (sessionId: string, forwarded: boolean, orStored?: boolean) => Promise<SessionPlacement>
+  // One session: from this instance's registry, else as its holder last wrote it to the store.
+  session: (sessionId: string) => Promise<SessionSnapshot>
+  // Every session in the cluster: this instance's own as its registry sees them, the others as
+  // their holders last wrote them to the store.
+  listSessions: () => Promise<SessionSnapshot[]>
+  // For /api/health with REDIS_URL: this instance, and the instances alive in the store (null
+  // while the store cannot be reached). undefined for one process.
+  clusterStatus: () => Promise<ClusterStatus | undefined>
+}
+
+export interface ClusterStatus {
+  instance: { id: string, url: string, sessionsHeld: number }
+  cluster: { liveInstances: number, instances: Array<{ id: string, url: string }> } | null
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    instanceRouter: InstanceRouter
+  }
+  interface FastifyContextConfig {
+    // The route needs the session's WhatsApp socket: with REDIS_URL it runs on the lease holder.
+    // 'or-stored': when no instance holds the session, it answers here from the store.
+    sessionSocket?: boolean | 'or-stored'
+  }
+}
+
+// Seconds a caller waits before trying again: about when another instance has taken a session over.
+export function holderRetryAfterSeconds (sessionLeaseMs: number): number {
+  return Math.max(1, Math.ceil(sessionLeaseMs / 1000))
+}
+
+function holderUnavailable (sessionId: string, retryAfterSeconds: number): Error {
+  return Object.assign(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), { retryAfterSeconds })
+}
+
+const storeRetryAfterSeconds = 5
+
+export function storeUnavailable (): Error {
+  return Object.assign(new errors.STATE_STORE_UNAVAILABLE(), { retryAfterSeconds: storeRetryAfterSeconds })
+}
+
+// A StateStoreUnavailableError becomes the API's 503; anything else is passed on as it is.
+export async function withStore<Result> (work: () => Promise<Result>): Promise<Result> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof StateStoreUnavailableError) throw storeUnavailable()
+    throw error
+  }
+}
+
+// The registry of the holder writes `status` beside the fields every store keeps.
+type StoredSession = SessionMetadata & { status?: SessionStatus, updatedAt?: string, connectedAt?: string | null }
+
+export function snapshotFromMetadata (metadata: StoredSession): SessionSnapshot {
+  const status = metadata.status ?? 'closed'
+  return {
+    sessionId: metadata.sessionId,
+    status,
+    isConnected: status === 'connected',
+    user: metadata.user,
+    qrAvailable: false,
+    pairingCode: null,
+    reconnectAttempts: 0,
+    lastDisconnect: null,
+    createdAt: metadata.createdAt,
+    connectedAt: metadata.connectedAt ?? null,
+    updatedAt: metadata.updatedAt ?? metadata.createdAt
+  }
+}
+
+export function createInstanceRouter (options: InstanceRouterOptions & { retryAfterSeconds: number }): InstanceRouter {
+  const { store, instanceId, instanceUrl, localSession, localSessions, shared, retryAfterSeconds } = options
+  const isLocal = (sessionId: string): boolean => localSession(sessionId) !== undefined
+  return {
+    async place (sessionId, forwarded, orStored = false) {
+      return await withStore(async () => {
+        const here: SessionPlacement = { kind: 'here' }
+        const holder = await store.leases.holder(sessionId)
+        if (holder?.instanceId === instanceId) return here
+        if (holder === undefined) {
+          // Nobody holds it: this instance answers when it has the session, or when nobody
+          // knows it at all (the answer is then the same 404 a single instance gives).
+          if (orStored || isLocal(sessionId) || await store.sessions.get(sessionId) === undefined) return here
+          throw holderUnavailable(sessionId, retryAfterSeconds)
+        }
+        // The lease moved between the forwarding instance's look-up and now.
+        if (forwarded) {
+          if (orStored) return here
+          throw holderUnavailable(sessionId, retryAfterSeconds)
+        }
+        const live = (await store.instances.live()).find((instance) => instance.instanceId === holder.instanceId)
+        if (live === undefined) {
+          if (orStored) return here
+          throw holderUnavailable(sessionId, retryAfterSeconds)
+        }
+        return { kind: 'elsewhere', instanceId: live.instanceId, url: live.url }
+      })
+    },
+    async session (sessionId) {
+      const local = localSession(sessionId)
+      if (local !== undefined) return local
+      if (!shared) throw new errors.SESSION_NOT_FOUND(sessionId)
+      const stored = await withStore(async () => await store.sessions.get(sessionId))
+      if (stored === undefined) throw new errors.SESSION_NOT_FOUND(sessionId)
+      return snapshotFromMetadata(stored)
+    },
+    async listSessions () {
+      const local = localSessions()
+      if (!shared) return local
+      const known = new Set(local.map((session) => session.sessionId))
+      const stored = await withStore(async () => await store.sessions.list())
+      const others = stored.filter((metadata) => !known.has(metadata.sessionId)).map(snapshotFromMetadata)
+      return [...local, ...others].sort((first, second) => first.sessionId.localeCompare(second.sessionId))
+    },
+    async clusterStatus () {
+      if (!shared) return undefined
+      // This instance's registry opens sockets only for the sessions whose lease it holds.
+      const instance = { id: instanceId, url: instanceUrl, sessionsHeld: localSessions().length }
+      try {
+        const live = await store.instances.live()
+        const instances = live.map((entry) => ({ id: entry.instanceId, url: entry.url })).sort((first, second) => first.id.localeCompare(second.id))
+        return { instance, cluster: { liveInstances: instances.length, instances } }
+      } catch (error) {
+        if (error instanceof StateStoreUnavailableError) return { instance, cluster: null }
+        throw error
+      }
+    }
+  }
+}
+
+function isSessionId (sessionId: string): boolean {
+  try {
+    assertSessionId(sessionId)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// The holder may wait for WhatsApp (a send's queue, a QR): give it as long as it may take itself.
+function forwardTimeoutMs (fastify: FastifyInstance): number {
+  return fastify.config.sendMaxWaitMs + fastify.config.whatsappQueryTimeoutMs + 10_000
+}
+
+async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
+  const { config } = fastify
+  const router = createInstanceRouter({
+    store: fastify.stateStore,
+    instanceId: config.instanceId,
+    localSession: (sessionId) => {
+      try {
+        return fastify.sessions.get(sessionId)
+      } catch (error) {
+        if (error instanceof errors.SESSION_NOT_FOUND) return undefined
+        throw error
+      }
+    },
+    localSessions: () => fastify.sessions.list(),
+    shared: config.redisUrl !== undefined,
+    instanceUrl: config.instanceUrl,
+    retryAfterSeconds: holderRetryAfterSeconds(config.sessionLeaseMs)
+  })
+  fastify.decorate('instanceRouter', router)
+  if (config.redisUrl === undefined) return
+
+  // Redis away degrades the whole service: OTPs, statuses and forwarding all need it.
+  fastify.healthChecks.add('stateStore', async () => {
+    try {
+      await fastify.stateStore.instances.live()
+      return { status: 'ok' }
+    } catch (error) {
+      return { status: 'degraded', error: (error as Error).message }
+    }
+  })
+
+  const secret = config.instanceSecret
+  const timeoutMs = forwardTimeoutMs(fastify)
+  await fastify.register(replyFrom, {
+    // Never retried behind the caller's back: a send must not go out twice, and a 503 (a QR not
+    // offered yet) is the holder's answer to pass on as it is.
+    retryMethods: [],
+    undici: { headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+    destroyAgent: true,
+    disableRequestLogging: true
+  })
+
+  function isForwarded (request: FastifyRequest): boolean {
+    const check = checkInstanceCall(secret, { method: request.method, url: request.url }, request.headers)
+    if (check === 'invalid') throw new errors.INSTANCE_SIGNATURE_INVALID()
+    return check === 'valid'
+  }
+
+  function forward (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload, sessionId: string, holder: { instanceId: string, url: string }): void {
+    // reply-from streams a request body that is a stream: here the untouched one, when there is one.
+    if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) request.body = payload
+    request.log.info({ sessionId, holder: holder.instanceId }, 'call forwarded to the session\'s holder')
+    void reply.from(`${holder.url}${request.url}`, {
+      rewriteRequestHeaders: (_original, headers) => ({
+        ...headers,
+        'x-request-id': request.id,
+        ...signInstanceCall(secret as string, { method: request.method, url: request.url }, config.instanceId)
+      }),
+      onError: (failedReply, { error }) => {
+        request.log.warn({ err: error, sessionId, holder: holder.instanceId }, 'the session\'s holder did not answer')
+        failedReply.send(holderUnavailable(sessionId, holderRetryAfterSeconds(config.sessionLeaseMs)))
+      }
+    })
+  }
+
+  // preParsing, not preHandler: the body is still unread, so a multipart upload is streamed to the
+  // holder as it arrives. Callback style, because a forwarded call ends the lifecycle here: `done`
+  // is called only when this instance carries the call out itself.
+  fastify.addHook('preParsing', (request, reply, payload, done) => {
+    const sessionId = (request.params as { sessionId?: string } | undefined)?.sessionId
+    // An invalid session id is left to the route's own validation, which answers as one instance does.
+    if (request.routeOptions.config.sessionSocket === undefined || request.routeOptions.config.sessionSocket === false || sessionId === undefined || !isSessionId(sessionId)) {
+      done(null, payload)
+      return
+    }
+    let forwarded: boolean
+    try {
+      forwarded = isForwarded(request)
+    } catch (error) {
+      done(error as Error)
+      return
+    }
+    router.place(sessionId, forwarded, request.routeOptions.config.sessionSocket === 'or-stored').then((placement) => {
+      if (placement.kind === 'here') return true
+      forward(request, reply, payload, sessionId, placement)
+      return false
+    }).then((carryOnHere) => {
+      if (carryOnHere) done(null, payload)
+    }, (error: Error) => done(error))
+  })
+}
+
+export default fp(instanceRouterPlugin, { name: 'instance-router', fastify: '5.x', dependencies: ['state-store', 'session-registry', 'auth', 'health'] })
