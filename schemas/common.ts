@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox'
+import { sessionIdDescription, sessionIdPattern } from '../src/session-id.js'
 
 // A value that may be null: a JSON Schema union, which OpenAPI 3.1 and generated clients understand.
 export function Nullable<T extends TSchema> (schema: T, options: { description?: string } = {}) {
@@ -7,6 +8,8 @@ export function Nullable<T extends TSchema> (schema: T, options: { description?:
 
 // Shared by every body that names a phone. A string, so leading zeros survive; a missing one
 // gets the troubleshooting guide's `Nomor telepon diperlukan`.
+export const SessionIdField = Type.String({ pattern: sessionIdPattern.source, description: sessionIdDescription })
+
 export const PhoneNumberField = Type.String({
   description: 'Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)',
   examples: ['08123456789']
@@ -39,6 +42,6 @@ export function SuccessResponse<Data extends TSchema> (data: Data) {
 }
 
 export const SessionIdParams = Type.Object({
-  sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Session id: 1-64 letters, digits, "_" or "-"' })
+  sessionId: SessionIdField
 })
 export type SessionIdParams = Static<typeof SessionIdParams>

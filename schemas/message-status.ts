@@ -1,10 +1,10 @@
 import { Type, type Static } from 'typebox'
-import { Nullable, SuccessResponse } from './common.js'
+import { Nullable, SessionIdField, SuccessResponse } from './common.js'
 
 const nullableTime = (description: string) => Nullable(Type.String({ format: 'date-time' }), { description })
 
 export const MessageStatusParams = Type.Object({
-  sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Session id: 1-64 letters, digits, "_" or "-"' }),
+  sessionId: SessionIdField,
   messageId: Type.String({ minLength: 1, maxLength: 128, description: 'The messageId answered when the message was sent' })
 })
 export type MessageStatusParams = Static<typeof MessageStatusParams>

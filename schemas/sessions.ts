@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, PhoneNumberField, SuccessResponse } from './common.js'
+import { sessionIdDescription, sessionIdPattern } from '../src/session-id.js'
 
 export const sessionStatuses = ['initializing', 'qr', 'connecting', 'connected', 'reconnecting', 'qr_timeout', 'logged_out', 'replaced', 'failed', 'closed'] as const
 
@@ -30,7 +31,7 @@ const sessionReference = Type.Ref('Session')
 // The example is a plain `{sessionId}`: run as shown in Swagger UI it links by QR. With the phone
 // number's own example in it, trying the example asked WhatsApp for a pairing code instead.
 export const CreateSessionBody = Type.Object({
-  sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: '1-64 letters, digits, "_" or "-"', examples: ['test-session'] }),
+  sessionId: Type.String({ pattern: sessionIdPattern.source, description: sessionIdDescription, examples: ['test-session'] }),
   phoneNumber: Type.Optional(Type.String({
     description: 'Optional. Only to link with a pairing code instead of a QR: the number of the phone to link, digits only (08123456789, 8123456789 or 628123456789); the answer\'s pairingCode is typed on that phone. Leave it out to scan a QR.'
   }))
