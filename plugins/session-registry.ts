@@ -6,19 +6,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { errors } from '../src/errors.js'
 import { assertSessionId, isSessionId } from '../src/session-id.js'
+import type { SessionStatus } from '../src/session-status.js'
 import type { CloseKind, ConnectionClose, MessageStatus, Transport, WhatsAppConnection } from './transport.js'
-
-export type SessionStatus =
-  | 'initializing'
-  | 'qr'
-  | 'connecting'
-  | 'connected'
-  | 'reconnecting'
-  | 'qr_timeout'
-  | 'logged_out'
-  | 'replaced'
-  | 'failed'
-  | 'closed'
 
 export interface SessionSnapshot {
   sessionId: string

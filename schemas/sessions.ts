@@ -1,8 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, PhoneNumberField, SuccessResponse } from './common.js'
 import { sessionIdDescription, sessionIdPattern } from '../src/session-id.js'
-
-export const sessionStatuses = ['initializing', 'qr', 'connecting', 'connected', 'reconnecting', 'qr_timeout', 'logged_out', 'replaced', 'failed', 'closed'] as const
+import { sessionStatuses } from '../src/session-status.js'
 
 export const Session = Type.Object({
   sessionId: Type.String(),
