@@ -28,13 +28,16 @@ export interface OtpReservation {
   resendAfter: number
 }
 
+// What one send may set differently from the configuration (the OTP request's body).
 export interface OtpSendOverrides {
   length?: number
   ttlSeconds?: number
+  // Only the message uses it; the service ignores it.
+  appName?: string
 }
 
 export interface OtpService {
-  reserveSend(phone: string, overrides?: OtpSendOverrides): Promise<OtpReservation>
+  reserveSend(phone: string, overrides?: Pick<OtpSendOverrides, 'length' | 'ttlSeconds'>): Promise<OtpReservation>
   // Returns when the committed code expires.
   commit(reservation: OtpReservation): Promise<{ expiresAt: number }>
   release(reservation: OtpReservation): Promise<void>
@@ -83,7 +86,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     return { code, sends, deleteAfter }
   }
 
-  async function reserveSend (phone: string, overrides: OtpSendOverrides = {}): Promise<OtpReservation> {
+  async function reserveSend (phone: string, overrides: Pick<OtpSendOverrides, 'length' | 'ttlSeconds'> = {}): Promise<OtpReservation> {
     const ttl = overrides.ttlSeconds ?? ttlSeconds
     requireInteger('ttlSeconds', ttl, 1)
     // Drawn before touching the store: a bad length must fail without reserving anything.
