@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { errors } from '../src/errors.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import { createSendQueue, type SendQueue } from '../src/send-queue.js'
-import type { MessageSenderEventMap, SentMessageType } from '../src/service-events.js'
+import type { MessageSenderEventMap, SentMessageType } from '../src/events.js'
 import type { SessionRegistry } from './session-registry.js'
 import type { OutgoingMedia, WhatsAppConnection } from './transport.js'
 

@@ -3,32 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { ExpiringMap } from '../src/expiring-map.js'
 import { guarded } from '../src/guarded-listener.js'
-import type { SentMessageType } from '../src/service-events.js'
-import type { MessageStatus } from './transport.js'
-
-export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed'
-
-export interface TrackedMessage {
-  messageId: string
-  sessionId: string
-  to: string
-  type: SentMessageType
-  status: DeliveryStatus
-  sentAt: string
-  deliveredAt: string | null
-  readAt: string | null
-  failedAt: string | null
-}
-
-export interface MessageStatusChange {
-  message: TrackedMessage
-  // When the status in message.status changed; for 'sent' the same as sentAt.
-  at: string
-}
-
-export interface MessageStatusEventMap {
-  change: [MessageStatusChange]
-}
+import type { DeliveryStatus, MessageStatus, MessageStatusEventMap, SentMessageType, TrackedMessage } from '../src/events.js'
 
 export interface SentMessage {
   sessionId: string

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { guarded } from '../src/guarded-listener.js'
 import { sessionStatuses } from '../src/session-status.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import type { MessageSenderEventMap, OtpEventMap } from '../src/events.js'
 import type { SessionRegistry } from './session-registry.js'
 
 export interface Metrics {

@@ -9,7 +9,7 @@ import { renderOtpMessage } from '../src/otp-message.js'
 import { createOtpService, type OtpSendOverrides, type OtpService } from '../src/otp-service.js'
 import { createMemoryOtpStore } from '../src/otp-store.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
-import type { OtpEventMap, OtpFailureReason } from '../src/service-events.js'
+import type { OtpEventMap, OtpFailureReason } from '../src/events.js'
 import type { MessageSender } from './message-sender.js'
 
 export interface OtpSent {

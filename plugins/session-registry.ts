@@ -7,7 +7,8 @@ import type { Logger } from 'pino'
 import { errors } from '../src/errors.js'
 import { assertSessionId, isSessionId } from '../src/session-id.js'
 import type { SessionStatus } from '../src/session-status.js'
-import type { CloseKind, ConnectionClose, MessageStatus, Transport, WhatsAppConnection } from './transport.js'
+import type { CloseKind, SessionEventMap } from '../src/events.js'
+import type { ConnectionClose, Transport, WhatsAppConnection } from './transport.js'
 
 export interface SessionSnapshot {
   sessionId: string
@@ -21,18 +22,6 @@ export interface SessionSnapshot {
   createdAt: string
   connectedAt: string | null
   updatedAt: string
-}
-
-export interface SessionEventMap {
-  state: [{ sessionId: string, status: SessionStatus, previous: SessionStatus, reason: string }]
-  qr: [{ sessionId: string, qr: string }]
-  connected: [{ sessionId: string, user: { id: string, name: string | null } }]
-  disconnected: [{ sessionId: string, kind: CloseKind, statusCode: number | null, message: string, willReconnect: boolean }]
-  logged_out: [{ sessionId: string }]
-  replaced: [{ sessionId: string }]
-  removed: [{ sessionId: string }]
-  'message-status': [{ sessionId: string, messageId: string, remoteJid: string, status: MessageStatus }]
-  'message-received': [{ sessionId: string, messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }]
 }
 
 export interface SessionRegistryOptions {

@@ -18,27 +18,17 @@ import makeWASocket, {
   type WASocket
 } from '@whiskeysockets/baileys'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
+import type { CloseKind, MessageStatus } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
 // close kinds and plain message events, so the session policy can be read and tested without it.
-
-export type CloseKind =
-  | 'restart-required'
-  | 'logged-out'
-  | 'replaced'
-  | 'qr-timeout'
-  | 'forbidden'
-  | 'multidevice-mismatch'
-  | 'connection-lost'
 
 export interface ConnectionClose {
   kind: CloseKind
   statusCode: number | undefined
   message: string
 }
-
-export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed'
 
 export interface ConnectionHandlers {
   qr?: (qr: string) => void

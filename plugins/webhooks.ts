@@ -2,22 +2,15 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { guarded } from '../src/guarded-listener.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import type { MessageSenderEventMap, MessageStatusEventMap, OtpEventMap, SessionEventMap, WebhookEventMap } from '../src/events.js'
 import {
   createWebhookDispatcher,
   type WebhookDispatcherOptions,
   type WebhookEvent,
-  type WebhookResult,
   type WebhookStats
 } from '../src/webhook-dispatcher.js'
 import { packageInfo } from '../src/package-info.js'
-import type { SessionEventMap } from './session-registry.js'
-import type { MessageStatusEventMap } from './message-status.js'
 import type { HealthCheckResult } from './health.js'
-
-export interface WebhookEventMap {
-  result: [WebhookResult]
-}
 
 export interface Webhooks {
   configured: boolean

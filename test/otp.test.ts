@@ -6,7 +6,7 @@ import { createOtp, loadOrCreateOtpSecret } from '../plugins/otp.js'
 import { loadConfig } from '../src/config.js'
 import { createOtpService } from '../src/otp-service.js'
 import { createMemoryOtpStore } from '../src/otp-store.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import type { MessageSenderEventMap, OtpEventMap } from '../src/events.js'
 import { authHeaders, buildWithSimulator, linkSession, temporaryDirectory, type TestContext } from './helper.js'
 
 const sessionId = 'otp'

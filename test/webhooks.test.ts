@@ -7,7 +7,7 @@ import t from 'tap'
 import { authHeaders, build, temporaryDirectory } from './helper.js'
 import { startWebhookReceiver } from './helpers/webhook-receiver.js'
 import { createWebhooks, degradedAfterFailedAttempts, forwardSenderEvents } from '../plugins/webhooks.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import type { MessageSenderEventMap, OtpEventMap } from '../src/events.js'
 import type { WebhookOutcome, WebhookResult } from '../src/webhook-dispatcher.js'
 import { verifyWebhookSignature } from '../src/webhook-signature.js'
 
