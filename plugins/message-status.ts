@@ -3,15 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { ExpiringMap } from '../src/expiring-map.js'
 import { guarded } from '../src/guarded-listener.js'
-import type { DeliveryStatus, MessageStatus, MessageStatusEventMap, SentMessageType, TrackedMessage } from '../src/events.js'
-
-export interface SentMessage {
-  sessionId: string
-  messageId: string
-  to: string
-  type: SentMessageType
-  at: Date
-}
+import type { DeliveryStatus, MessageSenderEventMap, MessageStatus, MessageStatusEventMap, TrackedMessage } from '../src/events.js'
 
 export interface StatusUpdate {
   sessionId: string
@@ -27,7 +19,8 @@ export interface MessageStatusTrackerOptions {
 
 export interface MessageStatusTracker {
   events: EventEmitter<MessageStatusEventMap>
-  recordSent: (message: SentMessage) => void
+  // Takes the message sender's 'sent' event; the jid is not kept.
+  recordSent: (message: Omit<MessageSenderEventMap['sent'][0], 'jid'>) => void
   recordStatus: (update: StatusUpdate) => void
   get: (sessionId: string, messageId: string) => TrackedMessage | undefined
 }
