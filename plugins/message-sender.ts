@@ -108,7 +108,7 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     sessions.connection(sessionId)
   }
 
-  async function send (
+  async function sendThroughQueue (
     sessionId: string,
     to: string,
     type: SentMessageType,
@@ -156,9 +156,9 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     events,
     assertCanSend,
     sendText: async (sessionId, to, text, type = 'text') =>
-      await send(sessionId, to, type, async (connection, jid) => await connection.sendText(jid, text)),
+      await sendThroughQueue(sessionId, to, type, async (connection, jid) => await connection.sendText(jid, text)),
     sendMedia: async (sessionId, to, media) =>
-      await send(sessionId, to, media.kind, async (connection, jid) => await connection.sendMedia(jid, media)),
+      await sendThroughQueue(sessionId, to, media.kind, async (connection, jid) => await connection.sendMedia(jid, media)),
     forgetSession,
     async close () {
       closed = true

@@ -33,7 +33,7 @@ export interface OtpOptions {
 
 export interface Otp {
   events: EventEmitter<OtpEventMap>
-  send: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent>
+  sendCode: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent>
   verify: (to: string, code: string) => Promise<{ to: string }>
 }
 
@@ -55,7 +55,7 @@ export function createOtp (options: OtpOptions): Otp {
   const clock = options.clock ?? Date.now
   const events = new EventEmitter<OtpEventMap>()
 
-  async function send (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent> {
+  async function sendCode (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent> {
     const phone = normalizePhoneNumber(to).formatted
     const ttlSeconds = overrides.ttlSeconds ?? options.ttlSeconds
     // A session that does not exist or is not connected is the caller's problem to hear about,
@@ -106,7 +106,7 @@ export function createOtp (options: OtpOptions): Otp {
     return { to: phone }
   }
 
-  return { events, send, verify }
+  return { events, sendCode, verify }
 }
 
 const secretFileName = 'otp-secret'

@@ -242,7 +242,7 @@ export function createTransport (options: TransportOptions): Transport {
         }
       })
 
-      async function send (jid: string, content: AnyMessageContent): Promise<{ messageId: string }> {
+      async function sendContent (jid: string, content: AnyMessageContent): Promise<{ messageId: string }> {
         const sent = await socket.sendMessage(jid, content)
         const messageId = sent?.key.id
         if (messageId == null) throw new Error('WhatsApp did not return a message id')
@@ -265,8 +265,8 @@ export function createTransport (options: TransportOptions): Transport {
 
       return {
         requestPairingCode: async (phoneNumber) => await socket.requestPairingCode(phoneNumber),
-        sendText: async (jid, text) => await send(jid, { text }),
-        sendMedia: async (jid, media) => await send(jid, mediaContent(media)),
+        sendText: async (jid, text) => await sendContent(jid, { text }),
+        sendMedia: async (jid, media) => await sendContent(jid, mediaContent(media)),
         async lookup (phoneNumbers) {
           const results = await socket.onWhatsApp(...phoneNumbers) ?? []
           const found = new Map<string, string>()
