@@ -17,7 +17,7 @@ export interface SentMessage {
 }
 
 export interface MessageSenderOptions {
-  sessions: Pick<SessionRegistry, 'connection' | 'events'>
+  sessions: Pick<SessionRegistry, 'connection'>
   logger: Logger
   minGapMs: number
   maxQueued: number
@@ -39,7 +39,7 @@ export interface MessageSender {
   assertCanSend: (sessionId: string) => void
   sendText: (sessionId: string, to: string, text: string, type?: 'text' | 'otp') => Promise<SentMessage>
   sendMedia: (sessionId: string, to: string, media: OutgoingMedia) => Promise<SentMessage>
-  // Refuses the session's waiting sends and forgets its lookups.
+  // Refuses the session's waiting sends and forgets its lookups (when the session is removed).
   forgetSession: (sessionId: string) => Promise<void>
   // Refuses every waiting send and any later one; resolves when the sends in progress end.
   close: () => Promise<void>
@@ -147,11 +147,6 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     await queue?.close()
   }
 
-  const onRemoved = ({ sessionId }: { sessionId: string }): void => {
-    void forgetSession(sessionId)
-  }
-  sessions.events.on('removed', onRemoved)
-
   return {
     events,
     assertCanSend,
@@ -162,7 +157,6 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     forgetSession,
     async close () {
       closed = true
-      sessions.events.off('removed', onRemoved)
       await Promise.all([...queues.keys()].map(forgetSession))
     }
   }

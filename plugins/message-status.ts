@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { ExpiringMap } from '../src/expiring-map.js'
-import { guarded } from '../src/guarded-listener.js'
 import type { DeliveryStatus, MessageSenderEventMap, MessageStatus, MessageStatusEventMap, TrackedMessage } from '../src/events.js'
 
 export interface StatusUpdate {
@@ -120,14 +119,6 @@ export function createMessageStatusTracker (options: MessageStatusTrackerOptions
 async function messageStatusPlugin (fastify: FastifyInstance): Promise<void> {
   const tracker = createMessageStatusTracker()
   fastify.decorate('messageStatus', tracker)
-  const log = fastify.log.child({ component: 'message-status' })
-
-  fastify.sessions.events.on('message-status', guarded(log, 'message-status', (update) => {
-    tracker.recordStatus(update)
-  }))
-  fastify.messageSender.events.on('sent', guarded(log, 'message-status', (sent) => {
-    tracker.recordSent(sent)
-  }))
 }
 
-export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x', dependencies: ['session-registry', 'message-sender'] })
+export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x' })
