@@ -158,7 +158,7 @@ export interface paths {
                      */
                     "application/json": {
                         /**
-                         * @description 1-64 letters, digits, "_" or "-"
+                         * @description Session id: 1-64 letters, digits, "_" or "-"
                          * @example test-session
                          */
                         sessionId: string;
