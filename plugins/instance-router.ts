@@ -1,10 +1,12 @@
 import fp from 'fastify-plugin'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
-import { errors } from '../src/errors.js'
+import { errors, withRetryAfter } from '../src/errors.js'
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
 import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
-import { assertSessionId, type SessionSnapshot, type SessionStatus } from './session-registry.js'
+import { assertSessionId } from '../src/session-id.js'
+import type { SessionStatus } from '../src/session-status.js'
+import type { SessionSnapshot } from './session-registry.js'
 
 // Where a call about one session is carried out: here, or by the instance holding its lease.
 export type SessionPlacement = { kind: 'here' } | { kind: 'elsewhere', instanceId: string, url: string }
@@ -57,13 +59,13 @@ export function holderRetryAfterSeconds (sessionLeaseMs: number): number {
 }
 
 function holderUnavailable (sessionId: string, retryAfterSeconds: number): Error {
-  return Object.assign(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), { retryAfterSeconds })
+  return withRetryAfter(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), retryAfterSeconds)
 }
 
 const storeRetryAfterSeconds = 5
 
 export function storeUnavailable (): Error {
-  return Object.assign(new errors.STATE_STORE_UNAVAILABLE(), { retryAfterSeconds: storeRetryAfterSeconds })
+  return withRetryAfter(new errors.STATE_STORE_UNAVAILABLE(), storeRetryAfterSeconds)
 }
 
 // A StateStoreUnavailableError becomes the API's 503; anything else is passed on as it is.

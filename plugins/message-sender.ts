@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { errors } from '../src/errors.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import { createSendQueue, type SendQueue } from '../src/send-queue.js'
-import type { MessageSenderEventMap, SentMessageType } from '../src/service-events.js'
+import type { MessageSenderEventMap, SentMessageType } from '../src/events.js'
 import type { SessionRegistry } from './session-registry.js'
 import type { OutgoingMedia, WhatsAppConnection } from './transport.js'
 
@@ -17,7 +17,7 @@ export interface SentMessage {
 }
 
 export interface MessageSenderOptions {
-  sessions: Pick<SessionRegistry, 'connection' | 'events'>
+  sessions: Pick<SessionRegistry, 'connection'>
   logger: Logger
   minGapMs: number
   maxQueued: number
@@ -39,7 +39,7 @@ export interface MessageSender {
   assertCanSend: (sessionId: string) => void
   sendText: (sessionId: string, to: string, text: string, type?: 'text' | 'otp') => Promise<SentMessage>
   sendMedia: (sessionId: string, to: string, media: OutgoingMedia) => Promise<SentMessage>
-  // Refuses the session's waiting sends and forgets its lookups.
+  // Refuses the session's waiting sends and forgets its lookups (when the session is removed).
   forgetSession: (sessionId: string) => Promise<void>
   // Refuses every waiting send and any later one; resolves when the sends in progress end.
   close: () => Promise<void>
@@ -108,7 +108,7 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     sessions.connection(sessionId)
   }
 
-  async function send (
+  async function sendThroughQueue (
     sessionId: string,
     to: string,
     type: SentMessageType,
@@ -147,22 +147,16 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     await queue?.close()
   }
 
-  const onRemoved = ({ sessionId }: { sessionId: string }): void => {
-    void forgetSession(sessionId)
-  }
-  sessions.events.on('removed', onRemoved)
-
   return {
     events,
     assertCanSend,
     sendText: async (sessionId, to, text, type = 'text') =>
-      await send(sessionId, to, type, async (connection, jid) => await connection.sendText(jid, text)),
+      await sendThroughQueue(sessionId, to, type, async (connection, jid) => await connection.sendText(jid, text)),
     sendMedia: async (sessionId, to, media) =>
-      await send(sessionId, to, media.kind, async (connection, jid) => await connection.sendMedia(jid, media)),
+      await sendThroughQueue(sessionId, to, media.kind, async (connection, jid) => await connection.sendMedia(jid, media)),
     forgetSession,
     async close () {
       closed = true
-      sessions.events.off('removed', onRemoved)
       await Promise.all([...queues.keys()].map(forgetSession))
     }
   }

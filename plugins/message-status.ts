@@ -2,41 +2,7 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { ExpiringMap } from '../src/expiring-map.js'
-import { guarded } from '../src/guarded-listener.js'
-import type { SentMessageType } from '../src/service-events.js'
-import type { MessageStatus } from './transport.js'
-
-export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed'
-
-export interface TrackedMessage {
-  messageId: string
-  sessionId: string
-  to: string
-  type: SentMessageType
-  status: DeliveryStatus
-  sentAt: string
-  deliveredAt: string | null
-  readAt: string | null
-  failedAt: string | null
-}
-
-export interface MessageStatusChange {
-  message: TrackedMessage
-  // When the status in message.status changed; for 'sent' the same as sentAt.
-  at: string
-}
-
-export interface MessageStatusEventMap {
-  change: [MessageStatusChange]
-}
-
-export interface SentMessage {
-  sessionId: string
-  messageId: string
-  to: string
-  type: SentMessageType
-  at: Date
-}
+import type { DeliveryStatus, MessageSenderEventMap, MessageStatus, MessageStatusEventMap, TrackedMessage } from '../src/events.js'
 
 export interface StatusUpdate {
   sessionId: string
@@ -52,7 +18,8 @@ export interface MessageStatusTrackerOptions {
 
 export interface MessageStatusTracker {
   events: EventEmitter<MessageStatusEventMap>
-  recordSent: (message: SentMessage) => void
+  // Takes the message sender's 'sent' event; the jid is not kept.
+  recordSent: (message: Omit<MessageSenderEventMap['sent'][0], 'jid'>) => void
   recordStatus: (update: StatusUpdate) => void
   get: (sessionId: string, messageId: string) => TrackedMessage | undefined
 }
@@ -152,14 +119,6 @@ export function createMessageStatusTracker (options: MessageStatusTrackerOptions
 async function messageStatusPlugin (fastify: FastifyInstance): Promise<void> {
   const tracker = createMessageStatusTracker()
   fastify.decorate('messageStatus', tracker)
-  const log = fastify.log.child({ component: 'message-status' })
-
-  fastify.sessions.events.on('message-status', guarded(log, 'message-status', (update) => {
-    tracker.recordStatus(update)
-  }))
-  fastify.messageSender.events.on('sent', guarded(log, 'message-status', (sent) => {
-    tracker.recordSent(sent)
-  }))
 }
 
-export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x', dependencies: ['session-registry', 'message-sender'] })
+export default fp(messageStatusPlugin, { name: 'message-status', fastify: '5.x' })

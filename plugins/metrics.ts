@@ -1,10 +1,7 @@
 import fp from 'fastify-plugin'
-import type { EventEmitter } from 'node:events'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { sessionStatuses } from '../schemas/sessions.js'
-import { guarded } from '../src/guarded-listener.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import { sessionStatuses } from '../src/session-status.js'
 import type { SessionRegistry } from './session-registry.js'
 
 export interface Metrics {
@@ -75,35 +72,19 @@ export function createMetrics (sessions: Pick<SessionRegistry, 'counts'>): Metri
   }
 }
 
-function countSenderEvents (metrics: Metrics, sender: EventEmitter<MessageSenderEventMap>, otp: EventEmitter<OtpEventMap>, logger: FastifyBaseLogger): void {
-  sender.on('sent', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'sent' })))
-  sender.on('failed', guarded(logger, 'metrics', ({ type }) => metrics.messagesSent.inc({ type, result: 'failed' })))
-  otp.on('sent', guarded(logger, 'metrics', () => metrics.otpSent.inc()))
-  otp.on('verified', guarded(logger, 'metrics', () => metrics.otpVerified.inc({ result: 'valid' })))
-  otp.on('failed', guarded(logger, 'metrics', ({ reason }) => metrics.otpVerified.inc({ result: reason })))
-}
-
 async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
   const metrics = createMetrics(fastify.sessions)
   fastify.decorate('metrics', metrics)
-  const log = fastify.log.child({ component: 'metrics' })
 
   fastify.addHook('onResponse', async (request, reply) => {
     // The pattern (/api/sessions/:sessionId), never the raw URL: one series per route, not per id.
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
-  fastify.sessions.events.on('disconnected', guarded(log, 'metrics', ({ kind, willReconnect }) => {
-    if (willReconnect) metrics.sessionReconnects.inc({ reason: kind })
-  }))
-  fastify.webhooks.events.on('result', guarded(log, 'metrics', ({ outcome }) => {
-    metrics.webhookDeliveries.inc({ result: outcome })
-  }))
-  countSenderEvents(metrics, fastify.messageSender.events, fastify.otp.events, log)
   fastify.healthChecks.add('counters', async () => ({ status: 'ok', ...await metrics.troubleshootingGuideCounters() }))
   fastify.addHook('onClose', async () => {
     metrics.registry.clear()
   })
 }
 
-export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x', dependencies: ['health', 'session-registry', 'message-sender', 'otp', 'webhooks'] })
+export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x', dependencies: ['health', 'session-registry'] })

@@ -6,16 +6,11 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { writeFileAtomic } from '../src/atomic-file.js'
 import { renderOtpMessage } from '../src/otp-message.js'
-import { createMemoryOtpStore, createOtpService, type OtpService } from '../src/otp-store.js'
+import { createOtpService, type OtpSendOverrides, type OtpService } from '../src/otp-service.js'
+import { createMemoryOtpStore } from '../src/otp-store.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
-import type { OtpEventMap, OtpFailureReason } from '../src/service-events.js'
+import type { OtpEventMap, OtpFailureReason } from '../src/events.js'
 import type { MessageSender } from './message-sender.js'
-
-export interface OtpSendOverrides {
-  length?: number
-  expiresInSeconds?: number
-  appName?: string
-}
 
 export interface OtpSent {
   messageId: string
@@ -38,7 +33,7 @@ export interface OtpOptions {
 
 export interface Otp {
   events: EventEmitter<OtpEventMap>
-  send: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent>
+  sendCode: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent>
   verify: (to: string, code: string) => Promise<{ to: string }>
 }
 
@@ -60,9 +55,9 @@ export function createOtp (options: OtpOptions): Otp {
   const clock = options.clock ?? Date.now
   const events = new EventEmitter<OtpEventMap>()
 
-  async function send (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent> {
+  async function sendCode (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent> {
     const phone = normalizePhoneNumber(to).formatted
-    const ttlSeconds = overrides.expiresInSeconds ?? options.ttlSeconds
+    const ttlSeconds = overrides.ttlSeconds ?? options.ttlSeconds
     // A session that does not exist or is not connected is the caller's problem to hear about,
     // not a cooldown: checked before anything is reserved for the number.
     messageSender.assertCanSend(sessionId)
@@ -70,7 +65,7 @@ export function createOtp (options: OtpOptions): Otp {
     const text = renderOtpMessage({
       template: options.template,
       code: reservation.code,
-      validitySeconds: ttlSeconds,
+      ttlSeconds,
       appName: overrides.appName ?? options.appName
     })
     let messageId: string
@@ -111,7 +106,7 @@ export function createOtp (options: OtpOptions): Otp {
     return { to: phone }
   }
 
-  return { events, send, verify }
+  return { events, sendCode, verify }
 }
 
 const secretFileName = 'otp-secret'

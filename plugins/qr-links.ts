@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 
 export interface QrLinks {
   // A token that opens one session's qr-page without the API key until expiresAt.
-  sign: (sessionId: string, expiresInSeconds: number) => { token: string, expiresAt: Date }
+  sign: (sessionId: string, ttlSeconds: number) => { token: string, expiresAt: Date }
   verify: (sessionId: string, token: string | undefined) => boolean
 }
 
@@ -20,8 +20,8 @@ export function createQrLinks (secret: Buffer = randomBytes(32), clock: () => nu
     createHmac('sha256', secret).update(`qr-page:${sessionId}:${expiresAtSeconds}`).digest()
 
   return {
-    sign (sessionId, expiresInSeconds) {
-      const expiresAtSeconds = Math.floor(clock() / 1000) + expiresInSeconds
+    sign (sessionId, ttlSeconds) {
+      const expiresAtSeconds = Math.floor(clock() / 1000) + ttlSeconds
       const token = `${expiresAtSeconds}.${signature(sessionId, expiresAtSeconds).toString('base64url')}`
       return { token, expiresAt: new Date(expiresAtSeconds * 1000) }
     },

@@ -5,19 +5,10 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { errors } from '../src/errors.js'
-import type { CloseKind, ConnectionClose, MessageStatus, Transport, WhatsAppConnection } from './transport.js'
-
-export type SessionStatus =
-  | 'initializing'
-  | 'qr'
-  | 'connecting'
-  | 'connected'
-  | 'reconnecting'
-  | 'qr_timeout'
-  | 'logged_out'
-  | 'replaced'
-  | 'failed'
-  | 'closed'
+import { assertSessionId, isSessionId } from '../src/session-id.js'
+import type { SessionStatus } from '../src/session-status.js'
+import type { CloseKind, SessionEventMap } from '../src/events.js'
+import type { ConnectionClose, Transport, WhatsAppConnection } from './transport.js'
 
 export interface SessionSnapshot {
   sessionId: string
@@ -31,18 +22,6 @@ export interface SessionSnapshot {
   createdAt: string
   connectedAt: string | null
   updatedAt: string
-}
-
-export interface SessionEventMap {
-  state: [{ sessionId: string, status: SessionStatus, previous: SessionStatus, reason: string }]
-  qr: [{ sessionId: string, qr: string }]
-  connected: [{ sessionId: string, user: { id: string, name: string | null } }]
-  disconnected: [{ sessionId: string, kind: CloseKind, statusCode: number | null, message: string, willReconnect: boolean }]
-  logged_out: [{ sessionId: string }]
-  replaced: [{ sessionId: string }]
-  removed: [{ sessionId: string }]
-  'message-status': [{ sessionId: string, messageId: string, remoteJid: string, status: MessageStatus }]
-  'message-received': [{ sessionId: string, messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }]
 }
 
 export interface SessionRegistryOptions {
@@ -108,8 +87,6 @@ declare module 'fastify' {
   }
 }
 
-const sessionIdPattern = /^[A-Za-z0-9_-]{1,64}$/
-
 // Retry-After for a linked session on its way back, and for a QR WhatsApp has not offered yet.
 const comingBackRetryAfterSeconds = 5
 // Waiting sessions free their place when scanned, deleted, or when their QR times out (about a minute).
@@ -117,10 +94,6 @@ const pendingRetryAfterSeconds = 60
 
 function qrNotAvailable (sessionId: string): Error {
   return Object.assign(new errors.QR_NOT_AVAILABLE(sessionId), { retryAfterSeconds: comingBackRetryAfterSeconds })
-}
-
-export function assertSessionId (sessionId: string): void {
-  if (!sessionIdPattern.test(sessionId)) throw new errors.SESSION_ID_INVALID()
 }
 
 // Exponential backoff with "equal jitter": never less than half the step, so a flapping network
@@ -583,7 +556,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       const entries = await readdir(authStateDirectory, { withFileTypes: true }).catch(() => [])
       const queue: Session[] = []
       for (const entry of entries) {
-        if (!entry.isDirectory() || !sessionIdPattern.test(entry.name) || sessions.has(entry.name)) continue
+        if (!entry.isDirectory() || !isSessionId(entry.name) || sessions.has(entry.name)) continue
         if (!await transport.hasLinkedCredentials(directoryOf(entry.name))) {
           // A device that never linked (the service stopped while it waited for a scan).
           await rm(directoryOf(entry.name), { recursive: true, force: true })

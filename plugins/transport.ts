@@ -18,27 +18,17 @@ import makeWASocket, {
   type WASocket
 } from '@whiskeysockets/baileys'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
+import type { CloseKind, MessageStatus } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
 // close kinds and plain message events, so the session policy can be read and tested without it.
-
-export type CloseKind =
-  | 'restart-required'
-  | 'logged-out'
-  | 'replaced'
-  | 'qr-timeout'
-  | 'forbidden'
-  | 'multidevice-mismatch'
-  | 'connection-lost'
 
 export interface ConnectionClose {
   kind: CloseKind
   statusCode: number | undefined
   message: string
 }
-
-export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed'
 
 export interface ConnectionHandlers {
   qr?: (qr: string) => void
@@ -252,7 +242,7 @@ export function createTransport (options: TransportOptions): Transport {
         }
       })
 
-      async function send (jid: string, content: AnyMessageContent): Promise<{ messageId: string }> {
+      async function sendContent (jid: string, content: AnyMessageContent): Promise<{ messageId: string }> {
         const sent = await socket.sendMessage(jid, content)
         const messageId = sent?.key.id
         if (messageId == null) throw new Error('WhatsApp did not return a message id')
@@ -275,8 +265,8 @@ export function createTransport (options: TransportOptions): Transport {
 
       return {
         requestPairingCode: async (phoneNumber) => await socket.requestPairingCode(phoneNumber),
-        sendText: async (jid, text) => await send(jid, { text }),
-        sendMedia: async (jid, media) => await send(jid, mediaContent(media)),
+        sendText: async (jid, text) => await sendContent(jid, { text }),
+        sendMedia: async (jid, media) => await sendContent(jid, mediaContent(media)),
         async lookup (phoneNumbers) {
           const results = await socket.onWhatsApp(...phoneNumbers) ?? []
           const found = new Map<string, string>()

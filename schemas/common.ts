@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema, type TSchemaOptions } from 'typebox'
 import { fieldErrorKeyword, type FieldErrorCodes } from '../src/errors.js'
+import { sessionIdDescription, sessionIdPattern } from '../src/session-id.js'
 
 // A value that may be null: a JSON Schema union, which OpenAPI 3.1 and generated clients understand.
 export function Nullable<T extends TSchema> (schema: T, options: { description?: string } = {}) {
@@ -26,12 +27,10 @@ export const PhoneNumberField = Type.String({
   ...fieldErrors({ missing: 'PHONE_REQUIRED' })
 })
 
-export const sessionIdPattern = '^[A-Za-z0-9_-]{1,64}$'
-
 export function SessionIdField (options: TSchemaOptions = {}) {
   return Type.String({
-    pattern: sessionIdPattern,
-    description: 'Session id: 1-64 letters, digits, "_" or "-"',
+    pattern: sessionIdPattern.source,
+    description: sessionIdDescription,
     ...options,
     ...fieldErrors({ missing: 'SESSION_ID_INVALID', invalid: 'SESSION_ID_INVALID' })
   })

@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { named, Nullable, PhoneNumberField, SessionIdField, SuccessResponse } from './common.js'
-
-export const sessionStatuses = ['initializing', 'qr', 'connecting', 'connected', 'reconnecting', 'qr_timeout', 'logged_out', 'replaced', 'failed', 'closed'] as const
+import { sessionStatuses } from '../src/session-status.js'
 
 export const Session = Type.Object({
   sessionId: Type.String(),

@@ -21,6 +21,7 @@ import otp from '../plugins/otp.js'
 import messageStatus from '../plugins/message-status.js'
 import webhooks from '../plugins/webhooks.js'
 import metrics from '../plugins/metrics.js'
+import eventWiring from '../plugins/event-wiring.js'
 import systemRoutes from './routes/system.js'
 import sessionRoutes from './routes/sessions.js'
 import messageRoutes from './routes/messages.js'
@@ -97,6 +98,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(messageStatus)
   await fastify.register(webhooks)
   await fastify.register(metrics)
+  // After every producer and consumer: it lists who listens to whom.
+  await fastify.register(eventWiring)
 
   await fastify.register(systemRoutes)
   await fastify.register(sessionRoutes)

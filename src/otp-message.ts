@@ -26,7 +26,7 @@ export const otpTemplateMaxLength = 1000
 export interface OtpMessageInput {
   template?: string
   code: string
-  validitySeconds: number
+  ttlSeconds: number
   appName?: string
 }
 
@@ -51,14 +51,14 @@ export function validateOtpTemplate (template: string): void {
   }
 }
 
-export function renderOtpMessage ({ template, code, validitySeconds, appName }: OtpMessageInput): string {
+export function renderOtpMessage ({ template, code, ttlSeconds, appName }: OtpMessageInput): string {
   const chosen = template ?? (appName ? defaultOtpTemplateWithAppName : defaultOtpTemplate)
   validateOtpTemplate(chosen)
   // Function replacements, so "$&" or "$1" in a name or code is inserted literally.
   return chosen
     .replaceAll('{code}', () => code)
-    .replaceAll('{validity}', () => formatValidity(validitySeconds))
-    .replaceAll('{minutes}', () => formatMinutes(validitySeconds / 60))
+    .replaceAll('{validity}', () => formatValidity(ttlSeconds))
+    .replaceAll('{minutes}', () => formatMinutes(ttlSeconds / 60))
     // Without a name the placeholder goes together with the space before it:
     // "Kode OTP {appName} Anda" reads "Kode OTP Anda", not "Kode OTP  Anda".
     .replace(/( ?)\{appName\}/g, (_match, space: string) => appName ? space + appName : '')

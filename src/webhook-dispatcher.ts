@@ -284,7 +284,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
 
   async function attemptDelivery (delivery: Delivery): Promise<void> {
     await delivery.written
-    const result = await send(delivery)
+    const result = await postDelivery(delivery)
     delivery.attempts += 1
     const at = clock()
 
@@ -322,7 +322,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     })
   }
 
-  async function send (delivery: Delivery): Promise<AttemptResult> {
+  async function postDelivery (delivery: Delivery): Promise<AttemptResult> {
     const timestamp = Math.floor(clock() / 1000)
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',

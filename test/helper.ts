@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { createLoggers } from '../src/logger.js'
-import type { SessionEventMap } from '../plugins/session-registry.js'
+import type { SessionEventMap } from '../src/events.js'
 import { startSimulator, type SimulatorOptions, type WhatsAppSimulator } from './sim/index.js'
 
 export const testApiKey = 'test-api-key-0123456789'

@@ -1,14 +1,12 @@
 // The sender's own rules, with a scripted connection instead of WhatsApp: how long lookup answers
 // are trusted, what a failed lookup or send becomes, and what a removed session leaves behind.
 // Sending through the real library and the simulator is in messages.test.ts.
-import { EventEmitter } from 'node:events'
 import pino from 'pino'
 import t from 'tap'
 import { createMessageSender } from '../plugins/message-sender.js'
-import type { SessionEventMap } from '../plugins/session-registry.js'
 import type { WhatsAppConnection } from '../plugins/transport.js'
 import { errors } from '../src/errors.js'
-import type { MessageSenderEventMap } from '../src/service-events.js'
+import type { MessageSenderEventMap } from '../src/events.js'
 
 const registered = '628123456789'
 const unregistered = '628111111111'
@@ -34,9 +32,7 @@ function scriptedWhatsApp () {
       return { messageId: `id-${sent.length}` }
     }
   } as unknown as WhatsAppConnection
-  const events = new EventEmitter<SessionEventMap>()
   const sessions = {
-    events,
     connection (sessionId: string) {
       if (sessionId !== 'main') throw new errors.SESSION_NOT_FOUND(sessionId)
       return connection
@@ -165,17 +161,13 @@ t.test('a removed session: waiting sends refused, lookups forgotten', async (t) 
   const waiting = sender.sendText('main', registered, 'waiting')
   await t.rejects(sender.sendText('main', registered, 'one too many'), { code: 'SEND_QUEUE_FULL', statusCode: 429, retryAfterSeconds: 1 })
 
-  whatsapp.sessions.events.emit('removed', { sessionId: 'main' })
+  // What the wiring does on the registry's 'removed' (plugins/event-wiring.ts).
+  const forgetting = sender.forgetSession('main')
   await t.rejects(waiting, { code: 'SEND_QUEUE_CLOSED', statusCode: 503 })
   whatsapp.release()
   t.match(await sending, { messageId: 'id-2' }, 'the send already in progress completes')
+  await forgetting
 
   await sender.sendText('main', registered, 'new queue')
   t.equal(whatsapp.lookups.length, 2, 'the number is looked up again')
-})
-
-t.test('close stops following the registry', async (t) => {
-  const { whatsapp, sender } = setup(t)
-  await sender.close()
-  t.equal(whatsapp.sessions.events.listenerCount('removed'), 0)
 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { authHeaders, build } from './helper.js'
-import { createMessageStatusTracker, type MessageStatusChange } from '../plugins/message-status.js'
+import { createMessageStatusTracker } from '../plugins/message-status.js'
+import type { MessageStatusChange } from '../src/events.js'
 import { ExpiringMap } from '../src/expiring-map.js'
 
 function trackerWithClock (options: { maxMessages?: number, ttlMs?: number } = {}) {

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises'
 import t from 'tap'
-import type { MessageSenderEventMap } from '../src/service-events.js'
+import type { MessageSenderEventMap } from '../src/events.js'
 import { authHeaders, build, buildWithSimulator, linkSession, temporaryDirectory } from './helper.js'
 import * as samples from './helpers/media-samples.js'
 

@@ -2,47 +2,47 @@ import t from 'tap'
 import { defaultOtpTemplate, formatValidity, isValidAppName, renderOtpMessage, validateOtpTemplate } from '../src/otp-message.js'
 
 t.test('the default message has the code, the minutes and the warning', async t => {
-  const message = renderOtpMessage({ code: '048213', validitySeconds: 300 })
+  const message = renderOtpMessage({ code: '048213', ttlSeconds: 300 })
   t.equal(message, 'Kode OTP Anda: 048213\nBerlaku 5 menit. Demi keamanan, jangan berikan kode ini kepada siapa pun.')
   t.match(message, 'jangan berikan kode ini kepada siapa pun')
 })
 
 t.test('the default message names the app when there is one', async t => {
   t.equal(
-    renderOtpMessage({ code: '048213', validitySeconds: 300, appName: 'Toko Maju' }),
+    renderOtpMessage({ code: '048213', ttlSeconds: 300, appName: 'Toko Maju' }),
     'Kode OTP Toko Maju Anda: 048213\nBerlaku 5 menit. Demi keamanan, jangan berikan kode ini kepada siapa pun.'
   )
-  t.equal(renderOtpMessage({ code: '1', validitySeconds: 300, appName: '' }), renderOtpMessage({ code: '1', validitySeconds: 300 }), 'an empty name is no name')
+  t.equal(renderOtpMessage({ code: '1', ttlSeconds: 300, appName: '' }), renderOtpMessage({ code: '1', ttlSeconds: 300 }), 'an empty name is no name')
 })
 
 t.test('a custom template gets every placeholder filled, each time it occurs', async t => {
   t.equal(
-    renderOtpMessage({ template: '[{appName}] {code} / {code} ({minutes} menit)', code: '1234', validitySeconds: 600, appName: 'Halo' }),
+    renderOtpMessage({ template: '[{appName}] {code} / {code} ({minutes} menit)', code: '1234', ttlSeconds: 600, appName: 'Halo' }),
     '[Halo] 1234 / 1234 (10 menit)'
   )
 })
 
 t.test('without a name, {appName} disappears with the space before it', async t => {
-  t.equal(renderOtpMessage({ template: 'Kode {appName} Anda {code}', code: '1234', validitySeconds: 60 }), 'Kode Anda 1234')
-  t.equal(renderOtpMessage({ template: '{appName}{code}', code: '1234', validitySeconds: 60 }), '1234')
+  t.equal(renderOtpMessage({ template: 'Kode {appName} Anda {code}', code: '1234', ttlSeconds: 60 }), 'Kode Anda 1234')
+  t.equal(renderOtpMessage({ template: '{appName}{code}', code: '1234', ttlSeconds: 60 }), '1234')
 })
 
 t.test('special replacement patterns in values are inserted literally', async t => {
-  t.equal(renderOtpMessage({ template: '{appName} {code}', code: '1234', validitySeconds: 60, appName: '$& $1 $$' }), '$& $1 $$ 1234')
+  t.equal(renderOtpMessage({ template: '{appName} {code}', code: '1234', ttlSeconds: 60, appName: '$& $1 $$' }), '$& $1 $$ 1234')
 })
 
 t.test('{minutes}, for older templates, is written the Indonesian way', async t => {
-  t.equal(renderOtpMessage({ template: '{code} {minutes} menit', code: '1', validitySeconds: 90 }), '1 1,5 menit')
-  t.equal(renderOtpMessage({ template: '{code} {minutes} menit', code: '1', validitySeconds: 600 }), '1 10 menit')
+  t.equal(renderOtpMessage({ template: '{code} {minutes} menit', code: '1', ttlSeconds: 90 }), '1 1,5 menit')
+  t.equal(renderOtpMessage({ template: '{code} {minutes} menit', code: '1', ttlSeconds: 600 }), '1 10 menit')
 })
 
 // Regression (issue 10, item 10): expiresIn 30 or 90 read "Berlaku 0,5 menit" / "1,5 menit".
 t.test('the default message says how long in words a person reads naturally', async t => {
-  t.match(renderOtpMessage({ code: '1', validitySeconds: 30 }), 'Berlaku 30 detik.')
-  t.match(renderOtpMessage({ code: '1', validitySeconds: 90 }), 'Berlaku 1 menit 30 detik.')
-  t.match(renderOtpMessage({ code: '1', validitySeconds: 300 }), 'Berlaku 5 menit.')
-  t.match(renderOtpMessage({ code: '1', validitySeconds: 86_400 }), 'Berlaku 24 jam.')
-  t.notMatch(renderOtpMessage({ code: '1', validitySeconds: 30 }), /\d,\d/, 'no decimals')
+  t.match(renderOtpMessage({ code: '1', ttlSeconds: 30 }), 'Berlaku 30 detik.')
+  t.match(renderOtpMessage({ code: '1', ttlSeconds: 90 }), 'Berlaku 1 menit 30 detik.')
+  t.match(renderOtpMessage({ code: '1', ttlSeconds: 300 }), 'Berlaku 5 menit.')
+  t.match(renderOtpMessage({ code: '1', ttlSeconds: 86_400 }), 'Berlaku 24 jam.')
+  t.notMatch(renderOtpMessage({ code: '1', ttlSeconds: 30 }), /\d,\d/, 'no decimals')
 })
 
 t.test('formatValidity: hours, minutes and seconds, zero parts left out', async t => {
@@ -76,7 +76,7 @@ t.test('a template with control or invisible characters, or too long, is rejecte
 
 t.test('a template without {code} is rejected', async t => {
   t.throws(() => validateOtpTemplate('Kode Anda berlaku {minutes} menit'), { message: 'Template OTP harus memuat {code}' })
-  t.throws(() => renderOtpMessage({ template: 'Tidak ada kode', code: '1234', validitySeconds: 300 }), { message: /harus memuat \{code\}/ })
+  t.throws(() => renderOtpMessage({ template: 'Tidak ada kode', code: '1234', ttlSeconds: 300 }), { message: /harus memuat \{code\}/ })
 })
 
 t.test('a template with an unknown placeholder is rejected, naming it', async t => {

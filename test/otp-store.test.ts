@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { hashOtpCode } from '../src/otp-code.js'
-import { createMemoryOtpStore, createOtpService, type OtpRecord, type OtpServiceOptions } from '../src/otp-store.js'
+import { createOtpService, type OtpServiceOptions } from '../src/otp-service.js'
+import { createMemoryOtpStore, type OtpRecord } from '../src/otp-store.js'
 
 const phone = '628123456789'
 const secret = 'test secret'

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import t from 'tap'
 import { createOtp, loadOrCreateOtpSecret } from '../plugins/otp.js'
 import { loadConfig } from '../src/config.js'
-import { createMemoryOtpStore, createOtpService } from '../src/otp-store.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import { createOtpService } from '../src/otp-service.js'
+import { createMemoryOtpStore } from '../src/otp-store.js'
+import type { MessageSenderEventMap, OtpEventMap } from '../src/events.js'
 import { authHeaders, buildWithSimulator, linkSession, temporaryDirectory, type TestContext } from './helper.js'
 
 const sessionId = 'otp'
@@ -214,7 +215,7 @@ t.test('expiry, with an injected clock', async (t) => {
   })
   const failures = collect<OtpEventMap['failed'][0]>(t, otp.events as EventEmitter, 'failed')
   const phone = newRecipient()
-  const sent = await otp.send(sessionId, phone)
+  const sent = await otp.sendCode(sessionId, phone)
   t.same(sent.expiresAt, new Date(now + 300_000))
   t.same(sent.resendAfter, new Date(now + 60_000))
   const { code } = await codeAt(phone)
@@ -223,7 +224,7 @@ t.test('expiry, with an injected clock', async (t) => {
   await t.rejects(otp.verify(phone, code), { code: 'OTP_EXPIRED', statusCode: 410, message: 'Kode OTP sudah kedaluwarsa. Minta kode baru' })
   t.match(failures, [{ to: phone, reason: 'expired', attemptsLeft: null, at: new Date(now) }])
 
-  const renewed = await otp.send(sessionId, phone)
+  const renewed = await otp.sendCode(sessionId, phone)
   t.same(renewed.expiresAt, new Date(now + 300_000), 'a new code after the cooldown')
   await otp.verify(phone, (await codeAt(phone)).code)
 })
@@ -247,7 +248,7 @@ t.test('the code is valid for expiresIn from when it was sent, not from the requ
     clock
   })
   const phone = newRecipient()
-  const sent = await otp.send(sessionId, phone)
+  const sent = await otp.sendCode(sessionId, phone)
   t.same(sent.expiresAt, new Date(requestedAt + 15_000 + 300_000))
   const { code } = await codeAt(phone)
   now = requestedAt + 300_000 + 1000

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { classifyClose } from '../plugins/transport.js'
-import { assertSessionId, reconnectDelay } from '../plugins/session-registry.js'
+import { reconnectDelay } from '../plugins/session-registry.js'
+import { assertSessionId } from '../src/session-id.js'
 
 t.test('every DisconnectReason maps to the policy DESIGN.md gives it', async (t) => {
   t.equal(classifyClose(515, 'Stream Errored (restart required)'), 'restart-required')

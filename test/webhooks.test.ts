@@ -1,4 +1,4 @@
-import { EventEmitter, once } from 'node:events'
+import { once } from 'node:events'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -6,8 +6,10 @@ import { pino } from 'pino'
 import t from 'tap'
 import { authHeaders, build, temporaryDirectory } from './helper.js'
 import { startWebhookReceiver } from './helpers/webhook-receiver.js'
-import { createWebhooks, degradedAfterFailedAttempts, forwardSenderEvents } from '../plugins/webhooks.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/service-events.js'
+import { wireEvents } from '../plugins/event-wiring.js'
+import { createWebhooks, degradedAfterFailedAttempts } from '../plugins/webhooks.js'
+import type { OtpEventMap } from '../src/events.js'
+import { createProducers, idleConsumers } from './helpers/event-producers.js'
 import type { WebhookOutcome, WebhookResult } from '../src/webhook-dispatcher.js'
 import { verifyWebhookSignature } from '../src/webhook-signature.js'
 
@@ -136,9 +138,9 @@ t.test('sender and OTP events become message.status and otp.* webhooks, never wi
   const webhooks = createWebhooks({ urls: [receiver.url], secret, dataDirectory: await temporaryDirectory(t), version: 'test', logger: silentLogger })
   t.teardown(() => webhooks.close())
   await webhooks.start()
-  const sender = new EventEmitter<MessageSenderEventMap>()
-  const otp = new EventEmitter<OtpEventMap>()
-  forwardSenderEvents(webhooks.publish, sender, otp, silentLogger)
+  const { messageSender: sender, otp, ...producers } = createProducers()
+  const wiring = wireEvents({ messageSender: sender, otp, ...producers }, idleConsumers({ webhooks }), silentLogger)
+  t.teardown(wiring.unwire)
   const at = new Date('2025-03-04T05:06:07.089Z')
   const expiresAt = new Date('2025-03-04T05:11:07.089Z')
 

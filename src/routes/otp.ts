@@ -16,7 +16,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { to, length, expiresIn, appName } = request.body
-    const sent = await fastify.otp.send(request.params.sessionId, to, { length, expiresInSeconds: expiresIn, appName })
+    const sent = await fastify.otp.sendCode(request.params.sessionId, to, { length, ttlSeconds: expiresIn, appName })
     return {
       success: true as const,
       message: 'OTP berhasil dikirim',

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { credentialsFileName, keysFolderName } from '../auth-state-files.js'
 import { writeFileAtomic } from '../atomic-file.js'
+import { isSessionId } from '../session-id.js'
 import type { StateStore } from './state-store.js'
 
 // Moving from one instance (credentials in session folders, src/auth-state-files.ts) to a shared
@@ -36,8 +37,6 @@ export interface ImportedSession {
   error?: string
 }
 
-const sessionFolderPattern = /^[A-Za-z0-9_-]{1,64}$/
-
 async function exists (path: string): Promise<boolean> {
   return await stat(path).then(() => true, () => false)
 }
@@ -69,7 +68,7 @@ export async function importAuthStateFolders (options: ImportAuthStateOptions): 
   const results: ImportedSession[] = []
 
   for (const entry of entries) {
-    if (!entry.isDirectory() || !sessionFolderPattern.test(entry.name)) continue
+    if (!entry.isDirectory() || !isSessionId(entry.name)) continue
     const sessionId = entry.name
     const directory = join(authStateDirectory, sessionId)
     // A folder without credentials holds nothing to carry over (the registry removes such folders).

@@ -1,0 +1,86 @@
+import type { SessionStatus } from './session-status.js'
+import type { WebhookResult } from './webhook-dispatcher.js'
+
+// Every event map of the service, in one module: what each producer emits and what it carries.
+// Who listens to what is listed in one place too, plugins/event-wiring.ts; the table of both is
+// in docs/architecture.md.
+
+// --- Session registry (plugins/session-registry.ts) ---
+
+// Why WhatsApp closed a connection, as the transport classifies it (plugins/transport.ts).
+export type CloseKind =
+  | 'restart-required'
+  | 'logged-out'
+  | 'replaced'
+  | 'qr-timeout'
+  | 'forbidden'
+  | 'multidevice-mismatch'
+  | 'connection-lost'
+
+// A sent message's acknowledgement from WhatsApp, as the transport reports it.
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed'
+
+export interface SessionEventMap {
+  state: [{ sessionId: string, status: SessionStatus, previous: SessionStatus, reason: string }]
+  qr: [{ sessionId: string, qr: string }]
+  connected: [{ sessionId: string, user: { id: string, name: string | null } }]
+  disconnected: [{ sessionId: string, kind: CloseKind, statusCode: number | null, message: string, willReconnect: boolean }]
+  logged_out: [{ sessionId: string }]
+  replaced: [{ sessionId: string }]
+  removed: [{ sessionId: string }]
+  'message-status': [{ sessionId: string, messageId: string, remoteJid: string, status: MessageStatus }]
+  'message-received': [{ sessionId: string, messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }]
+}
+
+// --- Message sender (plugins/message-sender.ts) ---
+
+export type SentMessageType = 'text' | 'image' | 'video' | 'audio' | 'document' | 'otp'
+
+export interface MessageSenderEventMap {
+  // WhatsApp accepted the message (the stanza was written); delivery and read come later as
+  // session 'message-status' events with the same messageId.
+  sent: [{ sessionId: string, messageId: string, to: string, jid: string, type: SentMessageType, at: Date }]
+  failed: [{ sessionId: string, to: string, type: SentMessageType, errorCode: string, message: string, at: Date }]
+}
+
+// --- OTP (plugins/otp.ts) ---
+
+export type OtpFailureReason = 'invalid' | 'expired' | 'too_many_attempts' | 'not_found'
+
+export interface OtpEventMap {
+  sent: [{ sessionId: string, to: string, messageId: string, expiresAt: Date, at: Date }]
+  verified: [{ to: string, at: Date }]
+  failed: [{ to: string, reason: OtpFailureReason, attemptsLeft: number | null, at: Date }]
+}
+
+// --- Message status tracker (plugins/message-status.ts) ---
+
+export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed'
+
+export interface TrackedMessage {
+  messageId: string
+  sessionId: string
+  to: string
+  type: SentMessageType
+  status: DeliveryStatus
+  sentAt: string
+  deliveredAt: string | null
+  readAt: string | null
+  failedAt: string | null
+}
+
+export interface MessageStatusChange {
+  message: TrackedMessage
+  // When the status in message.status changed; for 'sent' the same as sentAt.
+  at: string
+}
+
+export interface MessageStatusEventMap {
+  change: [MessageStatusChange]
+}
+
+// --- Webhooks (plugins/webhooks.ts) ---
+
+export interface WebhookEventMap {
+  result: [WebhookResult]
+}

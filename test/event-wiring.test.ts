@@ -1,0 +1,88 @@
+import type { EventEmitter } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { pino } from 'pino'
+import t from 'tap'
+import { wireEvents, type EventProducers, type Subscription } from '../plugins/event-wiring.js'
+import { build } from './helper.js'
+import { createProducers, idleConsumers } from './helpers/event-producers.js'
+
+const silentLogger = pino({ level: 'silent' })
+
+function producersOf (app: Awaited<ReturnType<typeof build>>['app']): EventProducers {
+  return {
+    sessions: app.sessions.events,
+    messageSender: app.messageSender.events,
+    otp: app.otp.events,
+    messageStatus: app.messageStatus.events,
+    webhooks: app.webhooks.events
+  }
+}
+
+function listenerCounts (producers: EventProducers): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const [producer, emitter] of Object.entries(producers) as Array<[string, EventEmitter]>) {
+    for (const event of emitter.eventNames()) counts.set(`${producer}.${String(event)}`, emitter.listenerCount(event))
+  }
+  return counts
+}
+
+function subscriptionCounts (subscriptions: Subscription[]): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const { producer, event } of subscriptions) counts.set(`${producer}.${event}`, (counts.get(`${producer}.${event}`) ?? 0) + 1)
+  return counts
+}
+
+t.test('in the built app every listener between plugins is one the wiring lists, and closing removes them', async (t) => {
+  const { app } = await build(t)
+  const producers = producersOf(app)
+  const { subscriptions } = wireEvents(createProducers(), idleConsumers(), silentLogger)
+  t.same(Object.fromEntries(listenerCounts(producers)), Object.fromEntries(subscriptionCounts(subscriptions)),
+    'no plugin subscribes to another plugin\'s events outside plugins/event-wiring.ts')
+  await app.close()
+  t.same(Object.fromEntries(listenerCounts(producers)), {}, 'no listener is left after close')
+})
+
+t.test('the message tracker hears an OTP message once, through the sender', async (t) => {
+  const producers = createProducers()
+  const recorded: string[] = []
+  const wiring = wireEvents(producers, idleConsumers({
+    messageStatus: { recordSent: ({ messageId, type }) => { recorded.push(`${type}:${messageId}`) }, recordStatus () {} }
+  }), silentLogger)
+  t.teardown(wiring.unwire)
+  const at = new Date()
+  producers.messageSender.emit('sent', { sessionId: 'main', messageId: 'M1', to: '628123456789', jid: '628123456789@s.whatsapp.net', type: 'otp', at })
+  producers.otp.emit('sent', { sessionId: 'main', to: '628123456789', messageId: 'M1', expiresAt: at, at })
+  t.same(recorded, ['otp:M1'])
+  t.same(wiring.subscriptions.filter(({ consumer }) => consumer === 'messageStatus').map(({ producer, event }) => `${producer}.${event}`),
+    ['messageSender.sent', 'sessions.message-status'])
+})
+
+t.test('a consumer that throws is logged and the other consumers still hear the event', async (t) => {
+  const producers = createProducers()
+  const published: string[] = []
+  const wiring = wireEvents(producers, idleConsumers({
+    messageSender: { forgetSession: async () => {} },
+    messageStatus: { recordSent () { throw new Error('broken tracker') }, recordStatus () {} },
+    webhooks: { publish: (event) => { published.push(event) } }
+  }), silentLogger)
+  t.teardown(wiring.unwire)
+  producers.messageSender.emit('failed', { sessionId: 'main', to: '628123456789', type: 'text', errorCode: 'SESSION_NOT_CONNECTED', message: 'x', at: new Date() })
+  t.doesNotThrow(() => producers.messageSender.emit('sent', { sessionId: 'main', messageId: 'M1', to: '628123456789', jid: 'j', type: 'text', at: new Date() }))
+  t.same(published, ['message.status'])
+})
+
+// docs/architecture.md's events table is the map a newcomer reads: it must say what the code does.
+t.test('docs/architecture.md lists exactly the wired subscriptions', async (t) => {
+  const document = await readFile(new URL('../docs/architecture.md', import.meta.url), 'utf8')
+  const section = document.split('\n## ').find((part) => part.startsWith('Events'))
+  t.ok(section, 'an "Events" section')
+  const documented: string[] = []
+  for (const line of (section ?? '').split('\n')) {
+    const cells = line.split('|').map((cell) => cell.trim().replaceAll('`', ''))
+    if (cells.length < 5 || cells[1] === 'Producer' || cells[1].startsWith('-')) continue
+    for (const consumer of cells[3].split(',').map((name) => name.trim())) documented.push(`${cells[1]}.${cells[2]} → ${consumer}`)
+  }
+  const { subscriptions } = wireEvents(createProducers(), idleConsumers(), silentLogger)
+  const wired = subscriptions.map(({ producer, event, consumer }) => `${producer}.${event} → ${consumer}`)
+  t.same([...documented].sort(), [...wired].sort())
+})

@@ -1,0 +1,26 @@
+import { EventEmitter } from 'node:events'
+import type { EventConsumers, EventProducers } from '../../plugins/event-wiring.js'
+
+// Bare emitters in place of the producer plugins, for tests of plugins/event-wiring.ts.
+export function createProducers (): EventProducers {
+  return {
+    sessions: new EventEmitter(),
+    messageSender: new EventEmitter(),
+    otp: new EventEmitter(),
+    messageStatus: new EventEmitter(),
+    webhooks: new EventEmitter()
+  }
+}
+
+const ignore = { inc () {} }
+
+// Consumers that do nothing, to be overridden by the one a test looks at.
+export function idleConsumers (overrides: Partial<EventConsumers> = {}): EventConsumers {
+  return {
+    messageSender: { forgetSession: async () => {} },
+    messageStatus: { recordSent () {}, recordStatus () {} },
+    webhooks: { publish () {} },
+    metrics: { messagesSent: ignore, otpSent: ignore, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore } as unknown as EventConsumers['metrics'],
+    ...overrides
+  }
+}
