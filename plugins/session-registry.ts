@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { errors } from '../src/errors.js'
-import type { CloseKind, ConnectionClose, MessageStatus, Transport, WhatsAppConnection } from './transport.js'
+import type { CloseKind, ConnectionClose, MessageStatus, RestrictionUpdate, Transport, WhatsAppConnection } from './transport.js'
 
 export type SessionStatus =
   | 'initializing'
@@ -31,6 +31,14 @@ export interface SessionSnapshot {
   createdAt: string
   connectedAt: string | null
   updatedAt: string
+  // Set while WhatsApp refuses this account's messages to new chats (see plugins/restrictions.ts).
+  restriction?: SessionRestriction | null
+}
+
+export interface SessionRestriction {
+  newChats: 'blocked'
+  until: string | null
+  reason: string
 }
 
 export interface SessionEventMap {
@@ -42,7 +50,8 @@ export interface SessionEventMap {
   replaced: [{ sessionId: string }]
   removed: [{ sessionId: string }]
   'message-status': [{ sessionId: string, messageId: string, remoteJid: string, status: MessageStatus }]
-  'message-received': [{ sessionId: string, messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }]
+  'message-received': [{ sessionId: string, messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }]
+  restriction: [{ sessionId: string } & RestrictionUpdate]
 }
 
 export interface SessionRegistryOptions {
@@ -86,6 +95,8 @@ export interface SessionRegistry {
   restoreAll: () => Promise<number>
   closeAll: () => Promise<void>
   counts: () => SessionCounts
+  // Where snapshots read a session's restriction; set by the restrictions plugin.
+  describeRestrictionWith: (describe: (sessionId: string) => SessionRestriction | null) => void
 }
 
 export interface RestoreProgress {
@@ -167,6 +178,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   // Waiting requests (qr-page, tests, webhooks) listen per session; more than ten is normal.
   events.setMaxListeners(0)
   let closing = false
+  let describeRestriction: (sessionId: string) => SessionRestriction | null = () => null
 
   const directoryOf = (sessionId: string): string => join(authStateDirectory, sessionId)
 
@@ -194,7 +206,8 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       lastDisconnect: session.lastDisconnect,
       createdAt: session.createdAt.toISOString(),
       connectedAt: session.connectedAt?.toISOString() ?? null,
-      updatedAt: session.updatedAt.toISOString()
+      updatedAt: session.updatedAt.toISOString(),
+      restriction: describeRestriction(session.id)
     }
   }
 
@@ -292,6 +305,9 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
         },
         messageReceived: (message) => {
           if (isCurrent()) events.emit('message-received', { sessionId: session.id, ...message })
+        },
+        restriction: (update) => {
+          if (isCurrent()) events.emit('restriction', { sessionId: session.id, ...update })
         }
       })
     } catch (error) {
@@ -635,6 +651,10 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
           setStatus(session, 'closed', 'service shutting down')
         })
       }))
+    },
+
+    describeRestrictionWith (describe) {
+      describeRestriction = describe
     },
 
     counts () {

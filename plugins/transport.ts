@@ -8,10 +8,15 @@ import makeWASocket, {
   Browsers,
   BufferJSON,
   DisconnectReason,
+  generateMessageIDV2,
   initAuthCreds,
+  isLidUser,
+  jidNormalizedUser,
   proto,
   type AnyMessageContent,
   type AuthenticationCreds,
+  type BinaryNode,
+  type NewChatMessageCapInfo,
   type SignalKeyStore,
   type WAMessageContent,
   type WAMessageKey,
@@ -40,13 +45,39 @@ export interface ConnectionClose {
 
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed'
 
+// What WhatsApp says about the account's right to start new chats: its reach-out timelock
+// (pushed, or answered to a query) and its new-chat message cap (CAPPED blocks like a timelock).
+export interface RestrictionUpdate {
+  source: 'timelock' | 'cap'
+  active: boolean
+  until: Date | null
+  reason: string
+}
+
+// WhatsApp's server refused the message (a nack with an error code) or never took it in time.
+// 463 is the reach-out timelock: the account may not start new chats. Resending would count as
+// another reach-out, so nothing here or above retries it on the same account.
+export class SendRefusedError extends Error {
+  constructor (readonly errorCode: string, readonly restrictedUntil: Date | null = null) {
+    super(errorCode === 'timeout' ? 'WhatsApp did not confirm the message in time' : `WhatsApp refused the message (error ${errorCode})`)
+    this.name = 'SendRefusedError'
+  }
+
+  get restricted (): boolean {
+    return this.errorCode === '463'
+  }
+}
+
 export interface ConnectionHandlers {
   qr?: (qr: string) => void
   paired?: () => void
   open?: (user: { id: string, name: string | null }) => void
   close?: (close: ConnectionClose) => void
   messageStatus?: (update: { messageId: string, remoteJid: string, status: MessageStatus }) => void
-  messageReceived?: (message: { messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }) => void
+  // `phone`: the sender's number (digits), also for a sender addressed by LID when WhatsApp gave
+  // its number with the message or Baileys knows the mapping; null when unknown.
+  messageReceived?: (message: { messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }) => void
+  restriction?: (update: RestrictionUpdate) => void
 }
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'document'
@@ -79,6 +110,8 @@ export interface TransportOptions {
   connectTimeoutMs: number
   queryTimeoutMs: number
   qrTimeoutMs?: number
+  // Longest a send waits for WhatsApp's server to take the message (its ack) or refuse it.
+  sendAckTimeoutMs: number
   logger: Logger
 }
 
@@ -141,6 +174,19 @@ const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
 function mediaAgent (extraCaFile: string | undefined): Agent | undefined {
   if (extraCaFile === undefined) return undefined
   return new Agent({ ca: [...rootCertificates, readFileSync(extraCaFile, 'utf8')], keepAlive: true })
+}
+
+const phoneOfJid = (jid: string): string => jidNormalizedUser(jid).split('@')[0]
+
+// A CAPPED new-chat cap blocks new chats until the cycle ends, like a timelock.
+export function capRestriction (info: NewChatMessageCapInfo): RestrictionUpdate {
+  const ends = Number(info.cycle_end_timestamp ?? 0)
+  return {
+    source: 'cap',
+    active: info.capping_status === 'CAPPED',
+    until: ends > 0 ? new Date(ends * 1000) : null,
+    reason: `NEW_CHAT_CAP_${info.capping_status ?? 'NONE'}`
+  }
 }
 
 function messageText (message: WAMessageContent | null | undefined): string | null {
@@ -206,11 +252,22 @@ export function createTransport (options: TransportOptions): Transport {
         if (!reporting) return
         if (update.qr !== undefined) handlers.qr?.(update.qr)
         if (update.isNewLogin === true) handlers.paired?.()
+        if (update.reachoutTimeLock !== undefined) {
+          const { isActive, timeEnforcementEnds, enforcementType } = update.reachoutTimeLock
+          handlers.restriction?.({ source: 'timelock', active: isActive === true, until: isActive === true ? timeEnforcementEnds ?? null : null, reason: String(enforcementType ?? 'DEFAULT') })
+        }
         if (update.connection === 'open') {
           handlers.open?.({ id: socket.user?.id ?? '', name: socket.user?.name ?? null })
+          // WhatsApp pushes a restriction when it starts, not to a device that connects later:
+          // ask once per connection. Either query may go unanswered; that says nothing.
+          socket.fetchAccountReachoutTimelock().catch((error: unknown) => logger.debug({ err: error }, 'reach-out timelock query not answered'))
+          socket.fetchNewChatMessageCap()
+            .then((info) => { if (reporting && info != null) handlers.restriction?.(capRestriction(info)) })
+            .catch((error: unknown) => logger.debug({ err: error }, 'new-chat cap query not answered'))
         }
         if (update.connection === 'close') {
           reporting = false
+          for (const [messageId, waiting] of waitingForAck) settleAck(messageId, waiting, new Error('connection closed before WhatsApp took the message'))
           const error = update.lastDisconnect?.error as { output?: { statusCode?: number }, message?: string } | undefined
           const statusCode = error?.output?.statusCode
           const message = error?.message ?? 'connection closed'
@@ -219,6 +276,37 @@ export function createTransport (options: TransportOptions): Transport {
             handlers.close?.({ kind: classifyClose(statusCode, message), statusCode, message })
           })
         }
+      })
+
+      socket.ev.on('message-capping.update', (info) => {
+        if (reporting) handlers.restriction?.(capRestriction(info))
+      })
+
+      // Sends waiting for the server's answer, by message id. WhatsApp answers every message
+      // stanza with an <ack>; one with an `error` attribute is a refusal. The ack is read off the
+      // socket directly: Baileys reports a refusal as a status ERROR only (in messages.update, or
+      // folded into the held-back upsert of the send, see test/sim/README.md) and a plain ack not
+      // at all, and with a fast server either can come before sendMessage resolves.
+      const waitingForAck = new Map<string, { settle: (error?: Error) => void, timer: NodeJS.Timeout }>()
+      function settleAck (messageId: string, waiting: { settle: (error?: Error) => void, timer: NodeJS.Timeout }, error?: Error): void {
+        waitingForAck.delete(messageId)
+        clearTimeout(waiting.timer)
+        waiting.settle(error)
+      }
+      function expectAck (messageId: string): Promise<void> {
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => {
+            waitingForAck.delete(messageId)
+            reject(new SendRefusedError('timeout'))
+          }, options.sendAckTimeoutMs)
+          waitingForAck.set(messageId, { timer, settle: (error) => { if (error === undefined) resolve(); else reject(error) } })
+        })
+      }
+      socket.ws.on('CB:ack,class:message', (node: BinaryNode) => {
+        const waiting = waitingForAck.get(node.attrs.id)
+        if (waiting === undefined) return
+        const errorCode = node.attrs.error
+        settleAck(node.attrs.id, waiting, errorCode === undefined ? undefined : new SendRefusedError(errorCode))
       })
 
       socket.ev.on('messages.update', (updates) => {
@@ -242,23 +330,58 @@ export function createTransport (options: TransportOptions): Transport {
             continue
           }
           if (type !== 'notify') continue
-          handlers.messageReceived?.({
-            messageId: message.key.id,
-            from: message.key.remoteJid,
+          const from = message.key.remoteJid
+          const alternate = message.key.remoteJidAlt
+          void (async () => {
+            let phone: string | null = null
+            if (!isLidUser(from)) phone = phoneOfJid(from)
+            else if (alternate != null && !isLidUser(alternate)) phone = phoneOfJid(alternate)
+            else {
+              const mapped = await socket.signalRepository.lidMapping.getPNForLID(from).catch(() => null)
+              phone = mapped == null ? null : phoneOfJid(mapped)
+            }
+            return phone
+          })().then((phone) => {
+            if (!reporting || message.key.id == null) return
+            handlers.messageReceived?.({
+              messageId: message.key.id,
+              from,
+              phone,
             pushName: message.pushName ?? null,
             text: messageText(message.message),
-            timestamp: Number(message.messageTimestamp ?? Math.floor(Date.now() / 1000))
-          })
+              timestamp: Number(message.messageTimestamp ?? Math.floor(Date.now() / 1000))
+            })
+          }).catch((error: unknown) => logger.error({ err: error }, 'reporting a received message failed'))
         }
       })
 
+      // Sent means WhatsApp's server took it: the ack is awaited (bounded). A 463 refusal asks
+      // for the timelock's end, so the caller can say when to try again.
       async function send (jid: string, content: AnyMessageContent): Promise<{ messageId: string }> {
-        const sent = await socket.sendMessage(jid, content)
-        const messageId = sent?.key.id
-        if (messageId == null) throw new Error('WhatsApp did not return a message id')
+        const messageId = generateMessageIDV2(socket.user?.id)
+        const acknowledged = expectAck(messageId)
+        acknowledged.catch(() => {})
+        let sent
+        try {
+          sent = await socket.sendMessage(jid, content, { messageId })
+        } catch (error) {
+          const waiting = waitingForAck.get(messageId)
+          if (waiting !== undefined) settleAck(messageId, waiting, error as Error)
+          throw error
+        }
         if (sent?.message != null) {
           recentMessages.set(messageId, sent.message)
           if (recentMessages.size > recentMessagesKept) recentMessages.delete(recentMessages.keys().next().value as string)
+        }
+        try {
+          await acknowledged
+        } catch (error) {
+          if (error instanceof SendRefusedError && error.restricted) {
+            const timelock = await socket.fetchAccountReachoutTimelock().catch(() => undefined)
+            const until = timelock?.isActive === true ? timelock.timeEnforcementEnds ?? null : null
+            throw new SendRefusedError(error.errorCode, until)
+          }
+          throw error
         }
         return { messageId }
       }
@@ -315,6 +438,7 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     keepAliveMs: config.whatsappKeepAliveMs,
     connectTimeoutMs: config.whatsappConnectTimeoutMs,
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
+    sendAckTimeoutMs: config.whatsappSendAckTimeoutMs,
     logger: fastify.whatsappLogger
   }))
   fastify.addHook('onClose', async () => {

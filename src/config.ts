@@ -34,6 +34,7 @@ export interface Config {
   whatsappKeepAliveMs: number
   whatsappConnectTimeoutMs: number
   whatsappQueryTimeoutMs: number
+  whatsappSendAckTimeoutMs: number
   whatsappQrTimeoutMs: number | undefined
   rateLimitMax: number
   rateLimitWindowMs: number
@@ -270,6 +271,8 @@ export function loadConfig (environment: Environment = process.env): Config {
     whatsappKeepAliveMs: readInteger(environment, 'WA_KEEP_ALIVE_MS', 30_000, 1000, 600_000),
     whatsappConnectTimeoutMs: readInteger(environment, 'WA_CONNECT_TIMEOUT_MS', 20_000, 1000, 600_000),
     whatsappQueryTimeoutMs: readInteger(environment, 'WA_QUERY_TIMEOUT_MS', 60_000, 1000, 600_000),
+    // WhatsApp's server answers a message stanza within a second or two; past this the send failed.
+    whatsappSendAckTimeoutMs: readInteger(environment, 'WA_SEND_ACK_TIMEOUT_MS', 15_000, 100, 600_000),
     whatsappQrTimeoutMs: readRaw(environment, 'WA_QR_TIMEOUT_MS') === undefined ? undefined : readInteger(environment, 'WA_QR_TIMEOUT_MS', 60_000, 1000, 600_000),
     rateLimitMax: readInteger(environment, 'RATE_LIMIT_MAX', 100, 1, 1_000_000),
     rateLimitWindowMs: readDuration(environment, 'RATE_LIMIT_WINDOW', 60_000),
