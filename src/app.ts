@@ -18,6 +18,7 @@ import otp from '../plugins/otp.js'
 import messageStatus from '../plugins/message-status.js'
 import webhooks from '../plugins/webhooks.js'
 import metrics from '../plugins/metrics.js'
+import restrictions from '../plugins/restrictions.js'
 import systemRoutes from './routes/system.js'
 import sessionRoutes from './routes/sessions.js'
 import messageRoutes from './routes/messages.js'
@@ -86,6 +87,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(messageStatus)
   await fastify.register(webhooks)
   await fastify.register(metrics)
+  await fastify.register(restrictions)
 
   await fastify.register(systemRoutes)
   await fastify.register(sessionRoutes)

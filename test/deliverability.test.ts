@@ -1,8 +1,10 @@
 import t from 'tap'
 import { authHeaders, buildWithSimulator, linkSession } from './helper.js'
+import { startWebhookReceiver } from './helpers/webhook-receiver.js'
 
 // End to end on the simulator: the real Baileys, a restricted account refused with 463.
-const { app, simulator } = await buildWithSimulator(t)
+const receiver = await startWebhookReceiver(t)
+const { app, simulator } = await buildWithSimulator(t, { env: { WEBHOOK_URL: receiver.url } })
 const account = '6281200000901'
 await linkSession(app, simulator, 'restricted', account)
 
@@ -38,4 +40,56 @@ t.test('a refused OTP is a 503 SENDER_RESTRICTED: no valid code, no cooldown spe
   t.equal(again.statusCode, 200, again.body)
   t.match((await simulator.nextMessage(phone)).text, /\d{6}/)
   t.equal(simulator.refusedMessages, 1)
+})
+
+async function sessionRestriction (sessionId: string): Promise<unknown> {
+  const response = await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/status`, headers: authHeaders })
+  return response.json().data.restriction
+}
+
+async function metric (name: string): Promise<string> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics', headers: authHeaders })).body
+  return text.split('\n').filter((line) => line.startsWith(name)).join('\n')
+}
+
+t.test('a restriction shows in the status, as a webhook and a metric, and lifts', async (t) => {
+  t.equal(await sessionRestriction('restricted'), null)
+  const until = new Date(Math.ceil(Date.now() / 1000 + 3600) * 1000)
+  const before = new Set(receiver.requests)
+  const restrictedHook = receiver.waitFor((request) => !before.has(request) && request.event === 'session.restricted' && request.sessionId === 'restricted')
+  simulator.restrictAccount(account, { until, enforcementType: 'BIZ_QUALITY' })
+  const hook = await restrictedHook
+  t.same(hook.data, { newChats: 'blocked', until: until.toISOString(), reason: 'BIZ_QUALITY' })
+  t.same(await sessionRestriction('restricted'), { newChats: 'blocked', until: until.toISOString(), reason: 'BIZ_QUALITY' })
+  t.match(await metric('sessions_restricted '), 'sessions_restricted 1')
+
+  t.test('existing chats still go out through the restricted sender', async (t) => {
+    const wroteFirst = newRecipient()
+    await simulator.sendText(wroteFirst, account, 'halo')
+    await receiver.waitFor((request) => request.event === 'message.received' && request.data.from !== undefined && String(request.data.text) === 'halo')
+    const response = await app.inject({ method: 'POST', url: '/api/messages/restricted/text', headers: authHeaders, payload: { to: wroteFirst, message: 'masih bisa' } })
+    t.equal(response.statusCode, 200, response.body)
+    t.equal((await simulator.nextMessage(wroteFirst)).text, 'masih bisa')
+  })
+
+  t.test('lifted when WhatsApp says so', async (t) => {
+    const earlier = new Set(receiver.requests)
+    const liftedHook = receiver.waitFor((request) => !earlier.has(request) && request.event === 'session.restriction_lifted' && request.sessionId === 'restricted')
+    simulator.liftRestriction(account)
+    await liftedHook
+    t.equal(await sessionRestriction('restricted'), null)
+    t.match(await metric('sessions_restricted '), 'sessions_restricted 0')
+    t.match(await metric('session_restriction_changes_total'), 'change="lifted"')
+  })
+
+  t.test('lifted when the announced end passes, without a notification', async (t) => {
+    const earlier = new Set(receiver.requests)
+    const restrictedHook = receiver.waitFor((request) => !earlier.has(request) && request.event === 'session.restricted')
+    simulator.restrictAccount(account, { until: new Date(Math.ceil(Date.now() / 1000 + 2) * 1000) })
+    await restrictedHook
+    t.ok(await sessionRestriction('restricted'))
+    await receiver.waitFor((request) => !earlier.has(request) && request.event === 'session.restriction_lifted')
+    t.equal(await sessionRestriction('restricted'), null)
+    simulator.liftRestriction(account, { notify: false })
+  })
 })
