@@ -19,6 +19,8 @@ import messageStatus from '../plugins/message-status.js'
 import webhooks from '../plugins/webhooks.js'
 import metrics from '../plugins/metrics.js'
 import restrictions from '../plugins/restrictions.js'
+import verifications from '../plugins/verifications.js'
+import senderPool from '../plugins/sender-pool.js'
 import systemRoutes from './routes/system.js'
 import sessionRoutes from './routes/sessions.js'
 import messageRoutes from './routes/messages.js'
@@ -88,6 +90,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(webhooks)
   await fastify.register(metrics)
   await fastify.register(restrictions)
+  await fastify.register(verifications)
+  await fastify.register(senderPool)
 
   await fastify.register(systemRoutes)
   await fastify.register(sessionRoutes)

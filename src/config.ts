@@ -58,6 +58,7 @@ export interface Config {
   otpAppName: string | undefined
   otpSecret: string | undefined
   otpExposeCode: boolean
+  otpInboundReply: string | undefined
   mediaMaxBytes: number
   webhookUrls: string[]
   webhookSecret: string | undefined
@@ -297,6 +298,7 @@ export function loadConfig (environment: Environment = process.env): Config {
     otpAppName: readOtpAppName(environment),
     otpSecret,
     otpExposeCode: readBoolean(environment, 'OTP_EXPOSE_CODE', false),
+    otpInboundReply: readRaw(environment, 'OTP_INBOUND_REPLY'),
     mediaMaxBytes: readInteger(environment, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     webhookUrls,
     webhookSecret: readRaw(environment, 'WEBHOOK_SECRET'),
