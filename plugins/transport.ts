@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import makeWASocket, {
   Browsers,
   BufferJSON,
+  DEFAULT_CONNECTION_CONFIG,
   DisconnectReason,
   generateMessageIDV2,
   initAuthCreds,
@@ -22,6 +23,7 @@ import makeWASocket, {
   type WAMessageKey,
   type WASocket
 } from '@whiskeysockets/baileys'
+import type { VersionSource, WhatsAppVersion } from '../src/whatsapp-version.js'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
 
@@ -112,8 +114,12 @@ export interface TransportOptions {
   qrTimeoutMs?: number
   // Longest a send waits for WhatsApp's server to take the message (its ack) or refuse it.
   sendAckTimeoutMs: number
+  // The WhatsApp Web version each new socket announces, asked again after a 405 (outdated client).
+  version?: Pick<VersionSource, 'current' | 'refresh'>
   logger: Logger
 }
+
+export const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
 
 export interface Transport {
   connect: (sessionId: string, directory: string, handlers: ConnectionHandlers) => Promise<WhatsAppConnection>
@@ -225,6 +231,7 @@ export function createTransport (options: TransportOptions): Transport {
         auth: { creds: authFiles.credentials, keys: authFiles.keys as SignalKeyStore },
         logger,
         browser: Browsers.ubuntu('Chrome'),
+        ...(options.version === undefined ? {} : { version: options.version.current() }),
         ...(options.webSocketUrl === undefined ? {} : { waWebSocketUrl: options.webSocketUrl }),
         ...(fetchAgent === undefined ? {} : { fetchAgent }),
         connectTimeoutMs: options.connectTimeoutMs,
@@ -271,8 +278,10 @@ export function createTransport (options: TransportOptions): Transport {
           const error = update.lastDisconnect?.error as { output?: { statusCode?: number }, message?: string } | undefined
           const statusCode = error?.output?.statusCode
           const message = error?.message ?? 'connection closed'
+          // WhatsApp refuses an outdated client with 405: the next socket asks with a fresh version.
+          const freshVersion = statusCode === 405 && options.version !== undefined ? options.version.refresh() : Promise.resolve()
           // The last credentials must be on disk before anyone reconnects or deletes the folder.
-          authFiles.close().finally(() => {
+          Promise.allSettled([authFiles.close(), freshVersion]).finally(() => {
             handlers.close?.({ kind: classifyClose(statusCode, message), statusCode, message })
           })
         }
@@ -439,6 +448,7 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     connectTimeoutMs: config.whatsappConnectTimeoutMs,
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
     sendAckTimeoutMs: config.whatsappSendAckTimeoutMs,
+    version: fastify.whatsappVersion,
     logger: fastify.whatsappLogger
   }))
   fastify.addHook('onClose', async () => {
@@ -447,5 +457,5 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(transportPlugin, { name: 'transport', fastify: '5.x' })
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['whatsapp-version'] })
 

@@ -10,6 +10,7 @@ import rateLimit from '../plugins/rate-limit.js'
 import swagger from '../plugins/swagger.js'
 import health from '../plugins/health.js'
 import stateStore from '../plugins/state-store.js'
+import whatsappVersion from '../plugins/whatsapp-version.js'
 import transport from '../plugins/transport.js'
 import sessionRegistry from '../plugins/session-registry.js'
 import qrLinks from '../plugins/qr-links.js'
@@ -81,6 +82,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(swagger)
   await fastify.register(health)
   await fastify.register(stateStore)
+  await fastify.register(whatsappVersion)
   await fastify.register(transport)
   await fastify.register(sessionRegistry)
   await fastify.register(qrLinks)

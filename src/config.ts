@@ -5,6 +5,7 @@ import { resolve } from 'node:path'
 import proxyAddress from '@fastify/proxy-addr'
 import { appNameMaxLength, isValidAppName, validateOtpTemplate } from './otp-message.js'
 import { assertWebhookEvents } from './webhook-dispatcher.js'
+import { parseVersionSetting, type VersionSetting } from './whatsapp-version.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
@@ -35,6 +36,9 @@ export interface Config {
   whatsappConnectTimeoutMs: number
   whatsappQueryTimeoutMs: number
   whatsappSendAckTimeoutMs: number
+  whatsappVersion: VersionSetting
+  whatsappVersionUrl: string
+  whatsappVersionTimeoutMs: number
   whatsappQrTimeoutMs: number | undefined
   rateLimitMax: number
   rateLimitWindowMs: number
@@ -81,6 +85,13 @@ const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug
 function readRaw (environment: Environment, name: string): string | undefined {
   const value = environment[name]
   return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function readVersionSetting (environment: Environment): VersionSetting {
+  const raw = readRaw(environment, 'WA_VERSION') ?? 'auto'
+  const setting = parseVersionSetting(raw)
+  if (setting === undefined) throw new ConfigError('WA_VERSION', '"auto", "bundled" or a version like 2.3000.1043857760', raw)
+  return setting
 }
 
 function readInteger (environment: Environment, name: string, fallback: number, minimum: number, maximum: number): number {
@@ -274,6 +285,10 @@ export function loadConfig (environment: Environment = process.env): Config {
     whatsappQueryTimeoutMs: readInteger(environment, 'WA_QUERY_TIMEOUT_MS', 60_000, 1000, 600_000),
     // WhatsApp's server answers a message stanza within a second or two; past this the send failed.
     whatsappSendAckTimeoutMs: readInteger(environment, 'WA_SEND_ACK_TIMEOUT_MS', 15_000, 100, 600_000),
+    whatsappVersion: readVersionSetting(environment),
+    whatsappVersionUrl: readUrl(environment, 'WA_VERSION_URL', ['http:', 'https:']) ?? 'https://web.whatsapp.com/sw.js',
+    // Short: the service starts with the bundled version rather than wait on a slow network.
+    whatsappVersionTimeoutMs: readInteger(environment, 'WA_VERSION_TIMEOUT_MS', 3000, 100, 60_000),
     whatsappQrTimeoutMs: readRaw(environment, 'WA_QR_TIMEOUT_MS') === undefined ? undefined : readInteger(environment, 'WA_QR_TIMEOUT_MS', 60_000, 1000, 600_000),
     rateLimitMax: readInteger(environment, 'RATE_LIMIT_MAX', 100, 1, 1_000_000),
     rateLimitWindowMs: readDuration(environment, 'RATE_LIMIT_WINDOW', 60_000),
