@@ -238,13 +238,15 @@ export function createTransport (options: TransportOptions): Transport {
         keepAliveIntervalMs: options.keepAliveMs,
         defaultQueryTimeoutMs: options.queryTimeoutMs,
         ...(options.qrTimeoutMs === undefined ? {} : { qrTimeout: options.qrTimeoutMs }),
-        // An OTP sender needs no chat history and must not look online. Without history the
-        // phone's chats are never downloaded, and Baileys does not hold events back for up to
-        // 20 s after the first login waiting for them; the LIDs of recipients, which Baileys
-        // warns history would have provided, come from WhatsApp's usync lookup at send time.
+        // An OTP sender needs no chat history and must not look online. Only the initial
+        // bootstrap is taken, once per link: it carries the privacy tokens (tctokens) and LID
+        // mappings of the chats the phone already has, without which WhatsApp refuses messages
+        // to those chats with 463 while the account is restricted (docs/architecture.md,
+        // "Deliverability decisions"). Baileys asks this function about RECENT to decide whether
+        // to hold events back for up to 20 s after the first login: it does not.
         markOnlineOnConnect: false,
         syncFullHistory: false,
-        shouldSyncHistoryMessage: () => false,
+        shouldSyncHistoryMessage: (notification) => notification.syncType === proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
         generateHighQualityLinkPreview: false,
         getMessage: async (key: WAMessageKey) => (key.id == null ? undefined : recentMessages.get(key.id))
       })
