@@ -78,6 +78,8 @@ export interface Verifications {
   startInbound: (sessionId: string, to: string | undefined, overrides?: { ttlSeconds?: number, appName?: string }) => Promise<InboundVerification>
   get: (verificationId: string) => Promise<Verification>
   cancel: (verificationId: string) => Promise<Verification>
+  // WhatsApp took the OTP's message but later reported it failed: the code cannot arrive.
+  messageFailed: (messageId: string) => Promise<void>
   close: () => void
 }
 
@@ -89,6 +91,7 @@ declare module 'fastify' {
 
 const latestKey = (phone: string): string => `latest-${phone}`
 const inboundKey = (sessionId: string, code: string): string => `inbound-${sessionId}-${code}`
+const messageKey = (messageId: string): string => `message-${messageId}`
 const verificationIdPattern = /^[0-9a-f-]{36}$/
 
 export function inboundText (code: string, appName: string | undefined): string {
@@ -143,6 +146,7 @@ export function createVerifications (options: VerificationsOptions): Verificatio
     // The new code replaced the number's earlier one: that verification can no longer succeed.
     const previous = await indexes.update(latestKey(sent.to), (current) => ({ value: { verificationId }, result: current?.verificationId, expiresAt: sent.expiresAt.getTime() + retentionMs }))
     if (previous !== undefined) await finish(previous, 'canceled')
+    await indexes.update(messageKey(sent.messageId), () => ({ value: { verificationId }, result: undefined, expiresAt: sent.expiresAt.getTime() }))
     return { ...sent, verificationId, sessionId }
   }
 
@@ -238,6 +242,10 @@ export function createVerifications (options: VerificationsOptions): Verificatio
       await finish(verificationId, 'canceled')
       return publicView(await read(verificationId), clock())
     },
+    async messageFailed (messageId) {
+      const index = await indexes.get(messageKey(messageId))
+      if (index !== undefined) await finish(index.verificationId, 'failed')
+    },
     close () {
       sessions.events.off('message-received', onReceived)
     }
@@ -263,9 +271,13 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
     fastify.metrics.otpVerified.inc({ result: 'valid' })
     fastify.webhooks.publish('otp.verified', verification.sessionId, { to: verification.phone, method, verificationId: verification.verificationId, at: at.toISOString() })
   }))
+  fastify.messageStatus.events.on('change', guarded(log, 'verifications', ({ message }) => {
+    if (message.type !== 'otp' || message.status !== 'failed') return
+    verifications.messageFailed(message.messageId).catch((error: unknown) => log.error({ err: error }, 'marking a verification failed did not work'))
+  }))
   fastify.addHook('onClose', async () => {
     verifications.close()
   })
 }
 
-export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender', 'metrics', 'webhooks'] })
+export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender', 'message-status', 'metrics', 'webhooks'] })
