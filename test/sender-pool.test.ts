@@ -111,7 +111,7 @@ t.test('inbound verification: approved by the code from the right number only, i
     t.equal((await getVerification(pending.verificationId)).json().data.status, 'pending')
   })
 
-  t.test('it expires', async (t) => {
+  t.test('expiresIn sets its end (the expiry itself: test/verifications.test.ts)', async (t) => {
     const short = (await post('/api/otp/inbound', { to: newRecipient(), sessionId: 'first', expiresIn: 30 })).json().data
     t.equal((await getVerification(short.verificationId)).json().data.status, 'pending')
     t.equal(Date.parse(short.expiresAt) - Date.now() <= 30_000, true)
