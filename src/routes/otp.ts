@@ -69,6 +69,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['otp'],
       summary: 'A verification and its status',
+      description: 'Every OTP answer (and POST /api/otp/inbound) has a verificationId. `status` is pending until the right code arrives (approved, with `phone` and `approvedAt`), or expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the same number) or failed (WhatsApp reported the message failed). Readable for a day after it ended; unknown ids are 404 VERIFICATION_NOT_FOUND.',
       params: VerificationIdParams,
       response: { 200: VerificationResponse, ...errorResponses(401, 404) }
     }

@@ -1901,7 +1901,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A verification and its status */
+        /**
+         * A verification and its status
+         * @description Every OTP answer (and POST /api/otp/inbound) has a verificationId. `status` is pending until the right code arrives (approved, with `phone` and `approvedAt`), or expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the same number) or failed (WhatsApp reported the message failed). Readable for a day after it ended; unknown ids are 404 VERIFICATION_NOT_FOUND.
+         */
         get: {
             parameters: {
                 query?: never;
