@@ -7,7 +7,7 @@ import { normalizePhoneNumber } from '../src/phone-number.js'
 import { createSendQueue, type SendQueue } from '../src/send-queue.js'
 import type { MessageSenderEventMap, SentMessageType } from '../src/events.js'
 import type { SessionRegistry } from './session-registry.js'
-import type { OutgoingMedia, WhatsAppConnection } from './transport.js'
+import { SendRefusedError, type OutgoingMedia, type WhatsAppConnection } from './transport.js'
 
 export interface SentMessage {
   messageId: string
@@ -54,6 +54,13 @@ declare module 'fastify' {
 interface CachedLookup {
   expiresAt: number
   jid: string | null
+}
+
+// Retry-After only when WhatsApp said when the restriction ends.
+export function senderRestricted (sessionId: string, until: Date | null, now: number): Error {
+  const error = new errors.SENDER_RESTRICTED(sessionId)
+  if (until === null) return error
+  return Object.assign(error, { retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now) / 1000)) })
 }
 
 export function createMessageSender (options: MessageSenderOptions): MessageSender {
@@ -127,6 +134,7 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
           return { jid, ...await deliver(connection, jid) }
         } catch (error) {
           logger.warn({ sessionId, type, err: error }, 'WhatsApp refused the message')
+          if (error instanceof SendRefusedError && error.restricted) throw senderRestricted(sessionId, error.restrictedUntil, clock())
           throw new errors.MESSAGE_SEND_FAILED((error as Error).message)
         }
       })

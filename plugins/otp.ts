@@ -40,6 +40,8 @@ export interface Otp {
 declare module 'fastify' {
   interface FastifyInstance {
     otp: Otp
+    // The HMAC secret of codes, for the other kinds of code (inbound verifications).
+    otpSecret: string
   }
 }
 
@@ -131,9 +133,11 @@ export async function loadOrCreateOtpSecret (dataDirectory: string): Promise<str
 async function otpPlugin (fastify: FastifyInstance): Promise<void> {
   const config = fastify.config
   const store = createMemoryOtpStore()
+  const secret = config.otpSecret ?? await loadOrCreateOtpSecret(config.dataDirectory)
+  fastify.decorate('otpSecret', secret)
   const service = createOtpService({
     store,
-    secret: config.otpSecret ?? await loadOrCreateOtpSecret(config.dataDirectory),
+    secret,
     length: config.otpLength,
     ttlSeconds: config.otpTtlSeconds,
     maxAttempts: config.otpMaxAttempts,

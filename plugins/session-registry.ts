@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import { errors } from '../src/errors.js'
 import { assertSessionId, isSessionId } from '../src/session-id.js'
 import type { SessionStatus } from '../src/session-status.js'
-import type { CloseKind, SessionEventMap } from '../src/events.js'
+import type { CloseKind, RestrictionUpdate, SessionEventMap } from '../src/events.js'
 import type { ConnectionClose, Transport, WhatsAppConnection } from './transport.js'
 
 export interface SessionSnapshot {
@@ -22,6 +22,14 @@ export interface SessionSnapshot {
   createdAt: string
   connectedAt: string | null
   updatedAt: string
+  // Set while WhatsApp refuses this account's messages to new chats (see plugins/restrictions.ts).
+  restriction?: SessionRestriction | null
+}
+
+export interface SessionRestriction {
+  newChats: 'blocked'
+  until: string | null
+  reason: string
 }
 
 export interface SessionRegistryOptions {
@@ -65,6 +73,8 @@ export interface SessionRegistry {
   restoreAll: () => Promise<number>
   closeAll: () => Promise<void>
   counts: () => SessionCounts
+  // Where snapshots read a session's restriction; set by the restrictions plugin.
+  describeRestrictionWith: (describe: (sessionId: string) => SessionRestriction | null) => void
 }
 
 export interface RestoreProgress {
@@ -140,6 +150,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   // Waiting requests (qr-page, tests, webhooks) listen per session; more than ten is normal.
   events.setMaxListeners(0)
   let closing = false
+  let describeRestriction: (sessionId: string) => SessionRestriction | null = () => null
 
   const directoryOf = (sessionId: string): string => join(authStateDirectory, sessionId)
 
@@ -167,7 +178,8 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       lastDisconnect: session.lastDisconnect,
       createdAt: session.createdAt.toISOString(),
       connectedAt: session.connectedAt?.toISOString() ?? null,
-      updatedAt: session.updatedAt.toISOString()
+      updatedAt: session.updatedAt.toISOString(),
+      restriction: describeRestriction(session.id)
     }
   }
 
@@ -265,6 +277,9 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
         },
         messageReceived: (message) => {
           if (isCurrent()) events.emit('message-received', { sessionId: session.id, ...message })
+        },
+        restriction: (update) => {
+          if (isCurrent()) events.emit('restriction', { sessionId: session.id, ...update })
         }
       })
     } catch (error) {
@@ -608,6 +623,10 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
           setStatus(session, 'closed', 'service shutting down')
         })
       }))
+    },
+
+    describeRestrictionWith (describe) {
+      describeRestriction = describe
     },
 
     counts () {

@@ -7,18 +7,25 @@ import type { Logger } from 'pino'
 import makeWASocket, {
   Browsers,
   BufferJSON,
+  DEFAULT_CONNECTION_CONFIG,
   DisconnectReason,
+  generateMessageIDV2,
   initAuthCreds,
+  isLidUser,
+  jidNormalizedUser,
   proto,
   type AnyMessageContent,
   type AuthenticationCreds,
+  type BinaryNode,
+  type NewChatMessageCapInfo,
   type SignalKeyStore,
   type WAMessageContent,
   type WAMessageKey,
   type WASocket
 } from '@whiskeysockets/baileys'
+import type { VersionSource, WhatsAppVersion } from '../src/whatsapp-version.js'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
-import type { CloseKind, MessageStatus } from '../src/events.js'
+import type { CloseKind, MessageStatus, RestrictionUpdate } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
@@ -30,13 +37,30 @@ export interface ConnectionClose {
   message: string
 }
 
+// WhatsApp's server refused the message (a nack with an error code) or never took it in time.
+// 463 is the reach-out timelock: the account may not start new chats. Resending would count as
+// another reach-out, so nothing here or above retries it on the same account.
+export class SendRefusedError extends Error {
+  constructor (readonly errorCode: string, readonly restrictedUntil: Date | null = null) {
+    super(errorCode === 'timeout' ? 'WhatsApp did not confirm the message in time' : `WhatsApp refused the message (error ${errorCode})`)
+    this.name = 'SendRefusedError'
+  }
+
+  get restricted (): boolean {
+    return this.errorCode === '463'
+  }
+}
+
 export interface ConnectionHandlers {
   qr?: (qr: string) => void
   paired?: () => void
   open?: (user: { id: string, name: string | null }) => void
   close?: (close: ConnectionClose) => void
   messageStatus?: (update: { messageId: string, remoteJid: string, status: MessageStatus }) => void
-  messageReceived?: (message: { messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }) => void
+  // `phone`: the sender's number (digits), also for a sender addressed by LID when WhatsApp gave
+  // its number with the message or Baileys knows the mapping; null when unknown.
+  messageReceived?: (message: { messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }) => void
+  restriction?: (update: RestrictionUpdate) => void
 }
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'document'
@@ -69,8 +93,14 @@ export interface TransportOptions {
   connectTimeoutMs: number
   queryTimeoutMs: number
   qrTimeoutMs?: number
+  // Longest a send waits for WhatsApp's server to take the message (its ack) or refuse it.
+  sendAckTimeoutMs: number
+  // The WhatsApp Web version each new socket announces, asked again after a 405 (outdated client).
+  version?: Pick<VersionSource, 'current' | 'refresh'>
   logger: Logger
 }
+
+export const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
 
 export interface Transport {
   connect: (sessionId: string, directory: string, handlers: ConnectionHandlers) => Promise<WhatsAppConnection>
@@ -133,6 +163,19 @@ function mediaAgent (extraCaFile: string | undefined): Agent | undefined {
   return new Agent({ ca: [...rootCertificates, readFileSync(extraCaFile, 'utf8')], keepAlive: true })
 }
 
+const phoneOfJid = (jid: string): string => jidNormalizedUser(jid).split('@')[0]
+
+// A CAPPED new-chat cap blocks new chats until the cycle ends, like a timelock.
+export function capRestriction (info: NewChatMessageCapInfo): RestrictionUpdate {
+  const ends = Number(info.cycle_end_timestamp ?? 0)
+  return {
+    source: 'cap',
+    active: info.capping_status === 'CAPPED',
+    until: ends > 0 ? new Date(ends * 1000) : null,
+    reason: `NEW_CHAT_CAP_${info.capping_status ?? 'NONE'}`
+  }
+}
+
 function messageText (message: WAMessageContent | null | undefined): string | null {
   return message?.conversation ?? message?.extendedTextMessage?.text ?? message?.imageMessage?.caption ?? message?.videoMessage?.caption ?? message?.documentMessage?.caption ?? null
 }
@@ -169,19 +212,22 @@ export function createTransport (options: TransportOptions): Transport {
         auth: { creds: authFiles.credentials, keys: authFiles.keys as SignalKeyStore },
         logger,
         browser: Browsers.ubuntu('Chrome'),
+        ...(options.version === undefined ? {} : { version: options.version.current() }),
         ...(options.webSocketUrl === undefined ? {} : { waWebSocketUrl: options.webSocketUrl }),
         ...(fetchAgent === undefined ? {} : { fetchAgent }),
         connectTimeoutMs: options.connectTimeoutMs,
         keepAliveIntervalMs: options.keepAliveMs,
         defaultQueryTimeoutMs: options.queryTimeoutMs,
         ...(options.qrTimeoutMs === undefined ? {} : { qrTimeout: options.qrTimeoutMs }),
-        // An OTP sender needs no chat history and must not look online. Without history the
-        // phone's chats are never downloaded, and Baileys does not hold events back for up to
-        // 20 s after the first login waiting for them; the LIDs of recipients, which Baileys
-        // warns history would have provided, come from WhatsApp's usync lookup at send time.
+        // An OTP sender needs no chat history and must not look online. Only the initial
+        // bootstrap is taken, once per link: it carries the privacy tokens (tctokens) and LID
+        // mappings of the chats the phone already has, without which WhatsApp refuses messages
+        // to those chats with 463 while the account is restricted (docs/architecture.md,
+        // "Deliverability decisions"). Baileys asks this function about RECENT to decide whether
+        // to hold events back for up to 20 s after the first login: it does not.
         markOnlineOnConnect: false,
         syncFullHistory: false,
-        shouldSyncHistoryMessage: () => false,
+        shouldSyncHistoryMessage: (notification) => notification.syncType === proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
         generateHighQualityLinkPreview: false,
         getMessage: async (key: WAMessageKey) => (key.id == null ? undefined : recentMessages.get(key.id))
       })
@@ -196,19 +242,63 @@ export function createTransport (options: TransportOptions): Transport {
         if (!reporting) return
         if (update.qr !== undefined) handlers.qr?.(update.qr)
         if (update.isNewLogin === true) handlers.paired?.()
+        if (update.reachoutTimeLock !== undefined) {
+          const { isActive, timeEnforcementEnds, enforcementType } = update.reachoutTimeLock
+          handlers.restriction?.({ source: 'timelock', active: isActive === true, until: isActive === true ? timeEnforcementEnds ?? null : null, reason: String(enforcementType ?? 'DEFAULT') })
+        }
         if (update.connection === 'open') {
           handlers.open?.({ id: socket.user?.id ?? '', name: socket.user?.name ?? null })
+          // WhatsApp pushes a restriction when it starts, not to a device that connects later:
+          // ask once per connection. Either query may go unanswered; that says nothing.
+          socket.fetchAccountReachoutTimelock().catch((error: unknown) => logger.debug({ err: error }, 'reach-out timelock query not answered'))
+          socket.fetchNewChatMessageCap()
+            .then((info) => { if (reporting && info != null) handlers.restriction?.(capRestriction(info)) })
+            .catch((error: unknown) => logger.debug({ err: error }, 'new-chat cap query not answered'))
         }
         if (update.connection === 'close') {
           reporting = false
+          for (const [messageId, waiting] of waitingForAck) settleAck(messageId, waiting, new Error('connection closed before WhatsApp took the message'))
           const error = update.lastDisconnect?.error as { output?: { statusCode?: number }, message?: string } | undefined
           const statusCode = error?.output?.statusCode
           const message = error?.message ?? 'connection closed'
+          // WhatsApp refuses an outdated client with 405: the next socket asks with a fresh version.
+          const freshVersion = statusCode === 405 && options.version !== undefined ? options.version.refresh() : Promise.resolve()
           // The last credentials must be on disk before anyone reconnects or deletes the folder.
-          authFiles.close().finally(() => {
+          Promise.allSettled([authFiles.close(), freshVersion]).finally(() => {
             handlers.close?.({ kind: classifyClose(statusCode, message), statusCode, message })
           })
         }
+      })
+
+      socket.ev.on('message-capping.update', (info) => {
+        if (reporting) handlers.restriction?.(capRestriction(info))
+      })
+
+      // Sends waiting for the server's answer, by message id. WhatsApp answers every message
+      // stanza with an <ack>; one with an `error` attribute is a refusal. The ack is read off the
+      // socket directly: Baileys reports a refusal as a status ERROR only (in messages.update, or
+      // folded into the held-back upsert of the send, see test/sim/README.md) and a plain ack not
+      // at all, and with a fast server either can come before sendMessage resolves.
+      const waitingForAck = new Map<string, { settle: (error?: Error) => void, timer: NodeJS.Timeout }>()
+      function settleAck (messageId: string, waiting: { settle: (error?: Error) => void, timer: NodeJS.Timeout }, error?: Error): void {
+        waitingForAck.delete(messageId)
+        clearTimeout(waiting.timer)
+        waiting.settle(error)
+      }
+      function expectAck (messageId: string): Promise<void> {
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => {
+            waitingForAck.delete(messageId)
+            reject(new SendRefusedError('timeout'))
+          }, options.sendAckTimeoutMs)
+          waitingForAck.set(messageId, { timer, settle: (error) => { if (error === undefined) resolve(); else reject(error) } })
+        })
+      }
+      socket.ws.on('CB:ack,class:message', (node: BinaryNode) => {
+        const waiting = waitingForAck.get(node.attrs.id)
+        if (waiting === undefined) return
+        const errorCode = node.attrs.error
+        settleAck(node.attrs.id, waiting, errorCode === undefined ? undefined : new SendRefusedError(errorCode))
       })
 
       socket.ev.on('messages.update', (updates) => {
@@ -232,23 +322,58 @@ export function createTransport (options: TransportOptions): Transport {
             continue
           }
           if (type !== 'notify') continue
-          handlers.messageReceived?.({
-            messageId: message.key.id,
-            from: message.key.remoteJid,
-            pushName: message.pushName ?? null,
-            text: messageText(message.message),
-            timestamp: Number(message.messageTimestamp ?? Math.floor(Date.now() / 1000))
-          })
+          const from = message.key.remoteJid
+          const alternate = message.key.remoteJidAlt
+          void (async () => {
+            let phone: string | null = null
+            if (!isLidUser(from)) phone = phoneOfJid(from)
+            else if (alternate != null && !isLidUser(alternate)) phone = phoneOfJid(alternate)
+            else {
+              const mapped = await socket.signalRepository.lidMapping.getPNForLID(from).catch(() => null)
+              phone = mapped == null ? null : phoneOfJid(mapped)
+            }
+            return phone
+          })().then((phone) => {
+            if (!reporting || message.key.id == null) return
+            handlers.messageReceived?.({
+              messageId: message.key.id,
+              from,
+              phone,
+              pushName: message.pushName ?? null,
+              text: messageText(message.message),
+              timestamp: Number(message.messageTimestamp ?? Math.floor(Date.now() / 1000))
+            })
+          }).catch((error: unknown) => logger.error({ err: error }, 'reporting a received message failed'))
         }
       })
 
+      // Sent means WhatsApp's server took it: the ack is awaited (bounded). A 463 refusal asks
+      // for the timelock's end, so the caller can say when to try again.
       async function sendContent (jid: string, content: AnyMessageContent): Promise<{ messageId: string }> {
-        const sent = await socket.sendMessage(jid, content)
-        const messageId = sent?.key.id
-        if (messageId == null) throw new Error('WhatsApp did not return a message id')
+        const messageId = generateMessageIDV2(socket.user?.id)
+        const acknowledged = expectAck(messageId)
+        acknowledged.catch(() => {})
+        let sent
+        try {
+          sent = await socket.sendMessage(jid, content, { messageId })
+        } catch (error) {
+          const waiting = waitingForAck.get(messageId)
+          if (waiting !== undefined) settleAck(messageId, waiting, error as Error)
+          throw error
+        }
         if (sent?.message != null) {
           recentMessages.set(messageId, sent.message)
           if (recentMessages.size > recentMessagesKept) recentMessages.delete(recentMessages.keys().next().value as string)
+        }
+        try {
+          await acknowledged
+        } catch (error) {
+          if (error instanceof SendRefusedError && error.restricted) {
+            const timelock = await socket.fetchAccountReachoutTimelock().catch(() => undefined)
+            const until = timelock?.isActive === true ? timelock.timeEnforcementEnds ?? null : null
+            throw new SendRefusedError(error.errorCode, until)
+          }
+          throw error
         }
         return { messageId }
       }
@@ -305,6 +430,8 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     keepAliveMs: config.whatsappKeepAliveMs,
     connectTimeoutMs: config.whatsappConnectTimeoutMs,
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
+    sendAckTimeoutMs: config.whatsappSendAckTimeoutMs,
+    version: fastify.whatsappVersion,
     logger: fastify.whatsappLogger
   }))
   fastify.addHook('onClose', async () => {
@@ -313,4 +440,4 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(transportPlugin, { name: 'transport', fastify: '5.x' })
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['whatsapp-version'] })

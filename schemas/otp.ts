@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { fieldErrors, named, PhoneNumberField, SuccessResponse } from './common.js'
+import { fieldErrors, named, Nullable, PhoneNumberField, SessionIdField, SuccessResponse } from './common.js'
 import { appNameMaxLength, appNamePattern } from '../src/otp-message.js'
 
 export const SendOtpBody = Type.Object({
@@ -21,7 +21,9 @@ export const SendOtpResponse = SuccessResponse('SendOtpResponse', 'WhatsApp acce
   to: Type.String({ description: 'The number sent to, with its country code' }),
   expiresAt: Type.String({ format: 'date-time', description: 'After this the code is refused as expired' }),
   resendAfter: Type.String({ format: 'date-time', description: 'The earliest time a new code can be sent to this number' }),
-  code: Type.Optional(Type.String({ description: 'The code itself, only when the operator set OTP_EXPOSE_CODE=true (testing)' }))
+  code: Type.Optional(Type.String({ description: 'The code itself, only when the operator set OTP_EXPOSE_CODE=true (testing)' })),
+  verificationId: Type.String({ description: 'Follow the code with GET /api/otp/verifications/{verificationId}' }),
+  sessionId: Type.String({ description: 'The session (WhatsApp account) that sent it' })
 }))
 export type SendOtpResponse = Static<typeof SendOtpResponse>
 
@@ -36,3 +38,46 @@ export const VerifyOtpResponse = SuccessResponse('VerifyOtpResponse', 'The code 
   to: Type.String({ description: 'The number verified, with its country code' })
 }))
 export type VerifyOtpResponse = Static<typeof VerifyOtpResponse>
+
+export const verificationStatuses = ['pending', 'approved', 'expired', 'max_attempts', 'canceled', 'failed'] as const
+
+export const VerificationIdParams = Type.Object({
+  verificationId: Type.String({ maxLength: 64, description: 'The verificationId an OTP or inbound verification answered with' })
+})
+export type VerificationIdParams = Static<typeof VerificationIdParams>
+
+export const Verification = Type.Object({
+  verificationId: Type.String(),
+  to: Nullable(Type.String({ description: 'The number the code is for; null for an inbound verification started without one' })),
+  method: Type.Union([Type.Literal('outbound'), Type.Literal('inbound')], { description: 'outbound: the service sent the code; inbound: the user sends it to the service' }),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('expired'), Type.Literal('max_attempts'), Type.Literal('canceled'), Type.Literal('failed')], {
+    description: 'pending until approved (the right code), expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the number) or failed'
+  }),
+  sessionId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  approvedAt: Nullable(Type.String({ format: 'date-time' })),
+  phone: Nullable(Type.String({ description: 'The number that proved itself, once approved' }))
+}, named('Verification', 'One OTP or inbound verification and where it stands'))
+export type Verification = Static<typeof Verification>
+
+export const VerificationResponse = SuccessResponse('VerificationResponse', 'The verification', Verification)
+export type VerificationResponse = Static<typeof VerificationResponse>
+
+export const InboundVerificationBody = Type.Object({
+  to: Type.Optional(PhoneNumberField),
+  sessionId: Type.Optional(SessionIdField({ description: 'The account the user writes to; one is picked when omitted' })),
+  expiresIn: Type.Optional(Type.Integer({ minimum: 30, maximum: 86_400, description: 'Seconds the code stays valid; OTP_TTL_SECONDS (300) by default' })),
+  appName: SendOtpBody.properties.appName
+}, named('InboundVerificationBody'))
+export type InboundVerificationBody = Static<typeof InboundVerificationBody>
+
+export const InboundVerificationResponse = SuccessResponse('InboundVerificationResponse', 'A user-first verification: show waLink (or text) to the user', Type.Object({
+  verificationId: Type.String(),
+  code: Type.String({ description: 'The code the user sends; already in `text`' }),
+  text: Type.String({ description: 'The text the user sends to the session\'s number' }),
+  waLink: Type.String({ description: 'https://wa.me/<session number>?text=<text>: opens WhatsApp with the text ready to send' }),
+  sessionId: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' })
+}))
+export type InboundVerificationResponse = Static<typeof InboundVerificationResponse>

@@ -20,7 +20,12 @@ export const Session = Type.Object({
   })),
   createdAt: Type.String({ format: 'date-time' }),
   connectedAt: Nullable(Type.String({ format: 'date-time' })),
-  updatedAt: Type.String({ format: 'date-time' })
+  updatedAt: Type.String({ format: 'date-time' }),
+  restriction: Type.Optional(Nullable(Type.Object({
+    newChats: Type.Literal('blocked', { description: 'WhatsApp refuses this account\'s messages to numbers it has no chat with (error 463); existing chats still work' }),
+    until: Nullable(Type.String({ format: 'date-time', description: 'When WhatsApp said the restriction ends, if it said' })),
+    reason: Type.String({ description: 'WhatsApp\'s enforcement type (e.g. BIZ_QUALITY, DEFAULT), NEW_CHAT_CAP_CAPPED, or REFUSED_463 when only a refusal told us' })
+  }, { description: 'null when the account may start new chats' })))
 }, named('Session', 'A linked (or linking) WhatsApp account'))
 export type Session = Static<typeof Session>
 

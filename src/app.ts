@@ -12,6 +12,7 @@ import schemas from '../plugins/schemas.js'
 import swagger from '../plugins/swagger.js'
 import health from '../plugins/health.js'
 import stateStore from '../plugins/state-store.js'
+import whatsappVersion from '../plugins/whatsapp-version.js'
 import transport from '../plugins/transport.js'
 import sessionRegistry from '../plugins/session-registry.js'
 import instanceRouter from '../plugins/instance-router.js'
@@ -22,6 +23,9 @@ import messageStatus from '../plugins/message-status.js'
 import webhooks from '../plugins/webhooks.js'
 import metrics from '../plugins/metrics.js'
 import eventWiring from '../plugins/event-wiring.js'
+import restrictions from '../plugins/restrictions.js'
+import verifications from '../plugins/verifications.js'
+import senderPool from '../plugins/sender-pool.js'
 import systemRoutes from './routes/system.js'
 import sessionRoutes from './routes/sessions.js'
 import messageRoutes from './routes/messages.js'
@@ -89,6 +93,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(swagger)
   await fastify.register(health)
   await fastify.register(stateStore)
+  await fastify.register(whatsappVersion)
   await fastify.register(transport)
   await fastify.register(sessionRegistry)
   await fastify.register(instanceRouter)
@@ -98,6 +103,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(messageStatus)
   await fastify.register(webhooks)
   await fastify.register(metrics)
+  await fastify.register(restrictions)
+  await fastify.register(verifications)
+  await fastify.register(senderPool)
   // After every producer and consumer: it lists who listens to whom.
   await fastify.register(eventWiring)
 

@@ -5,6 +5,7 @@ import { resolve } from 'node:path'
 import proxyAddress from '@fastify/proxy-addr'
 import { appNameMaxLength, isValidAppName, validateOtpTemplate } from './otp-message.js'
 import { assertWebhookEvents } from './webhook-dispatcher.js'
+import { parseVersionSetting, type VersionSetting } from './whatsapp-version.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
@@ -36,6 +37,10 @@ export interface Config {
   whatsappKeepAliveMs: number
   whatsappConnectTimeoutMs: number
   whatsappQueryTimeoutMs: number
+  whatsappSendAckTimeoutMs: number
+  whatsappVersion: VersionSetting
+  whatsappVersionUrl: string
+  whatsappVersionTimeoutMs: number
   whatsappQrTimeoutMs: number | undefined
   rateLimitMax: number
   rateLimitWindowMs: number
@@ -59,6 +64,7 @@ export interface Config {
   otpAppName: string | undefined
   otpSecret: string | undefined
   otpExposeCode: boolean
+  otpInboundReply: string | undefined
   mediaMaxBytes: number
   webhookUrls: string[]
   webhookSecret: string | undefined
@@ -81,6 +87,13 @@ const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug
 function readRaw (environment: Environment, name: string): string | undefined {
   const value = environment[name]
   return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function readVersionSetting (environment: Environment): VersionSetting {
+  const raw = readRaw(environment, 'WA_VERSION') ?? 'auto'
+  const setting = parseVersionSetting(raw)
+  if (setting === undefined) throw new ConfigError('WA_VERSION', '"auto", "bundled" or a version like 2.3000.1043857760', raw)
+  return setting
 }
 
 function readInteger (environment: Environment, name: string, fallback: number, minimum: number, maximum: number): number {
@@ -283,6 +296,12 @@ export function loadConfig (environment: Environment = process.env): Config {
     whatsappKeepAliveMs: readInteger(environment, 'WA_KEEP_ALIVE_MS', 30_000, 1000, 600_000),
     whatsappConnectTimeoutMs: readInteger(environment, 'WA_CONNECT_TIMEOUT_MS', 20_000, 1000, 600_000),
     whatsappQueryTimeoutMs: readInteger(environment, 'WA_QUERY_TIMEOUT_MS', 60_000, 1000, 600_000),
+    // WhatsApp's server answers a message stanza within a second or two; past this the send failed.
+    whatsappSendAckTimeoutMs: readInteger(environment, 'WA_SEND_ACK_TIMEOUT_MS', 15_000, 100, 600_000),
+    whatsappVersion: readVersionSetting(environment),
+    whatsappVersionUrl: readUrl(environment, 'WA_VERSION_URL', ['http:', 'https:']) ?? 'https://web.whatsapp.com/sw.js',
+    // Short: the service starts with the bundled version rather than wait on a slow network.
+    whatsappVersionTimeoutMs: readInteger(environment, 'WA_VERSION_TIMEOUT_MS', 3000, 100, 60_000),
     whatsappQrTimeoutMs: readRaw(environment, 'WA_QR_TIMEOUT_MS') === undefined ? undefined : readInteger(environment, 'WA_QR_TIMEOUT_MS', 60_000, 1000, 600_000),
     rateLimitMax: readInteger(environment, 'RATE_LIMIT_MAX', 100, 1, 1_000_000),
     rateLimitWindowMs: readDuration(environment, 'RATE_LIMIT_WINDOW', 60_000),
@@ -307,6 +326,7 @@ export function loadConfig (environment: Environment = process.env): Config {
     otpAppName: readOtpAppName(environment),
     otpSecret,
     otpExposeCode: readBoolean(environment, 'OTP_EXPOSE_CODE', false),
+    otpInboundReply: readRaw(environment, 'OTP_INBOUND_REPLY'),
     mediaMaxBytes: readInteger(environment, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     webhookUrls,
     webhookSecret: readRaw(environment, 'WEBHOOK_SECRET'),

@@ -38,6 +38,9 @@ export const errors = {
   MESSAGE_SEND_FAILED: createError('MESSAGE_SEND_FAILED', 'Gagal mengirim pesan: %s', 502),
   MESSAGE_NOT_FOUND: createError('MESSAGE_NOT_FOUND', 'Pesan %s tidak ditemukan', 404),
   SEND_QUEUE_FULL: createError('SEND_QUEUE_FULL', 'Antrian pengiriman session %s penuh, coba lagi dalam %s detik', 429),
+  // WhatsApp refused the message with 463: the sending account may not start new chats for now.
+  SENDER_RESTRICTED: createError('SENDER_RESTRICTED', 'Akun WhatsApp session %s sedang dibatasi WhatsApp untuk memulai chat baru, pesan tidak terkirim. Coba lagi nanti atau kirim lewat session lain', 503),
+  NO_SENDER_AVAILABLE: createError('NO_SENDER_AVAILABLE', 'Tidak ada session WhatsApp yang dapat mengirim ke nomor ini sekarang, coba lagi dalam %s detik', 503),
   SEND_QUEUE_CLOSED: createError('SEND_QUEUE_CLOSED', 'Session %s sedang ditutup, pesan tidak dikirim', 503),
 
   FILE_REQUIRED: createError('FILE_REQUIRED', 'File diperlukan (field "file")', 400),
@@ -54,6 +57,7 @@ export const errors = {
   OTP_INVALID: createError('OTP_INVALID', 'Kode OTP salah, sisa percobaan: %s', 400),
   OTP_TOO_MANY_ATTEMPTS: createError('OTP_TOO_MANY_ATTEMPTS', 'Terlalu banyak percobaan salah, kode OTP dibatalkan. Minta kode baru', 429),
   OTP_EXPIRED: createError('OTP_EXPIRED', 'Kode OTP sudah kedaluwarsa. Minta kode baru', 410),
+  VERIFICATION_NOT_FOUND: createError('VERIFICATION_NOT_FOUND', 'Verifikasi %s tidak ditemukan', 404),
   OTP_NOT_FOUND: createError('OTP_NOT_FOUND', 'Tidak ada kode OTP aktif untuk nomor ini. Minta kode baru', 404),
 
   // Several instances on one Redis: all three are retryable, and say so with Retry-After.

@@ -20,6 +20,15 @@ export type CloseKind =
 // A sent message's acknowledgement from WhatsApp, as the transport reports it.
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed'
 
+// What WhatsApp says about the account's right to start new chats: its reach-out timelock
+// (pushed, or answered to a query) and its new-chat message cap (CAPPED blocks like a timelock).
+export interface RestrictionUpdate {
+  source: 'timelock' | 'cap'
+  active: boolean
+  until: Date | null
+  reason: string
+}
+
 export interface SessionEventMap {
   state: [{ sessionId: string, status: SessionStatus, previous: SessionStatus, reason: string }]
   qr: [{ sessionId: string, qr: string }]
@@ -29,7 +38,9 @@ export interface SessionEventMap {
   replaced: [{ sessionId: string }]
   removed: [{ sessionId: string }]
   'message-status': [{ sessionId: string, messageId: string, remoteJid: string, status: MessageStatus }]
-  'message-received': [{ sessionId: string, messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }]
+  // `phone`: the sender's number (digits), also when WhatsApp addressed it by LID; null when unknown.
+  'message-received': [{ sessionId: string, messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }]
+  restriction: [{ sessionId: string } & RestrictionUpdate]
 }
 
 // --- Message sender (plugins/message-sender.ts) ---

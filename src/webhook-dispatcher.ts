@@ -16,6 +16,8 @@ export const webhookEvents = [
   'session.disconnected',
   'session.logged_out',
   'session.replaced',
+  'session.restricted',
+  'session.restriction_lifted',
   'message.received',
   'message.status',
   'otp.sent',

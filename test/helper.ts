@@ -44,6 +44,8 @@ export function testConfig (directory: string, env: Record<string, string> = {})
     DATA_DIR: join(directory, 'data'),
     LOG_LEVEL: 'info',
     WA_LOG_LEVEL: 'warn',
+    // Tests never ask web.whatsapp.com; the simulator's tests point WA_VERSION_URL at it.
+    WA_VERSION: 'bundled',
     ...env
   })
 }
@@ -97,6 +99,8 @@ export async function buildWithSimulator (t: TestContext, options: BuildOptions 
       RECONNECT_BASE_DELAY_MS: '50',
       RECONNECT_MAX_DELAY_MS: '500',
       SEND_MIN_GAP_MS: '0',
+      WA_VERSION: 'auto',
+      WA_VERSION_URL: simulator.versionUrl,
       ...options.env
     }
   })

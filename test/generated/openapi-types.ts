@@ -339,6 +339,295 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/otp/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a one-time password through a session the service picks
+         * @description Like POST /api/messages/{sessionId}/otp, but the sender is picked: a connected session that already chats with the number first (existing chats are delivered even from a restricted account), else an unrestricted one, the least recently used. When WhatsApp refuses the message (463, the account may not start new chats) the next session is tried; a refused send is never retried on the same session. No session can send: 503 NO_SENDER_AVAILABLE with Retry-After. `sessionId` names the session used.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SendOtpBody"];
+                };
+            };
+            responses: {
+                /** @description WhatsApp accepted the OTP message */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SendOtpResponse"];
+                    };
+                };
+                /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The number is not on WhatsApp (PHONE_NOT_ON_WHATSAPP) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/otp/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a user-first verification
+         * @description Answers a code, the text that holds it and a wa.me link that opens WhatsApp with that text ready to send to the session's number. When a message holding the code reaches the session from `to` (from anyone when `to` is omitted) the verification is approved and `otp.verified` fires with method "inbound". WhatsApp never counts a chat the user started as reaching out, so this works while the account is restricted, and afterwards the chat exists: later OTPs to the number are not first contact.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InboundVerificationBody"];
+                };
+            };
+            responses: {
+                /** @description A user-first verification: show waLink (or text) to the user */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundVerificationResponse"];
+                    };
+                };
+                /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/otp/verifications/{verificationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A verification and its status
+         * @description Every OTP answer (and POST /api/otp/inbound) has a verificationId. `status` is pending until the right code arrives (approved, with `phone` and `approvedAt`), or expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the same number) or failed (WhatsApp reported the message failed). Readable for a day after it ended; unknown ids are 404 VERIFICATION_NOT_FOUND.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The verificationId an OTP or inbound verification answered with */
+                    verificationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The verification */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VerificationResponse"];
+                    };
+                };
+                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a pending verification
+         * @description Its code no longer verifies. A verification that already ended keeps its status.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The verificationId an OTP or inbound verification answered with */
+                    verificationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The verification */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VerificationResponse"];
+                    };
+                };
+                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/otp/verify": {
         parameters: {
             query?: never;
@@ -561,6 +850,44 @@ export interface components {
                 jid: string;
             };
         };
+        /** InboundVerificationBody */
+        InboundVerificationBody: {
+            /**
+             * @description Phone number, digits only: 08123456789, 8123456789 or 628123456789 (not +62…, no dashes or spaces)
+             * @example 08123456789
+             */
+            to?: string;
+            /** @description The account the user writes to; one is picked when omitted */
+            sessionId?: string;
+            /** @description Seconds the code stays valid; OTP_TTL_SECONDS (300) by default */
+            expiresIn?: number;
+            /**
+             * @description Name shown in the message; OTP_APP_NAME by default. One line of 1-40 letters, digits, spaces and . , & ' ( ) + ! _ - (no line breaks, no links)
+             * @example Toko Maju
+             */
+            appName?: string;
+        };
+        /**
+         * InboundVerificationResponse
+         * @description A user-first verification: show waLink (or text) to the user
+         */
+        InboundVerificationResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            data: {
+                verificationId: string;
+                /** @description The code the user sends; already in `text` */
+                code: string;
+                /** @description The text the user sends to the session's number */
+                text: string;
+                /** @description https://wa.me/<session number>?text=<text>: opens WhatsApp with the text ready to send */
+                waLink: string;
+                sessionId: string;
+                /** Format: date-time */
+                expiresAt: string;
+            };
+        };
         /** SendOtpBody */
         SendOtpBody: {
             /**
@@ -603,6 +930,57 @@ export interface components {
                 resendAfter: string;
                 /** @description The code itself, only when the operator set OTP_EXPOSE_CODE=true (testing) */
                 code?: string;
+                /** @description Follow the code with GET /api/otp/verifications/{verificationId} */
+                verificationId: string;
+                /** @description The session (WhatsApp account) that sent it */
+                sessionId: string;
+            };
+        };
+        /**
+         * Verification
+         * @description One OTP or inbound verification and where it stands
+         */
+        Verification: {
+            verificationId: string;
+            to: string | null;
+            /** @description outbound: the service sent the code; inbound: the user sends it to the service */
+            method: "outbound" | "inbound";
+            /** @description pending until approved (the right code), expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the number) or failed */
+            status: "pending" | "approved" | "expired" | "max_attempts" | "canceled" | "failed";
+            sessionId: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            approvedAt: string | null;
+            phone: string | null;
+        };
+        /**
+         * VerificationResponse
+         * @description The verification
+         */
+        VerificationResponse: {
+            /** @enum {boolean} */
+            success: true;
+            message?: string;
+            /**
+             * Verification
+             * @description One OTP or inbound verification and where it stands
+             */
+            data: {
+                verificationId: string;
+                to: string | null;
+                /** @description outbound: the service sent the code; inbound: the user sends it to the service */
+                method: "outbound" | "inbound";
+                /** @description pending until approved (the right code), expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the number) or failed */
+                status: "pending" | "approved" | "expired" | "max_attempts" | "canceled" | "failed";
+                sessionId: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                expiresAt: string;
+                approvedAt: string | null;
+                phone: string | null;
             };
         };
         /** VerifyOtpBody */
@@ -773,6 +1151,16 @@ export interface components {
             connectedAt: string | null;
             /** Format: date-time */
             updatedAt: string;
+            restriction?: {
+                /**
+                 * @description WhatsApp refuses this account's messages to numbers it has no chat with (error 463); existing chats still work
+                 * @enum {string}
+                 */
+                newChats: "blocked";
+                until: string | null;
+                /** @description WhatsApp's enforcement type (e.g. BIZ_QUALITY, DEFAULT), NEW_CHAT_CAP_CAPPED, or REFUSED_463 when only a refusal told us */
+                reason: string;
+            } | null;
         };
         /**
          * SessionListResponse

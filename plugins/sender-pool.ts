@@ -1,0 +1,91 @@
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { errors } from '../src/errors.js'
+import type { Restrictions } from './restrictions.js'
+import type { SessionRegistry } from './session-registry.js'
+
+// Picks the session that sends to a number when the caller names none. A session that already
+// chats with the number goes first: WhatsApp delivers to existing chats even from a restricted
+// account, and writing there starts nothing new. Otherwise an unrestricted one, the least
+// recently used, so new chats spread over the accounts instead of wearing one out.
+
+export interface SenderPoolOptions {
+  sessions: Pick<SessionRegistry, 'list'>
+  restrictions: Pick<Restrictions, 'describe' | 'hasChat'>
+  // Retry-After when no session can send and no restriction's end is known.
+  defaultRetryAfterSeconds?: number
+  clock?: () => number
+}
+
+export interface SenderPool {
+  // Sessions that may send to the number, best first.
+  candidates: (phone: string, options?: { includeRestricted?: boolean }) => string[]
+  // Runs the send on each candidate in turn until one takes it. A sender that cannot send now
+  // (refused with 463, disconnected, closing, queue full) is skipped; any other answer (cooldown,
+  // number not on WhatsApp) is the number's, and is the answer.
+  send: <Result>(phone: string, attempt: (sessionId: string) => Promise<Result>) => Promise<{ sessionId: string, result: Result }>
+  // The session for a user-first verification: restricted ones count, the user writes first.
+  pickForInbound: (phone: string | null) => string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    senderPool: SenderPool
+  }
+}
+
+const tryNextSender = new Set(['SENDER_RESTRICTED', 'SESSION_NOT_CONNECTED', 'SEND_QUEUE_CLOSED', 'SEND_QUEUE_FULL', 'SESSION_NOT_FOUND'])
+
+export function createSenderPool (options: SenderPoolOptions): SenderPool {
+  const { sessions, restrictions } = options
+  const clock = options.clock ?? Date.now
+  const defaultRetryAfterSeconds = options.defaultRetryAfterSeconds ?? 60
+  const lastUsed = new Map<string, number>()
+
+  function candidates (phone: string, { includeRestricted = false } = {}): string[] {
+    const connected = sessions.list().filter((session) => session.isConnected).map((session) => session.sessionId)
+    const byUse = (a: string, b: string): number => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0)
+    const chatting = connected.filter((sessionId) => restrictions.hasChat(sessionId, phone)).sort(byUse)
+    const others = connected
+      .filter((sessionId) => !chatting.includes(sessionId) && (includeRestricted || restrictions.describe(sessionId) === null))
+      .sort(byUse)
+    return [...chatting, ...others]
+  }
+
+  function noSender (): Error {
+    const ends = sessions.list()
+      .filter((session) => session.isConnected)
+      .map((session) => restrictions.describe(session.sessionId)?.until)
+      .filter((until): until is string => typeof until === 'string')
+      .map((until) => Date.parse(until))
+    const retryAfterSeconds = ends.length === 0 ? defaultRetryAfterSeconds : Math.max(1, Math.ceil((Math.min(...ends) - clock()) / 1000))
+    return Object.assign(new errors.NO_SENDER_AVAILABLE(retryAfterSeconds), { retryAfterSeconds })
+  }
+
+  return {
+    candidates,
+    async send (phone, attempt) {
+      for (const sessionId of candidates(phone)) {
+        lastUsed.set(sessionId, clock())
+        try {
+          return { sessionId, result: await attempt(sessionId) }
+        } catch (error) {
+          if (!tryNextSender.has((error as FastifyError).code)) throw error
+        }
+      }
+      throw noSender()
+    },
+    pickForInbound (phone) {
+      const [sessionId] = candidates(phone ?? '', { includeRestricted: true })
+      if (sessionId === undefined) throw noSender()
+      lastUsed.set(sessionId, clock())
+      return sessionId
+    }
+  }
+}
+
+async function senderPoolPlugin (fastify: FastifyInstance): Promise<void> {
+  fastify.decorate('senderPool', createSenderPool({ sessions: fastify.sessions, restrictions: fastify.restrictions }))
+}
+
+export default fp(senderPoolPlugin, { name: 'sender-pool', fastify: '5.x', dependencies: ['session-registry', 'restrictions'] })

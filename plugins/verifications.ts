@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import fp from 'fastify-plugin'
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
+import type { verificationStatuses } from '../schemas/otp.js'
+import { errors } from '../src/errors.js'
+import { guarded } from '../src/guarded-listener.js'
+import { generateOtpCode, hashOtpCode, otpCodeMatches } from '../src/otp-code.js'
+import { normalizePhoneNumber } from '../src/phone-number.js'
+import type { RecordCollection } from '../src/state/state-store.js'
+import type { OtpSendOverrides } from '../src/otp-service.js'
+import type { Otp, OtpSent } from './otp.js'
+import type { MessageSender } from './message-sender.js'
+import type { SessionEventMap } from '../src/events.js'
+import type { SessionRegistry } from './session-registry.js'
+
+// Every OTP is a verification with an id the app can follow: an outbound code the service sent,
+// or an inbound one the user sends to the service (user-first: WhatsApp never counts a chat the
+// user started as the account reaching out, so it works while the account is restricted).
+
+export type VerificationMethod = 'outbound' | 'inbound'
+export type VerificationStatus = typeof verificationStatuses[number]
+
+export interface Verification {
+  verificationId: string
+  // The number the code is for; an inbound verification started without one takes any sender.
+  to: string | null
+  method: VerificationMethod
+  status: VerificationStatus
+  sessionId: string
+  createdAt: string
+  expiresAt: string
+  approvedAt: string | null
+  // The number that proved itself: `to`, or for an inbound code without `to` whoever sent it.
+  phone: string | null
+}
+
+interface StoredVerification extends Verification {
+  // Inbound codes: HMAC of the code, so a stolen store cannot be replayed from another number.
+  codeHash?: string
+  messageId?: string
+}
+
+// Index records next to the verifications: the latest outbound verification of a number, and
+// the pending inbound one a session's code points to.
+interface VerificationIndex { verificationId: string }
+
+export interface InboundVerification extends Verification {
+  code: string
+  text: string
+  waLink: string
+}
+
+export interface VerificationEventMap {
+  approved: [{ verification: Verification, method: VerificationMethod, at: Date }]
+}
+
+export interface VerificationsOptions {
+  records: RecordCollection<StoredVerification | VerificationIndex>
+  otp: Pick<Otp, 'sendCode' | 'verify'>
+  sessions: Pick<SessionRegistry, 'get'> & { events: EventEmitter<SessionEventMap> }
+  messageSender: Pick<MessageSender, 'sendText'>
+  secret: string
+  codeLength: number
+  ttlSeconds: number
+  // Sent back to the user in the chat once an inbound code approved them; none when undefined.
+  inboundReply?: string
+  logger: FastifyBaseLogger
+  // How long a finished verification can still be read.
+  retentionMs?: number
+  clock?: () => number
+}
+
+export interface Verifications {
+  events: EventEmitter<VerificationEventMap>
+  // Sends an OTP through that session and records its verification.
+  sendOtp: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent & { verificationId: string, sessionId: string }>
+  // The code the user typed, checked against the number's latest outbound verification.
+  verifyCode: (to: string, code: string) => Promise<{ to: string, verificationId: string | null }>
+  startInbound: (sessionId: string, to: string | undefined, overrides?: { ttlSeconds?: number, appName?: string }) => Promise<InboundVerification>
+  get: (verificationId: string) => Promise<Verification>
+  cancel: (verificationId: string) => Promise<Verification>
+  // WhatsApp took the OTP's message but later reported it failed: the code cannot arrive.
+  messageFailed: (messageId: string) => Promise<void>
+  close: () => void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    verifications: Verifications
+  }
+}
+
+const latestKey = (phone: string): string => `latest-${phone}`
+const inboundKey = (sessionId: string, code: string): string => `inbound-${sessionId}-${code}`
+const messageKey = (messageId: string): string => `message-${messageId}`
+const verificationIdPattern = /^[0-9a-f-]{36}$/
+
+export function inboundText (code: string, appName: string | undefined): string {
+  return appName === undefined ? `Kode verifikasi saya: ${code}` : `Kode verifikasi ${appName} saya: ${code}`
+}
+
+export function waLink (senderPhone: string, text: string): string {
+  return `https://wa.me/${senderPhone}?text=${encodeURIComponent(text)}`
+}
+
+function publicView (stored: StoredVerification, now: number): Verification {
+  const { verificationId, to, method, sessionId, createdAt, expiresAt, approvedAt, phone } = stored
+  const status = stored.status === 'pending' && Date.parse(expiresAt) <= now ? 'expired' : stored.status
+  return { verificationId, to, method, status, sessionId, createdAt, expiresAt, approvedAt, phone }
+}
+
+export function createVerifications (options: VerificationsOptions): Verifications {
+  const { records, otp, sessions, messageSender, secret, logger } = options
+  const clock = options.clock ?? Date.now
+  const retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000
+  const events = new EventEmitter<VerificationEventMap>()
+  const verifications = records as RecordCollection<StoredVerification>
+  const indexes = records as RecordCollection<VerificationIndex>
+
+  async function read (verificationId: string): Promise<StoredVerification> {
+    const stored = verificationIdPattern.test(verificationId) ? await verifications.get(verificationId) : undefined
+    if (stored === undefined || stored.verificationId !== verificationId) throw new errors.VERIFICATION_NOT_FOUND(verificationId)
+    return stored
+  }
+
+  // Only a pending one changes; its record lives on for reading after it ended.
+  async function finish (verificationId: string, status: VerificationStatus, extra: Partial<StoredVerification> = {}): Promise<StoredVerification | undefined> {
+    return await verifications.update(verificationId, (current) => {
+      if (current === undefined || current.status !== 'pending') return { value: current, result: undefined, expiresAt: current === undefined ? undefined : Date.parse(current.expiresAt) + retentionMs }
+      const value = { ...current, status, ...extra }
+      return { value, result: value, expiresAt: Date.parse(current.expiresAt) + retentionMs }
+    })
+  }
+
+  async function create (stored: StoredVerification): Promise<void> {
+    await verifications.update(stored.verificationId, () => ({ value: stored, result: undefined, expiresAt: Date.parse(stored.expiresAt) + retentionMs }))
+  }
+
+  async function sendOtp (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent & { verificationId: string, sessionId: string }> {
+    const sent = await otp.sendCode(sessionId, to, overrides)
+    const now = new Date(clock())
+    const verificationId = randomUUID()
+    await create({
+      verificationId,
+      to: sent.to,
+      method: 'outbound',
+      status: 'pending',
+      sessionId,
+      createdAt: now.toISOString(),
+      expiresAt: sent.expiresAt.toISOString(),
+      approvedAt: null,
+      phone: null,
+      messageId: sent.messageId
+    })
+    // The new code replaced the number's earlier one: that verification can no longer succeed.
+    const previous = await indexes.update(latestKey(sent.to), (current) => ({ value: { verificationId }, result: current?.verificationId, expiresAt: sent.expiresAt.getTime() + retentionMs }))
+    if (previous !== undefined) await finish(previous, 'canceled')
+    await indexes.update(messageKey(sent.messageId), () => ({ value: { verificationId }, result: undefined, expiresAt: sent.expiresAt.getTime() }))
+    return { ...sent, verificationId, sessionId }
+  }
+
+  async function verifyCode (to: string, code: string): Promise<{ to: string, verificationId: string | null }> {
+    const phone = normalizePhoneNumber(to).formatted
+    const verificationId = (await indexes.get(latestKey(phone)))?.verificationId ?? null
+    const latest = verificationId === null ? undefined : await verifications.get(verificationId)
+    // A canceled verification's code is void, though the OTP record still holds it.
+    if (latest?.status === 'canceled') throw new errors.OTP_NOT_FOUND()
+    try {
+      await otp.verify(phone, code)
+    } catch (error) {
+      const errorCode = (error as FastifyError).code
+      if (verificationId !== null && errorCode === 'OTP_TOO_MANY_ATTEMPTS') await finish(verificationId, 'max_attempts')
+      if (verificationId !== null && errorCode === 'OTP_EXPIRED') await finish(verificationId, 'expired')
+      throw error
+    }
+    if (verificationId !== null) await finish(verificationId, 'approved', { approvedAt: new Date(clock()).toISOString(), phone })
+    return { to: phone, verificationId }
+  }
+
+  function senderPhone (sessionId: string): string {
+    const user = sessions.get(sessionId).user
+    if (user === null) throw new errors.SESSION_NOT_CONNECTED()
+    return user.id.split('@')[0].split(':')[0]
+  }
+
+  async function startInbound (sessionId: string, to: string | undefined, overrides: { ttlSeconds?: number, appName?: string } = {}): Promise<InboundVerification> {
+    const phone = to === undefined ? null : normalizePhoneNumber(to).formatted
+    const sender = senderPhone(sessionId)
+    const now = clock()
+    const expiresAt = now + (overrides.ttlSeconds ?? options.ttlSeconds) * 1000
+    const verificationId = randomUUID()
+    // A code names one pending verification per session: drawn again while it is taken.
+    let code = ''
+    for (let attempt = 0; code === ''; attempt++) {
+      if (attempt === 20) throw new errors.INTERNAL_ERROR()
+      const candidate = generateOtpCode(options.codeLength)
+      const taken = await indexes.update(inboundKey(sessionId, candidate), (current) => current === undefined
+        ? { value: { verificationId }, result: false, expiresAt }
+        : { value: current, result: true, expiresAt })
+      if (!taken) code = candidate
+    }
+    const stored: StoredVerification = {
+      verificationId,
+      to: phone,
+      method: 'inbound',
+      status: 'pending',
+      sessionId,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(expiresAt).toISOString(),
+      approvedAt: null,
+      phone: null,
+      codeHash: hashOtpCode(secret, verificationId, code)
+    }
+    await create(stored)
+    const text = inboundText(code, overrides.appName)
+    return { ...publicView(stored, now), code, text, waLink: waLink(sender, text) }
+  }
+
+  // A message that holds a pending code of this session approves its verification, if it came
+  // from the number the verification names (or names none).
+  async function onMessage ({ sessionId, phone, text }: SessionEventMap['message-received'][0]): Promise<void> {
+    if (text === null) return
+    for (const [candidate] of text.matchAll(/\d{4,10}/g)) {
+      const index = await indexes.get(inboundKey(sessionId, candidate))
+      if (index === undefined) continue
+      const stored = await verifications.get(index.verificationId)
+      if (stored?.codeHash === undefined || !otpCodeMatches(secret, stored.verificationId, candidate, stored.codeHash)) continue
+      if (stored.to !== null && stored.to !== phone) {
+        logger.info({ sessionId, verificationId: stored.verificationId, resolved: phone !== null }, 'inbound code from another number (or an unresolved LID sender) ignored')
+        continue
+      }
+      const at = new Date(clock())
+      if (Date.parse(stored.expiresAt) <= at.getTime()) continue
+      const approved = await finish(stored.verificationId, 'approved', { approvedAt: at.toISOString(), phone })
+      if (approved === undefined) continue
+      await indexes.delete(inboundKey(sessionId, candidate))
+      events.emit('approved', { verification: publicView(approved, at.getTime()), method: 'inbound', at })
+      if (options.inboundReply !== undefined && phone !== null) {
+        messageSender.sendText(sessionId, phone, options.inboundReply).catch((error: unknown) => logger.warn({ err: error, sessionId }, 'confirming an inbound verification failed'))
+      }
+      return
+    }
+  }
+
+  const onReceived = guarded(logger, 'verifications', (message: SessionEventMap['message-received'][0]) => {
+    onMessage(message).catch((error: unknown) => logger.error({ err: error }, 'checking a message for an inbound code failed'))
+  })
+  sessions.events.on('message-received', onReceived)
+
+  return {
+    events,
+    sendOtp,
+    verifyCode,
+    startInbound,
+    get: async (verificationId) => publicView(await read(verificationId), clock()),
+    async cancel (verificationId) {
+      await read(verificationId)
+      await finish(verificationId, 'canceled')
+      return publicView(await read(verificationId), clock())
+    },
+    async messageFailed (messageId) {
+      const index = await indexes.get(messageKey(messageId))
+      if (index !== undefined) await finish(index.verificationId, 'failed')
+    },
+    close () {
+      sessions.events.off('message-received', onReceived)
+    }
+  }
+}
+
+async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
+  const config = fastify.config
+  const log = fastify.log.child({ component: 'verifications' })
+  const verifications = createVerifications({
+    records: fastify.stateStore.records('verification'),
+    otp: fastify.otp,
+    sessions: fastify.sessions,
+    messageSender: fastify.messageSender,
+    secret: fastify.otpSecret,
+    codeLength: config.otpLength,
+    ttlSeconds: config.otpTtlSeconds,
+    ...(config.otpInboundReply === undefined ? {} : { inboundReply: config.otpInboundReply }),
+    logger: log
+  })
+  fastify.decorate('verifications', verifications)
+  verifications.events.on('approved', guarded(log, 'verifications', ({ verification, method, at }) => {
+    fastify.metrics.otpVerified.inc({ result: 'valid' })
+    fastify.webhooks.publish('otp.verified', verification.sessionId, { to: verification.phone, method, verificationId: verification.verificationId, at: at.toISOString() })
+  }))
+  fastify.messageStatus.events.on('change', guarded(log, 'verifications', ({ message }) => {
+    if (message.type !== 'otp' || message.status !== 'failed') return
+    verifications.messageFailed(message.messageId).catch((error: unknown) => log.error({ err: error }, 'marking a verification failed did not work'))
+  }))
+  fastify.addHook('onClose', async () => {
+    verifications.close()
+  })
+}
+
+export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender', 'message-status', 'metrics', 'webhooks'] })

@@ -1,0 +1,33 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createVersionSource, type VersionSource } from '../src/whatsapp-version.js'
+import { bundledWhatsAppVersion } from './transport.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    whatsappVersion: VersionSource
+  }
+}
+
+async function whatsappVersionPlugin (fastify: FastifyInstance): Promise<void> {
+  const config = fastify.config
+  const source = createVersionSource({
+    setting: config.whatsappVersion,
+    url: config.whatsappVersionUrl,
+    timeoutMs: config.whatsappVersionTimeoutMs,
+    bundled: bundledWhatsAppVersion
+  })
+  // Before any socket opens (restored sessions connect once the app is ready); bounded by
+  // WA_VERSION_TIMEOUT_MS, and a failure keeps the bundled version.
+  const state = await source.refresh()
+  const log = fastify.log.child({ component: 'whatsapp-version' })
+  if (state.lastError !== null) log.warn({ url: config.whatsappVersionUrl, err: state.lastError, version: state.version.join('.') }, 'fetching the WhatsApp Web version failed; using the bundled one')
+  else log.info({ version: state.version.join('.'), source: state.source }, 'WhatsApp Web version')
+  fastify.decorate('whatsappVersion', source)
+  fastify.healthChecks.add('whatsappVersion', () => {
+    const { version, ...rest } = source.state()
+    return { status: 'ok', version: version.join('.'), ...rest }
+  })
+}
+
+export default fp(whatsappVersionPlugin, { name: 'whatsapp-version', fastify: '5.x', dependencies: ['health'] })

@@ -1,0 +1,119 @@
+import t from 'tap'
+import { authHeaders, buildWithSimulator, linkSession } from './helper.js'
+import { startWebhookReceiver } from './helpers/webhook-receiver.js'
+
+// End to end on the simulator: three linked accounts, one of them restricted (463 for new chats).
+const receiver = await startWebhookReceiver(t)
+const { app, simulator } = await buildWithSimulator(t, { env: { WEBHOOK_URL: receiver.url, OTP_COOLDOWN_SECONDS: '0', OTP_INBOUND_REPLY: 'Terverifikasi' } })
+const accounts = { first: '6281200000911', second: '6281200000912' }
+await linkSession(app, simulator, 'first', accounts.first)
+await linkSession(app, simulator, 'second', accounts.second)
+
+let nextRecipient = 6281391000001
+function newRecipient (): string {
+  const phone = String(nextRecipient++)
+  simulator.addContact(phone)
+  return phone
+}
+
+const post = async (url: string, payload: Record<string, unknown>) => await app.inject({ method: 'POST', url, headers: authHeaders, payload })
+const getVerification = async (id: string) => await app.inject({ method: 'GET', url: `/api/otp/verifications/${id}`, headers: authHeaders })
+
+async function codeAt (phone: string): Promise<string> {
+  const text = (await simulator.nextMessage(phone)).text ?? ''
+  return /: (\d+)\n/.exec(text)?.[1] ?? ''
+}
+
+t.test('the pool routes around a restricted sender and prefers one that already chats', async (t) => {
+  // 'first' learns it is restricted the hard way: the pool's first pick is refused, the next takes it.
+  simulator.restrictAccount(accounts.first, { notify: false })
+  t.teardown(() => simulator.liftRestriction(accounts.first, { notify: false }))
+  const phones = [newRecipient(), newRecipient()]
+  const senders: string[] = []
+  for (const phone of phones) {
+    const response = await post('/api/otp/send', { to: phone })
+    t.equal(response.statusCode, 200, response.body)
+    senders.push(response.json().data.sessionId)
+    t.match(await codeAt(phone), /^\d{6}$/)
+  }
+  t.same(senders, ['second', 'second'], 'the restricted account is skipped once it was refused')
+  t.equal(simulator.refusedMessages, 1, 'refused once, not retried on the same sender')
+
+  // A number that wrote to the restricted account first gets its code from that account.
+  const wroteFirst = newRecipient()
+  await simulator.sendText(wroteFirst, accounts.first, 'halo')
+  await receiver.waitFor((request) => request.event === 'message.received' && request.sessionId === 'first')
+  const response = await post('/api/otp/send', { to: wroteFirst })
+  t.equal(response.json().data.sessionId, 'first', response.body)
+  t.match(await codeAt(wroteFirst), /^\d{6}$/)
+
+  t.test('both restricted: 503 NO_SENDER_AVAILABLE with Retry-After', async (t) => {
+    const until = new Date(Math.ceil(Date.now() / 1000 + 300) * 1000)
+    const restricted = receiver.waitFor((request) => request.event === 'session.restricted' && request.sessionId === 'second' && request.data.until === until.toISOString())
+    simulator.restrictAccount(accounts.second, { until })
+    await restricted
+    t.teardown(() => simulator.liftRestriction(accounts.second))
+    const refused = await post('/api/otp/send', { to: newRecipient() })
+    t.equal(refused.statusCode, 503, refused.body)
+    t.equal(refused.json().error, 'NO_SENDER_AVAILABLE')
+    t.ok(Number(refused.headers['retry-after']) > 0)
+  })
+})
+
+t.test('an OTP is a verification: pending, approved by the right code, canceled by DELETE', async (t) => {
+  const phone = newRecipient()
+  const sent = await post('/api/messages/second/otp', { to: phone })
+  t.equal(sent.statusCode, 200, sent.body)
+  const { verificationId } = sent.json().data
+  const code = await codeAt(phone)
+  t.match((await getVerification(verificationId)).json().data, { verificationId, to: phone, method: 'outbound', status: 'pending', sessionId: 'second' })
+  t.equal((await post('/api/otp/verify', { to: phone, code })).statusCode, 200)
+  t.match((await getVerification(verificationId)).json().data, { status: 'approved', phone })
+
+  const again = await post('/api/messages/second/otp', { to: phone })
+  const second = again.json().data.verificationId
+  const secondCode = await codeAt(phone)
+  const deleted = await app.inject({ method: 'DELETE', url: `/api/otp/verifications/${second}`, headers: authHeaders })
+  t.equal(deleted.json().data.status, 'canceled')
+  t.equal((await post('/api/otp/verify', { to: phone, code: secondCode })).json().error, 'OTP_NOT_FOUND', 'a canceled code does not verify')
+
+  const missing = await getVerification('00000000-0000-0000-0000-000000000000')
+  t.equal(missing.statusCode, 404)
+  t.equal(missing.json().error, 'VERIFICATION_NOT_FOUND')
+})
+
+t.test('inbound verification: approved by the code from the right number only, including a LID sender', async (t) => {
+  const user = newRecipient()
+  const stranger = newRecipient()
+  const started = await post('/api/otp/inbound', { to: user, sessionId: 'first' })
+  t.equal(started.statusCode, 200, started.body)
+  const { verificationId, code, text, waLink, sessionId } = started.json().data
+  t.equal(sessionId, 'first')
+  t.equal(waLink, `https://wa.me/${accounts.first}?text=${encodeURIComponent(text)}`)
+  t.ok(text.includes(code))
+
+  await simulator.sendText(stranger, accounts.first, text)
+  await receiver.waitFor((request) => request.event === 'message.received' && request.data.text === text)
+  t.equal((await getVerification(verificationId)).json().data.status, 'pending', 'the same text from another number does not approve it')
+
+  const verified = receiver.waitFor((request) => request.event === 'otp.verified' && request.data.verificationId === verificationId)
+  // Addressed by LID, with the alternate PN WhatsApp adds to 1:1 stanzas.
+  await simulator.sendText(user, accounts.first, text, { addressing: 'lid', alternateAddress: true })
+  t.match((await verified).data, { to: user, method: 'inbound', verificationId })
+  t.match((await getVerification(verificationId)).json().data, { status: 'approved', phone: user, method: 'inbound' })
+  t.equal((await simulator.nextMessage(user)).text, 'Terverifikasi', 'a short reply confirms')
+
+  t.test('a LID sender that cannot be resolved does not approve a verification naming a number', async (t) => {
+    const other = newRecipient()
+    const pending = (await post('/api/otp/inbound', { to: other, sessionId: 'second' })).json().data
+    await simulator.sendText(other, accounts.second, pending.text, { addressing: 'lid' })
+    await receiver.waitFor((request) => request.event === 'message.received' && request.data.text === pending.text)
+    t.equal((await getVerification(pending.verificationId)).json().data.status, 'pending')
+  })
+
+  t.test('expiresIn sets its end (the expiry itself: test/verifications.test.ts)', async (t) => {
+    const short = (await post('/api/otp/inbound', { to: newRecipient(), sessionId: 'first', expiresIn: 30 })).json().data
+    t.equal((await getVerification(short.verificationId)).json().data.status, 'pending')
+    t.equal(Date.parse(short.expiresAt) - Date.now() <= 30_000, true)
+  })
+})
