@@ -37,6 +37,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/api/otp/send', {
     schema: {
+      operationId: 'sendOtpFromPool',
       tags: ['otp'],
       summary: 'Send a one-time password through a session the service picks',
       description: 'Like POST /api/messages/{sessionId}/otp, but the sender is picked: a connected session that already chats with the number first (existing chats are delivered even from a restricted account), else an unrestricted one, the least recently used. When WhatsApp refuses the message (463, the account may not start new chats) the next session is tried; a refused send is never retried on the same session. No session can send: 503 NO_SENDER_AVAILABLE with Retry-After. `sessionId` names the session used.',
@@ -52,6 +53,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/api/otp/inbound', {
     schema: {
+      operationId: 'startInboundVerification',
       tags: ['otp'],
       summary: 'Start a user-first verification',
       description: 'Answers a code, the text that holds it and a wa.me link that opens WhatsApp with that text ready to send to the session\'s number. When a message holding the code reaches the session from `to` (from anyone when `to` is omitted) the verification is approved and `otp.verified` fires with method "inbound". WhatsApp never counts a chat the user started as reaching out, so this works while the account is restricted, and afterwards the chat exists: later OTPs to the number are not first contact.',
@@ -69,6 +71,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/api/otp/verifications/:verificationId', {
     schema: {
+      operationId: 'getVerification',
       tags: ['otp'],
       summary: 'A verification and its status',
       description: 'Every OTP answer (and POST /api/otp/inbound) has a verificationId. `status` is pending until the right code arrives (approved, with `phone` and `approvedAt`), or expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the same number) or failed (WhatsApp reported the message failed). Readable for a day after it ended; unknown ids are 404 VERIFICATION_NOT_FOUND.',
@@ -79,6 +82,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.delete('/api/otp/verifications/:verificationId', {
     schema: {
+      operationId: 'cancelVerification',
       tags: ['otp'],
       summary: 'Cancel a pending verification',
       description: 'Its code no longer verifies. A verification that already ended keeps its status.',

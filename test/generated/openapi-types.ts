@@ -352,84 +352,7 @@ export interface paths {
          * Send a one-time password through a session the service picks
          * @description Like POST /api/messages/{sessionId}/otp, but the sender is picked: a connected session that already chats with the number first (existing chats are delivered even from a restricted account), else an unrestricted one, the least recently used. When WhatsApp refuses the message (463, the account may not start new chats) the next session is tried; a refused send is never retried on the same session. No session can send: 503 NO_SENDER_AVAILABLE with Retry-After. `sessionId` names the session used.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SendOtpBody"];
-                };
-            };
-            responses: {
-                /** @description WhatsApp accepted the OTP message */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SendOtpResponse"];
-                    };
-                };
-                /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The number is not on WhatsApp (PHONE_NOT_ON_WHATSAPP) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["sendOtpFromPool"];
         delete?: never;
         options?: never;
         head?: never;
@@ -449,75 +372,7 @@ export interface paths {
          * Start a user-first verification
          * @description Answers a code, the text that holds it and a wa.me link that opens WhatsApp with that text ready to send to the session's number. When a message holding the code reaches the session from `to` (from anyone when `to` is omitted) the verification is approved and `otp.verified` fires with method "inbound". WhatsApp never counts a chat the user started as reaching out, so this works while the account is restricted, and afterwards the chat exists: later OTPs to the number are not first contact.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["InboundVerificationBody"];
-                };
-            };
-            responses: {
-                /** @description A user-first verification: show waLink (or text) to the user */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["InboundVerificationResponse"];
-                    };
-                };
-                /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        post: operations["startInboundVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -535,94 +390,14 @@ export interface paths {
          * A verification and its status
          * @description Every OTP answer (and POST /api/otp/inbound) has a verificationId. `status` is pending until the right code arrives (approved, with `phone` and `approvedAt`), or expired, max_attempts (too many wrong codes), canceled (DELETE, or a newer code for the same number) or failed (WhatsApp reported the message failed). Readable for a day after it ended; unknown ids are 404 VERIFICATION_NOT_FOUND.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The verificationId an OTP or inbound verification answered with */
-                    verificationId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The verification */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["VerificationResponse"];
-                    };
-                };
-                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        get: operations["getVerification"];
         put?: never;
         post?: never;
         /**
          * Cancel a pending verification
          * @description Its code no longer verifies. A verification that already ended keeps its status.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The verificationId an OTP or inbound verification answered with */
-                    verificationId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The verification */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["VerificationResponse"];
-                    };
-                };
-                /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        delete: operations["cancelVerification"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2443,6 +2218,235 @@ export interface operations {
             };
             /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sendOtpFromPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendOtpBody"];
+            };
+        };
+        responses: {
+            /** @description WhatsApp accepted the OTP message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendOtpResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The number is not on WhatsApp (PHONE_NOT_ON_WHATSAPP) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WhatsApp did not accept the message (MESSAGE_SEND_FAILED) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    startInboundVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InboundVerificationBody"];
+            };
+        };
+        responses: {
+            /** @description A user-first verification: show waLink (or text) to the user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundVerificationResponse"];
+                };
+            };
+            /** @description The request breaks a rule: `error` says which (VALIDATION_FAILED, PHONE_REQUIRED, PHONE_INVALID_FORMAT, OTP_INVALID, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session's state does not allow this now (SESSION_NOT_CONNECTED, SESSION_EXISTS, SESSION_ALREADY_CONNECTED, SESSION_BUSY, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The verificationId an OTP or inbound verification answered with */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancelVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The verificationId an OTP or inbound verification answered with */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationResponse"];
+                };
+            };
+            /** @description No valid API key (X-API-Key header or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found: `error` says what (SESSION_NOT_FOUND, MESSAGE_NOT_FOUND, OTP_NOT_FOUND, QR_NOT_AVAILABLE) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
