@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { errors, type ErrorCode } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
 import { appNameRule } from '../src/otp-message.js'
+import { StateStoreUnavailableError } from '../src/state/state-store.js'
 
 // Some fields have their own errors, ones clients written from the troubleshooting guide already match on
 // (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
@@ -26,6 +27,9 @@ const fastifyErrorCodes: Record<string, () => FastifyError> = {
   FST_ERR_MAX_PARAM_LENGTH: () => new errors.URL_PARAMETER_TOO_LONG()
 }
 
+// The Redis client reconnects on its own within a few seconds.
+const stateStoreRetryAfterSeconds = 5
+
 interface ErrorExtras { retryAfterSeconds?: number, attemptsLeft?: number }
 
 export function toPublicError (error: FastifyError & ErrorExtras, request: FastifyRequest): FastifyError & ErrorExtras {
@@ -48,6 +52,9 @@ export function toPublicError (error: FastifyError & ErrorExtras, request: Fasti
   if (mapped !== undefined) return mapped()
   // A client error raised by fastify or one of its plugins already says what is wrong.
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return error
+  if (error instanceof StateStoreUnavailableError) {
+    return Object.assign(new errors.STATE_STORE_UNAVAILABLE(), { retryAfterSeconds: stateStoreRetryAfterSeconds })
+  }
   return new errors.INTERNAL_ERROR()
 }
 

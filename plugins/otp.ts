@@ -6,7 +6,8 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { writeFileAtomic } from '../src/atomic-file.js'
 import { renderOtpMessage } from '../src/otp-message.js'
-import { createMemoryOtpStore, createOtpService, type OtpService } from '../src/otp-store.js'
+import { createOtpService, type OtpService } from '../src/otp-store.js'
+import { createStateOtpStore } from '../src/otp-state-store.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import type { OtpEventMap, OtpFailureReason } from '../src/service-events.js'
 import type { MessageSender } from './message-sender.js'
@@ -135,9 +136,8 @@ export async function loadOrCreateOtpSecret (dataDirectory: string): Promise<str
 
 async function otpPlugin (fastify: FastifyInstance): Promise<void> {
   const config = fastify.config
-  const store = createMemoryOtpStore()
   const service = createOtpService({
-    store,
+    store: createStateOtpStore(fastify.stateStore),
     secret: config.otpSecret ?? await loadOrCreateOtpSecret(config.dataDirectory),
     length: config.otpLength,
     ttlSeconds: config.otpTtlSeconds,
@@ -153,9 +153,6 @@ async function otpPlugin (fastify: FastifyInstance): Promise<void> {
     appName: config.otpAppName,
     exposeCode: config.otpExposeCode
   }))
-  fastify.addHook('onClose', async () => {
-    await store.close()
-  })
 }
 
-export default fp(otpPlugin, { name: 'otp', fastify: '5.x', dependencies: ['message-sender'] })
+export default fp(otpPlugin, { name: 'otp', fastify: '5.x', dependencies: ['message-sender', 'state-store'] })

@@ -19,6 +19,7 @@ import makeWASocket, {
 } from '@whiskeysockets/baileys'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
+import { createSentMessageStore, type SentMessageStore } from '../src/sent-message-store.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
 // close kinds and plain message events, so the session policy can be read and tested without it.
@@ -80,6 +81,8 @@ export interface TransportOptions {
   queryTimeoutMs: number
   qrTimeoutMs?: number
   logger: Logger
+  // Where sent contents are kept for resend requests; without it, none can be answered.
+  sentMessages?: SentMessageStore
 }
 
 export interface Transport {
@@ -158,11 +161,6 @@ function mediaContent (media: OutgoingMedia): AnyMessageContent {
   }
 }
 
-// Resending a message the recipient could not decrypt needs its content; recent sends are kept.
-// Retry requests come within seconds of a send, so a few dozen cover a burst; the bound is per
-// session, and hundreds of sessions each keeping hundreds of messages would add up.
-const recentMessagesKept = 64
-
 export function createTransport (options: TransportOptions): Transport {
   const fetchAgent = mediaAgent(options.extraCaFile)
 
@@ -170,7 +168,6 @@ export function createTransport (options: TransportOptions): Transport {
     async connect (sessionId, directory, handlers) {
       const logger = options.logger.child({ sessionId })
       const authFiles = await openSessionAuthFiles(directory, whatsappCodec)
-      const recentMessages = new Map<string, WAMessageContent>()
       let reporting = true
 
       const socket: WASocket = makeWASocket({
@@ -193,7 +190,12 @@ export function createTransport (options: TransportOptions): Transport {
         syncFullHistory: false,
         shouldSyncHistoryMessage: () => false,
         generateHighQualityLinkPreview: false,
-        getMessage: async (key: WAMessageKey) => (key.id == null ? undefined : recentMessages.get(key.id))
+        // Resending a message the recipient could not decrypt needs its content.
+        getMessage: async (key: WAMessageKey) => {
+          if (key.id == null || options.sentMessages === undefined) return undefined
+          const encoded = await options.sentMessages.recall(sessionId, key.id)
+          return encoded === undefined ? undefined : proto.Message.decode(Buffer.from(encoded, 'base64'))
+        }
       })
 
       socket.ev.on('creds.update', () => {
@@ -256,9 +258,12 @@ export function createTransport (options: TransportOptions): Transport {
         const sent = await socket.sendMessage(jid, content)
         const messageId = sent?.key.id
         if (messageId == null) throw new Error('WhatsApp did not return a message id')
-        if (sent?.message != null) {
-          recentMessages.set(messageId, sent.message)
-          if (recentMessages.size > recentMessagesKept) recentMessages.delete(recentMessages.keys().next().value as string)
+        if (sent?.message != null && options.sentMessages !== undefined) {
+          const encoded = Buffer.from(proto.Message.encode(sent.message).finish()).toString('base64')
+          // The message is out already: failing to keep its content must not fail the send.
+          await options.sentMessages.remember(sessionId, messageId, encoded).catch((error: unknown) => {
+            logger.warn({ err: error, messageId }, 'sent message content not kept; a resend request for it cannot be answered')
+          })
         }
         return { messageId }
       }
@@ -315,7 +320,8 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     keepAliveMs: config.whatsappKeepAliveMs,
     connectTimeoutMs: config.whatsappConnectTimeoutMs,
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
-    logger: fastify.whatsappLogger
+    logger: fastify.whatsappLogger,
+    sentMessages: createSentMessageStore(fastify.stateStore.records<string>('sent-message'))
   }))
   fastify.addHook('onClose', async () => {
     fastify.transport.close()
@@ -323,5 +329,5 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(transportPlugin, { name: 'transport', fastify: '5.x' })
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['state-store'] })
 

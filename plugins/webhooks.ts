@@ -11,6 +11,7 @@ import {
   type WebhookStats
 } from '../src/webhook-dispatcher.js'
 import { packageInfo } from '../src/package-info.js'
+import { importSpooledDeliveries } from '../src/webhook-spool-import.js'
 import type { SessionEventMap } from './session-registry.js'
 import type { MessageStatusEventMap } from './message-status.js'
 import type { HealthCheckResult } from './health.js'
@@ -24,8 +25,8 @@ export interface Webhooks {
   urlCount: number
   events: EventEmitter<WebhookEventMap>
   publish: (event: WebhookEvent, sessionId: string | null, data: unknown) => void
-  stats: () => WebhookStats
-  health: () => HealthCheckResult
+  stats: () => Promise<WebhookStats>
+  health: () => Promise<HealthCheckResult>
   start: () => Promise<void>
   close: () => Promise<void>
 }
@@ -57,8 +58,8 @@ export function createWebhooks (options: Omit<WebhookDispatcherOptions, 'onResul
     events,
     publish: dispatcher.publish,
     stats: dispatcher.stats,
-    health () {
-      const { pending, retrying, lastError, lastDeliveredAt } = dispatcher.stats()
+    async health () {
+      const { pending, retrying, lastError, lastDeliveredAt } = await dispatcher.stats()
       const degraded = failedAttemptsInARow >= degradedAfterFailedAttempts
       return { status: degraded ? 'degraded' : 'ok', configured, pending, retrying, failedAttemptsInARow, lastError, lastDeliveredAt }
     },
@@ -109,6 +110,7 @@ async function webhooksPlugin (fastify: FastifyInstance): Promise<void> {
     urls: config.webhookUrls,
     secret: config.webhookSecret,
     events: config.webhookEvents,
+    queue: fastify.stateStore.webhookDeliveries,
     dataDirectory: config.dataDirectory,
     version: packageInfo.version,
     logger: log
@@ -121,12 +123,13 @@ async function webhooksPlugin (fastify: FastifyInstance): Promise<void> {
   forwardSessionEvents(webhooks.publish, fastify.sessions.events, fastify.messageStatus.events, log)
   forwardSenderEvents(webhooks.publish, fastify.messageSender.events, fastify.otp.events, log)
   fastify.addHook('onReady', async () => {
+    await importSpooledDeliveries(config.dataDirectory, fastify.stateStore.webhookDeliveries, log)
     await webhooks.start()
   })
-  // Deliveries still pending stay on disk for the next start.
+  // Deliveries still pending stay in the state store's queue for the next start (or another instance).
   fastify.addHook('onClose', async () => {
     await webhooks.close()
   })
 }
 
-export default fp(webhooksPlugin, { name: 'webhooks', fastify: '5.x', dependencies: ['health', 'session-registry', 'message-sender', 'otp', 'message-status'] })
+export default fp(webhooksPlugin, { name: 'webhooks', fastify: '5.x', dependencies: ['health', 'state-store', 'session-registry', 'message-sender', 'otp', 'message-status'] })

@@ -37,6 +37,8 @@ export const errors = {
   MESSAGE_NOT_FOUND: createError('MESSAGE_NOT_FOUND', 'Pesan %s tidak ditemukan', 404),
   SEND_QUEUE_FULL: createError('SEND_QUEUE_FULL', 'Antrian pengiriman session %s penuh, coba lagi dalam %s detik', 429),
   SEND_QUEUE_CLOSED: createError('SEND_QUEUE_CLOSED', 'Session %s sedang ditutup, pesan tidak dikirim', 503),
+  // 503: Redis (REDIS_URL) cannot be reached; nothing was changed, the same request can be retried.
+  STATE_STORE_UNAVAILABLE: createError('STATE_STORE_UNAVAILABLE', 'Penyimpanan state (Redis) tidak dapat dihubungi, coba lagi sebentar', 503),
 
   FILE_REQUIRED: createError('FILE_REQUIRED', 'File diperlukan (field "file")', 400),
   FILE_TYPE_UNSUPPORTED: createError('FILE_TYPE_UNSUPPORTED', 'Tipe file %s tidak didukung', 415),
