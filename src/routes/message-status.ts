@@ -10,7 +10,7 @@ const messageStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Delivery status of a sent message',
       description: 'sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, across restarts; 404 after that.',
       params: MessageStatusParams,
-      response: { 200: MessageStatusResponse, ...errorResponses(400, 401, 404, 429) }
+      response: { 200: MessageStatusResponse, ...errorResponses(400, 401, 404, 429, 503) }
     }
   }, async (request) => {
     const { sessionId, messageId } = request.params
