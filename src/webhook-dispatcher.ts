@@ -187,6 +187,9 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
           for (const delivery of claimed) startAttempt(delivery)
           if (claimed.length === free) pumpAgain = true
         } while (pumpAgain && state === 'running')
+      } catch (error) {
+        // The store is unreachable (Redis down): the timer below tries again.
+        logger.error({ err: error }, 'could not claim webhook deliveries; trying again shortly')
       } finally {
         pumping = false
       }
@@ -196,7 +199,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
 
   async function sleepUntilNextDue (): Promise<void> {
     if (state !== 'running') return
-    const dueAt = await queue.nextDueAt()
+    const dueAt = await queue.nextDueAt().catch(() => undefined)
     if (state !== 'running') return
     const delay = dueAt === undefined ? pollIntervalMs : Math.min(Math.max(dueAt - clock(), 10), pollIntervalMs)
     clearTimeout(timer)

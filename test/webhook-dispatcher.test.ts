@@ -896,3 +896,26 @@ t.test('a late event that cannot be written after close is logged, not thrown', 
   await dispatcher.close()
   t.match(logger.entries.filter((entry) => entry.level === 'error'), [{ object: { err: { message: 'state store is closed' } }, message: 'webhook dispatcher background work failed' }])
 })
+
+t.test('a queue that cannot be claimed from (Redis down) is tried again, and the delivery goes out once it answers', async (t) => {
+  const dataDirectory = t.testdir()
+  const { queue } = await queueFor(t, dataDirectory)
+  const receiver = await startReceiver(t, answerWith(200))
+  const logger = captureLogger()
+  const collector = collectResults()
+  let down = true
+  const flaky: WebhookDeliveryQueue = {
+    ...queue,
+    claim: async (limit, leaseMs) => {
+      if (down) throw new Error('state store unavailable: connection refused')
+      return await queue.claim(limit, leaseMs)
+    }
+  }
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult, queue: flaky, pollIntervalMs: 20 })
+  await dispatcher.start()
+  dispatcher.publish('otp.sent', 's1', {})
+  await waitUntil(async () => logger.entries.some((entry) => entry.message === 'could not claim webhook deliveries; trying again shortly'))
+  down = false
+  await collector.waitFor('delivered')
+  t.equal(receiver.requests.length, 1)
+})
