@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
-import { errors, fieldErrorKeyword, type ApiError, type ErrorCode, type FieldErrorCodes } from '../src/errors.js'
+import { errors, fieldErrorKeyword, withRetryAfter, type ApiError, type ErrorCode, type FieldErrorCodes } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
+import { StateStoreUnavailableError } from '../src/state/state-store.js'
 
 // Ajv runs with `verbose`, so each issue carries the schema that failed: the field's own schema for
 // a broken value, the object's for a missing property.
@@ -31,6 +32,9 @@ const fastifyErrorCodes: Record<string, () => FastifyError> = {
   FST_ERR_MAX_PARAM_LENGTH: () => new errors.URL_PARAMETER_TOO_LONG()
 }
 
+// The Redis client reconnects on its own within a few seconds.
+const stateStoreRetryAfterSeconds = 5
+
 export function toPublicError (error: ApiError, request: FastifyRequest): ApiError {
   if (error.validation !== undefined) {
     const code = fieldErrorCode(error.validation)
@@ -48,6 +52,9 @@ export function toPublicError (error: ApiError, request: FastifyRequest): ApiErr
   if (mapped !== undefined) return mapped()
   // A client error raised by fastify or one of its plugins already says what is wrong.
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return error
+  if (error instanceof StateStoreUnavailableError) {
+    return withRetryAfter(new errors.STATE_STORE_UNAVAILABLE(), stateStoreRetryAfterSeconds)
+  }
   return new errors.INTERNAL_ERROR()
 }
 

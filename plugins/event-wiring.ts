@@ -68,8 +68,8 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
 
   // The tracker follows each accepted message through WhatsApp's receipts. An OTP message arrives
   // here as a 'sent' of type 'otp': the tracker needs no OTP subscription of its own.
-  on('messageSender', 'sent', 'messageStatus', (sent) => { messageStatus.recordSent(sent) })
-  on('sessions', 'message-status', 'messageStatus', (update) => { messageStatus.recordStatus(update) })
+  on('messageSender', 'sent', 'messageStatus', (sent) => { void messageStatus.recordSent(sent) })
+  on('sessions', 'message-status', 'messageStatus', (update) => { void messageStatus.recordStatus(update) })
 
   // Every webhook payload is built field by field from the event, so nothing a producer adds later
   // (an OTP code, a credential) can reach a receiver by accident.

@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import { writeFileAtomic } from '../src/atomic-file.js'
 import { renderOtpMessage } from '../src/otp-message.js'
 import { createOtpService, type OtpSendOverrides, type OtpService } from '../src/otp-service.js'
-import { createMemoryOtpStore } from '../src/otp-store.js'
+import { createStateOtpStore } from '../src/otp-state-store.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import type { OtpEventMap, OtpFailureReason } from '../src/events.js'
 import type { MessageSender } from './message-sender.js'
@@ -132,11 +132,10 @@ export async function loadOrCreateOtpSecret (dataDirectory: string): Promise<str
 
 async function otpPlugin (fastify: FastifyInstance): Promise<void> {
   const config = fastify.config
-  const store = createMemoryOtpStore()
   const secret = config.otpSecret ?? await loadOrCreateOtpSecret(config.dataDirectory)
   fastify.decorate('otpSecret', secret)
   const service = createOtpService({
-    store,
+    store: createStateOtpStore(fastify.stateStore),
     secret,
     length: config.otpLength,
     ttlSeconds: config.otpTtlSeconds,
@@ -152,9 +151,6 @@ async function otpPlugin (fastify: FastifyInstance): Promise<void> {
     appName: config.otpAppName,
     exposeCode: config.otpExposeCode
   }))
-  fastify.addHook('onClose', async () => {
-    await store.close()
-  })
 }
 
-export default fp(otpPlugin, { name: 'otp', fastify: '5.x', dependencies: ['message-sender'] })
+export default fp(otpPlugin, { name: 'otp', fastify: '5.x', dependencies: ['message-sender', 'state-store'] })

@@ -25,12 +25,23 @@ export async function openStateStore (config: StateStoreConfig): Promise<StateSt
 }
 
 async function stateStorePlugin (fastify: FastifyInstance): Promise<void> {
-  const store = await openStateStore(fastify.config)
+  const config = fastify.config
+  const store = await openStateStore(config)
   fastify.decorate('stateStore', store)
+  // A read of a record nobody writes: it fails exactly when a request needing the store would.
+  fastify.healthChecks.add('stateStore', async () => {
+    const kind = config.redisUrl === undefined ? 'embedded' : 'redis'
+    try {
+      await store.records('otp').get('health-probe')
+      return { status: 'ok', kind }
+    } catch (error) {
+      return { status: 'degraded', kind, error: (error as Error).message }
+    }
+  })
   // Closed after every plugin registered later has flushed its last writes (onClose runs in reverse).
   fastify.addHook('onClose', async () => {
     await store.close()
   })
 }
 
-export default fp(stateStorePlugin, { name: 'state-store', fastify: '5.x' })
+export default fp(stateStorePlugin, { name: 'state-store', fastify: '5.x', dependencies: ['health'] })

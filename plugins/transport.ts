@@ -27,6 +27,7 @@ import type { VersionSource, WhatsAppVersion } from '../src/whatsapp-version.js'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
 import type { CloseKind, MessageStatus, RestrictionUpdate } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
+import { createSentMessageStore, type SentMessageStore } from '../src/sent-message-store.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
 // close kinds and plain message events, so the session policy can be read and tested without it.
@@ -98,6 +99,8 @@ export interface TransportOptions {
   // The WhatsApp Web version each new socket announces, asked again after a 405 (outdated client).
   version?: Pick<VersionSource, 'current' | 'refresh'>
   logger: Logger
+  // Where sent contents are kept for resend requests; without it, none can be answered.
+  sentMessages?: SentMessageStore
 }
 
 export const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
@@ -191,11 +194,6 @@ function mediaContent (media: OutgoingMedia): AnyMessageContent {
   }
 }
 
-// Resending a message the recipient could not decrypt needs its content; recent sends are kept.
-// Retry requests come within seconds of a send, so a few dozen cover a burst; the bound is per
-// session, and hundreds of sessions each keeping hundreds of messages would add up.
-const recentMessagesKept = 64
-
 export function createTransport (options: TransportOptions): Transport {
   const fetchAgent = mediaAgent(options.extraCaFile)
 
@@ -203,7 +201,6 @@ export function createTransport (options: TransportOptions): Transport {
     async connect (sessionId, directory, handlers) {
       const logger = options.logger.child({ sessionId })
       const authFiles = await openSessionAuthFiles(directory, whatsappCodec)
-      const recentMessages = new Map<string, WAMessageContent>()
       let reporting = true
 
       const socket: WASocket = makeWASocket({
@@ -229,7 +226,12 @@ export function createTransport (options: TransportOptions): Transport {
         syncFullHistory: false,
         shouldSyncHistoryMessage: (notification) => notification.syncType === proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
         generateHighQualityLinkPreview: false,
-        getMessage: async (key: WAMessageKey) => (key.id == null ? undefined : recentMessages.get(key.id))
+        // Resending a message the recipient could not decrypt needs its content.
+        getMessage: async (key: WAMessageKey) => {
+          if (key.id == null || options.sentMessages === undefined) return undefined
+          const encoded = await options.sentMessages.recall(sessionId, key.id)
+          return encoded === undefined ? undefined : proto.Message.decode(Buffer.from(encoded, 'base64'))
+        }
       })
 
       socket.ev.on('creds.update', () => {
@@ -361,9 +363,12 @@ export function createTransport (options: TransportOptions): Transport {
           if (waiting !== undefined) settleAck(messageId, waiting, error as Error)
           throw error
         }
-        if (sent?.message != null) {
-          recentMessages.set(messageId, sent.message)
-          if (recentMessages.size > recentMessagesKept) recentMessages.delete(recentMessages.keys().next().value as string)
+        if (sent?.message != null && options.sentMessages !== undefined) {
+          const encoded = Buffer.from(proto.Message.encode(sent.message).finish()).toString('base64')
+          // The message is out already: failing to keep its content must not fail the send.
+          await options.sentMessages.remember(sessionId, messageId, encoded).catch((error: unknown) => {
+            logger.warn({ err: error, messageId }, 'sent message content not kept; a resend request for it cannot be answered')
+          })
         }
         try {
           await acknowledged
@@ -432,7 +437,8 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
     sendAckTimeoutMs: config.whatsappSendAckTimeoutMs,
     version: fastify.whatsappVersion,
-    logger: fastify.whatsappLogger
+    logger: fastify.whatsappLogger,
+    sentMessages: createSentMessageStore(fastify.stateStore.records<string>('sent-message'))
   }))
   fastify.addHook('onClose', async () => {
     fastify.transport.close()
@@ -440,4 +446,4 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['whatsapp-version'] })
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['whatsapp-version', 'state-store'] })

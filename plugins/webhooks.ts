@@ -9,6 +9,7 @@ import {
   type WebhookStats
 } from '../src/webhook-dispatcher.js'
 import { packageInfo } from '../src/package-info.js'
+import { importSpooledDeliveries } from '../src/webhook-spool-import.js'
 import type { HealthCheckResult } from './health.js'
 
 export interface Webhooks {
@@ -16,8 +17,8 @@ export interface Webhooks {
   urlCount: number
   events: EventEmitter<WebhookEventMap>
   publish: (event: WebhookEvent, sessionId: string | null, data: unknown) => void
-  stats: () => WebhookStats
-  health: () => HealthCheckResult
+  stats: () => Promise<WebhookStats>
+  health: () => Promise<HealthCheckResult>
   start: () => Promise<void>
   close: () => Promise<void>
 }
@@ -49,8 +50,8 @@ export function createWebhooks (options: Omit<WebhookDispatcherOptions, 'onResul
     events,
     publish: dispatcher.publish,
     stats: dispatcher.stats,
-    health () {
-      const { pending, retrying, lastError, lastDeliveredAt } = dispatcher.stats()
+    async health () {
+      const { pending, retrying, lastError, lastDeliveredAt } = await dispatcher.stats()
       const degraded = failedAttemptsInARow >= degradedAfterFailedAttempts
       return { status: degraded ? 'degraded' : 'ok', configured, pending, retrying, failedAttemptsInARow, lastError, lastDeliveredAt }
     },
@@ -66,6 +67,7 @@ async function webhooksPlugin (fastify: FastifyInstance): Promise<void> {
     urls: config.webhookUrls,
     secret: config.webhookSecret,
     events: config.webhookEvents,
+    queue: fastify.stateStore.webhookDeliveries,
     dataDirectory: config.dataDirectory,
     version: packageInfo.version,
     logger: log
@@ -76,12 +78,13 @@ async function webhooksPlugin (fastify: FastifyInstance): Promise<void> {
   // What the service's events publish is in plugins/event-wiring.ts; the dispatcher keeps what
   // is published before start() until it runs.
   fastify.addHook('onReady', async () => {
+    await importSpooledDeliveries(config.dataDirectory, fastify.stateStore.webhookDeliveries, log)
     await webhooks.start()
   })
-  // Deliveries still pending stay on disk for the next start.
+  // Deliveries still pending stay in the state store's queue for the next start (or another instance).
   fastify.addHook('onClose', async () => {
     await webhooks.close()
   })
 }
 
-export default fp(webhooksPlugin, { name: 'webhooks', fastify: '5.x', dependencies: ['health'] })
+export default fp(webhooksPlugin, { name: 'webhooks', fastify: '5.x', dependencies: ['health', 'state-store'] })

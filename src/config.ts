@@ -253,6 +253,11 @@ export function loadConfig (environment: Environment = process.env): Config {
   if (otpSecret !== undefined && otpSecret.length < 16) {
     throw new ConfigError('OTP_SECRET', 'at least 16 characters', '…')
   }
+  // Instances on one Redis share no disk, so none can keep the secret in DATA_DIR; and keeping it
+  // in Redis beside the HMACs would let anyone who reads Redis recover every code.
+  if (otpSecret === undefined && readRaw(environment, 'REDIS_URL') !== undefined) {
+    throw new ConfigError('OTP_SECRET', 'set to the same secret of at least 16 characters on every instance when REDIS_URL is set', '')
+  }
 
   const port = readInteger(environment, 'PORT', 3000, 0, 65535)
   const instanceId = readRaw(environment, 'INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`

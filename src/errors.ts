@@ -42,6 +42,8 @@ export const errors = {
   SENDER_RESTRICTED: createError('SENDER_RESTRICTED', 'Akun WhatsApp session %s sedang dibatasi WhatsApp untuk memulai chat baru, pesan tidak terkirim. Coba lagi nanti atau kirim lewat session lain', 503),
   NO_SENDER_AVAILABLE: createError('NO_SENDER_AVAILABLE', 'Tidak ada session WhatsApp yang dapat mengirim ke nomor ini sekarang, coba lagi dalam %s detik', 503),
   SEND_QUEUE_CLOSED: createError('SEND_QUEUE_CLOSED', 'Session %s sedang ditutup, pesan tidak dikirim', 503),
+  // 503: Redis (REDIS_URL) cannot be reached; nothing was changed, the same request can be retried.
+  STATE_STORE_UNAVAILABLE: createError('STATE_STORE_UNAVAILABLE', 'Penyimpanan state (Redis) tidak dapat dihubungi, coba lagi sebentar', 503),
 
   FILE_REQUIRED: createError('FILE_REQUIRED', 'File diperlukan (field "file")', 400),
   FILE_TYPE_UNSUPPORTED: createError('FILE_TYPE_UNSUPPORTED', 'Tipe file %s tidak didukung', 415),
@@ -61,7 +63,6 @@ export const errors = {
   OTP_NOT_FOUND: createError('OTP_NOT_FOUND', 'Tidak ada kode OTP aktif untuk nomor ini. Minta kode baru', 404),
 
   // Several instances on one Redis: all three are retryable, and say so with Retry-After.
-  STATE_STORE_UNAVAILABLE: createError('STATE_STORE_UNAVAILABLE', 'Penyimpanan state (Redis) tidak dapat dihubungi, coba lagi sebentar', 503),
   // The session's socket is held by no live instance right now (its holder died, or the lease moved
   // while the call was on its way); another instance takes it over within SESSION_LEASE_MS.
   SESSION_HOLDER_UNAVAILABLE: createError('SESSION_HOLDER_UNAVAILABLE', 'Session %s sedang dipindahkan ke instance lain, coba lagi sebentar', 503),

@@ -46,7 +46,7 @@ t.test('the message tracker hears an OTP message once, through the sender', asyn
   const producers = createProducers()
   const recorded: string[] = []
   const wiring = wireEvents(producers, idleConsumers({
-    messageStatus: { recordSent: ({ messageId, type }) => { recorded.push(`${type}:${messageId}`) }, recordStatus () {} }
+    messageStatus: { recordSent: async ({ messageId, type }) => { recorded.push(`${type}:${messageId}`) }, recordStatus: async () => {} }
   }), silentLogger)
   t.teardown(wiring.unwire)
   const at = new Date()
@@ -62,7 +62,7 @@ t.test('a consumer that throws is logged and the other consumers still hear the 
   const published: string[] = []
   const wiring = wireEvents(producers, idleConsumers({
     messageSender: { forgetSession: async () => {} },
-    messageStatus: { recordSent () { throw new Error('broken tracker') }, recordStatus () {} },
+    messageStatus: { recordSent () { throw new Error('broken tracker') }, async recordStatus () {} },
     webhooks: { publish: (event) => { published.push(event) } }
   }), silentLogger)
   t.teardown(wiring.unwire)

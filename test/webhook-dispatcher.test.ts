@@ -1,6 +1,5 @@
 import { once } from 'node:events'
-import { existsSync } from 'node:fs'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -16,6 +15,9 @@ import {
   type WebhookResult
 } from '../src/webhook-dispatcher.js'
 import { verifyWebhookSignature } from '../src/webhook-signature.js'
+import { importSpooledDeliveries } from '../src/webhook-spool-import.js'
+import type { StateStore, WebhookDeliveryQueue } from '../src/state/state-store.js'
+import { openTestStateStore } from './helpers/state-store.js'
 
 interface ReceivedRequest {
   method: string
@@ -119,7 +121,46 @@ function captureLogger (): WebhookDispatcherOptions['logger'] & { entries: LogEn
 
 const secret = 'test-secret'
 
-function createDispatcher (t: Test, options: Partial<WebhookDispatcherOptions> & Pick<WebhookDispatcherOptions, 'urls' | 'dataDirectory'>): WebhookDispatcher {
+interface TestQueue {
+  store: StateStore
+  queue: WebhookDeliveryQueue
+  // Every retry written, with the time it was set for.
+  retries: Array<{ id: string, nextAttemptAt: number }>
+  // Moves the store's clock, as if the service had been down that long.
+  shiftTime: (milliseconds: number) => void
+  dispatchers: WebhookDispatcher[]
+}
+
+// One state store per data directory, as the service has: two dispatchers on the same directory
+// are the same service before and after a restart.
+const testQueues = new Map<string, Promise<TestQueue>>()
+
+function queueFor (t: Test, dataDirectory: string): Promise<TestQueue> {
+  let found = testQueues.get(dataDirectory)
+  if (found === undefined) {
+    found = (async () => {
+      let shift = 0
+      const dispatchers: WebhookDispatcher[] = []
+      const retries: TestQueue['retries'] = []
+      // The dispatchers close first: their last writes go to an open store.
+      t.teardown(async () => { for (const dispatcher of dispatchers) await dispatcher.close() })
+      const store = await openTestStateStore(t, { directory: join(dataDirectory, 'state'), clock: () => Date.now() + shift })
+      const queue: WebhookDeliveryQueue = {
+        ...store.webhookDeliveries,
+        retry: async (delivery, nextAttemptAt) => {
+          retries.push({ id: delivery.id, nextAttemptAt })
+          return await store.webhookDeliveries.retry(delivery, nextAttemptAt)
+        }
+      }
+      return { store, queue, retries, dispatchers, shiftTime: (milliseconds) => { shift += milliseconds } }
+    })()
+    testQueues.set(dataDirectory, found)
+  }
+  return found
+}
+
+async function createDispatcher (t: Test, options: Partial<WebhookDispatcherOptions> & Pick<WebhookDispatcherOptions, 'urls' | 'dataDirectory'>): Promise<WebhookDispatcher> {
+  const testQueue = await queueFor(t, options.dataDirectory)
   const dispatcher = createWebhookDispatcher({
     secret,
     version: '1.2.3',
@@ -127,22 +168,19 @@ function createDispatcher (t: Test, options: Partial<WebhookDispatcherOptions> &
     maxDelayMs: 50,
     requestTimeoutMs: 2000,
     logger: captureLogger(),
+    queue: testQueue.queue,
     ...options
   })
-  t.teardown(() => dispatcher.close())
+  testQueue.dispatchers.push(dispatcher)
   return dispatcher
-}
-
-function pendingDirectory (dataDirectory: string): string {
-  return join(dataDirectory, 'webhooks', 'pending')
 }
 
 function failedDirectory (dataDirectory: string): string {
   return join(dataDirectory, 'webhooks', 'failed')
 }
 
-async function pendingFiles (dataDirectory: string): Promise<string[]> {
-  return (await readdir(pendingDirectory(dataDirectory))).sort()
+async function pendingCount (t: Test, dataDirectory: string): Promise<number> {
+  return (await (await queueFor(t, dataDirectory)).queue.stats()).pending
 }
 
 // A port nothing listens on: bound once, then released.
@@ -176,7 +214,8 @@ t.test('webhookEvents and event name validation', async (t) => {
 
 t.test('invalid options throw at creation', async (t) => {
   const dataDirectory = t.testdir()
-  const base = { urls: ['http://127.0.0.1:1/'], dataDirectory, version: '1', logger: captureLogger() }
+  const { queue } = await queueFor(t, dataDirectory)
+  const base = { urls: ['http://127.0.0.1:1/'], dataDirectory, queue, version: '1', logger: captureLogger() }
   t.throws(() => createWebhookDispatcher({ ...base, events: ['otp.sent', 'otp.nope'] }), /Unknown webhook event otp\.nope/)
   t.throws(() => createWebhookDispatcher({ ...base, urls: ['ftp://example.com/'] }), /ftp:\/\/example\.com\/ is not an http or https URL/)
   t.throws(() => createWebhookDispatcher({ ...base, urls: ['not a url'] }), /not a url is not an http or https URL/)
@@ -186,15 +225,15 @@ t.test('invalid options throw at creation', async (t) => {
 
 t.test('a delivery is signed, durable before it is sent, and verifies with the receiver\'s code', async (t) => {
   const dataDirectory = t.testdir()
-  let fileOnDiskWhenReceived: unknown
-  const receiver = await startReceiver(t, async (request, response) => {
-    fileOnDiskWhenReceived = JSON.parse(await readFile(join(pendingDirectory(dataDirectory), `${request.deliveryId}.json`), 'utf8'))
+  let pendingWhenReceived = 0
+  const receiver = await startReceiver(t, async (_request, response) => {
+    pendingWhenReceived = await pendingCount(t, dataDirectory)
     response.writeHead(204)
     response.end()
   })
   const collector = collectResults()
   const publishedAt = Date.parse('2025-03-04T05:06:07.089Z')
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock: () => publishedAt })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock: () => publishedAt })
   await dispatcher.start()
 
   const returned = dispatcher.publish('otp.sent', 'main', { to: '628123456789', messageId: 'ABC' }) as unknown
@@ -212,10 +251,10 @@ t.test('a delivery is signed, durable before it is sent, and verifies with the r
   t.equal(verifyWebhookSignature(secret, request.headers['x-webhook-timestamp'], request.body, request.headers['x-webhook-signature'], { now: publishedAt }), true, 'signature verifies')
   t.equal(verifyWebhookSignature('wrong', request.headers['x-webhook-timestamp'], request.body, request.headers['x-webhook-signature'], { now: publishedAt }), false)
 
-  t.match(fileOnDiskWhenReceived, { id: request.deliveryId, event: 'otp.sent', url: receiver.url, body: request.body, attempts: 0 }, 'the delivery was on disk before the request')
+  t.equal(pendingWhenReceived, 1, 'the delivery was in the queue before the request')
   t.same(delivered, { event: 'otp.sent', url: receiver.url, deliveryId: request.deliveryId, outcome: 'delivered', statusCode: 204, attempts: 1 })
-  t.same(await pendingFiles(dataDirectory), [], 'delivered file removed')
-  t.same(dispatcher.stats(), {
+  t.equal(await pendingCount(t, dataDirectory), 0, 'delivered, so out of the queue')
+  t.same(await dispatcher.stats(), {
     delivered: 1,
     failed: 0,
     retrying: 0,
@@ -229,7 +268,7 @@ t.test('a delivery is signed, durable before it is sent, and verifies with the r
 t.test('without a secret no signature header is sent', async (t) => {
   const receiver = await startReceiver(t, answerWith(200))
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), secret: undefined, onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), secret: undefined, onResult: collector.onResult })
   await dispatcher.start()
   dispatcher.publish('session.connected', 's1', {})
   await collector.waitFor('delivered')
@@ -241,7 +280,7 @@ t.test('one delivery per URL, each with its own id', async (t) => {
   const first = await startReceiver(t, answerWith(200))
   const second = await startReceiver(t, answerWith(200))
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [first.url, second.url], dataDirectory: t.testdir(), onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [first.url, second.url], dataDirectory: t.testdir(), onResult: collector.onResult })
   await dispatcher.start()
   dispatcher.publish('session.qr', 's1', { qr: 'x' })
   await collector.waitFor('delivered', 2)
@@ -249,33 +288,28 @@ t.test('one delivery per URL, each with its own id', async (t) => {
   t.equal(second.requests.length, 1)
   t.not(first.requests[0].deliveryId, second.requests[0].deliveryId)
   t.equal(first.requests[0].body, second.requests[0].body)
-  t.equal(dispatcher.stats().delivered, 2)
+  t.equal((await dispatcher.stats()).delivered, 2)
 })
 
 t.test('with no URLs publish does nothing', async (t) => {
   const dataDirectory = t.testdir()
-  const dispatcher = createDispatcher(t, { urls: [], dataDirectory })
+  const dispatcher = await createDispatcher(t, { urls: [], dataDirectory })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await dispatcher.close()
-  t.same(await pendingFiles(dataDirectory), [])
-  t.equal(dispatcher.stats().pending, 0)
+  t.equal(await pendingCount(t, dataDirectory), 0)
 })
 
 t.test('a 500 then a 200 delivers exactly once with the same delivery id', async (t) => {
   const dataDirectory = t.testdir()
   let statsDuringRetry: unknown
-  let fileDuringRetry: unknown
-  const receiver = await startReceiver(t, async (request, response, index) => {
-    if (index === 1) {
-      statsDuringRetry = dispatcher.stats()
-      fileDuringRetry = JSON.parse(await readFile(join(pendingDirectory(dataDirectory), `${request.deliveryId}.json`), 'utf8'))
-    }
+  const receiver = await startReceiver(t, async (_request, response, index) => {
+    if (index === 1) statsDuringRetry = await dispatcher.stats()
     response.writeHead(index === 0 ? 500 : 200)
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
   await dispatcher.start()
   dispatcher.publish('otp.verified', 's1', { to: '62811' })
 
@@ -290,9 +324,8 @@ t.test('a 500 then a 200 delivers exactly once with the same delivery id', async
   ])
   t.equal(collector.results[0].error, 'HTTP 500')
   t.match(statsDuringRetry, { retrying: 1, pending: 1, delivered: 0, lastError: { message: 'HTTP 500', event: 'otp.verified', url: receiver.url } })
-  t.match(fileDuringRetry, { attempts: 1 }, 'the attempt count is kept on disk')
-  t.match(dispatcher.stats(), { delivered: 1, failed: 0, retrying: 0, pending: 0, byEvent: { 'otp.verified': { delivered: 1, failed: 0 } } })
-  t.same(await pendingFiles(dataDirectory), [])
+  t.match(await dispatcher.stats(), { delivered: 1, failed: 0, retrying: 0, pending: 0, byEvent: { 'otp.verified': { delivered: 1, failed: 0 } } })
+  t.equal(await pendingCount(t, dataDirectory), 0)
 })
 
 t.test('a 400 is not retried and the failure is kept for inspection', async (t) => {
@@ -300,7 +333,7 @@ t.test('a 400 is not retried and the failure is kept for inspection', async (t) 
   const receiver = await startReceiver(t, answerWith(400))
   const collector = collectResults()
   const clock = () => Date.parse('2025-06-01T00:00:00.000Z')
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock })
   await dispatcher.start()
   dispatcher.publish('otp.failed', 's1', { reason: 'x' })
 
@@ -308,7 +341,7 @@ t.test('a 400 is not retried and the failure is kept for inspection', async (t) 
   await dispatcher.close()
   t.equal(receiver.requests.length, 1)
   t.same(failed, { event: 'otp.failed', url: receiver.url, deliveryId: receiver.requests[0].deliveryId, outcome: 'failed', statusCode: 400, attempts: 1, error: 'HTTP 400' })
-  t.same(dispatcher.stats(), {
+  t.same(await dispatcher.stats(), {
     delivered: 0,
     failed: 1,
     retrying: 0,
@@ -317,7 +350,7 @@ t.test('a 400 is not retried and the failure is kept for inspection', async (t) 
     lastDeliveredAt: null,
     byEvent: { 'otp.failed': { delivered: 0, failed: 1 } }
   })
-  t.same(await pendingFiles(dataDirectory), [])
+  t.equal(await pendingCount(t, dataDirectory), 0)
   const kept = await readdir(failedDirectory(dataDirectory))
   t.equal(kept.length, 1)
   t.match(JSON.parse(await readFile(join(failedDirectory(dataDirectory), kept[0]), 'utf8')), {
@@ -329,7 +362,7 @@ t.test('a redirect is not followed and fails', async (t) => {
   const target = await startReceiver(t, answerWith(200))
   const receiver = await startReceiver(t, answerWith(307, { location: target.url }))
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   const [failed] = await collector.waitFor('failed')
@@ -342,7 +375,7 @@ t.test('failed deliveries kept on disk are bounded', async (t) => {
   const receiver = await startReceiver(t, answerWith(422))
   const collector = collectResults()
   let now = 1_000
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, keepFailedDeliveries: 2, concurrency: 1, clock: () => now++ })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, keepFailedDeliveries: 2, concurrency: 1, clock: () => now++ })
   await dispatcher.start()
   for (let index = 0; index < 4; index += 1) dispatcher.publish('message.status', 's1', { index })
   await collector.waitFor('failed', 4)
@@ -357,12 +390,12 @@ t.test('keepFailedDeliveries 0 keeps none', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(404))
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, keepFailedDeliveries: 0 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, keepFailedDeliveries: 0 })
   await dispatcher.start()
   dispatcher.publish('message.status', 's1', {})
   await collector.waitFor('failed')
   await dispatcher.close()
-  t.same(await readdir(failedDirectory(dataDirectory)), [])
+  await t.rejects(readdir(failedDirectory(dataDirectory)), { code: 'ENOENT' }, 'nothing kept')
 })
 
 t.test('a 429 with Retry-After in seconds is honoured', async (t) => {
@@ -371,7 +404,7 @@ t.test('a 429 with Retry-After in seconds is honoured', async (t) => {
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, baseDelayMs: 1, maxDelayMs: 5000 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, baseDelayMs: 1, maxDelayMs: 5000 })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -382,25 +415,23 @@ t.test('a 429 with Retry-After in seconds is honoured', async (t) => {
 
 t.test('a 503 with Retry-After as a date is honoured but capped at maxDelayMs', async (t) => {
   const dataDirectory = t.testdir()
-  let scheduledDelay = 0
-  const receiver = await startReceiver(t, async (request, response, index) => {
+  const receiver = await startReceiver(t, async (_request, response, index) => {
     if (index === 0) {
       response.writeHead(503, { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() })
     } else {
-      const stored = JSON.parse(await readFile(join(pendingDirectory(dataDirectory), `${request.deliveryId}.json`), 'utf8'))
-      scheduledDelay = stored.nextAttemptAt - receiver.requests[0].receivedAt
       response.writeHead(200)
     }
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, baseDelayMs: 1, maxDelayMs: 300 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, baseDelayMs: 1, maxDelayMs: 300 })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
   const gap = receiver.requests[1].receivedAt - receiver.requests[0].receivedAt
   t.ok(gap >= 290, `waited ${gap} ms, the cap`)
-  t.ok(scheduledDelay >= 300 && scheduledDelay < 400, `scheduled ${scheduledDelay} ms after the first request`)
+  const scheduledDelay = (await queueFor(t, dataDirectory)).retries[0].nextAttemptAt - receiver.requests[0].receivedAt
+  t.ok(scheduledDelay >= 290 && scheduledDelay < 400, `scheduled ${scheduledDelay} ms after the first request`)
 })
 
 t.test('a Retry-After that cannot be read, comes with a 500, or lies in the past causes no long wait', async (t) => {
@@ -412,7 +443,7 @@ t.test('a Retry-After that cannot be read, comes with a 500, or lies in the past
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, baseDelayMs: 5, maxDelayMs: 60_000 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, baseDelayMs: 5, maxDelayMs: 60_000 })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   // Had any of these Retry-After values been taken literally, this would wait an hour.
@@ -425,30 +456,25 @@ t.test('backoff grows exponentially with jitter and is capped', async (t) => {
   const start = 1_000_000
   // A clock that stands still makes every scheduled delay equal to the computed backoff.
   const clock = () => start
-  const scheduledDelays: number[] = []
-  const receiver = await startReceiver(t, async (request, response, index) => {
-    if (index > 0) {
-      const stored = JSON.parse(await readFile(join(pendingDirectory(dataDirectory), `${request.deliveryId}.json`), 'utf8'))
-      scheduledDelays.push(stored.nextAttemptAt - start)
-    }
+  const receiver = await startReceiver(t, async (_request, response, index) => {
     // Without Retry-After, 429 and 503 back off like any other retryable answer.
     response.writeHead([502, 429, 503, 500][index] ?? 200)
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock, random: () => 0.5, baseDelayMs: 20, maxDelayMs: 60 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock, random: () => 0.5, baseDelayMs: 20, maxDelayMs: 60 })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
   // Half (the jitter) of 20, 40, then 80 and 160 capped at 60.
-  t.same(scheduledDelays, [10, 20, 30, 30])
+  t.same((await queueFor(t, dataDirectory)).retries.map((retry) => retry.nextAttemptAt - start), [10, 20, 30, 30])
 })
 
 t.test('a network error (closed port) is retried until maxAttempts, then failed', async (t) => {
   const dataDirectory = t.testdir()
   const url = `http://127.0.0.1:${await closedPort()}/hooks`
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [url], dataDirectory, onResult: collector.onResult, maxAttempts: 3 })
+  const dispatcher = await createDispatcher(t, { urls: [url], dataDirectory, onResult: collector.onResult, maxAttempts: 3 })
   await dispatcher.start()
   dispatcher.publish('session.disconnected', 's1', { reason: 'network' })
   await collector.waitFor('failed')
@@ -458,15 +484,15 @@ t.test('a network error (closed port) is retried until maxAttempts, then failed'
     { outcome: 'failed', attempts: 3, statusCode: undefined }
   ])
   t.match(collector.results[2].error, /fetch failed: .*ECONNREFUSED/)
-  t.match(dispatcher.stats(), { failed: 1, pending: 0, lastError: { message: /ECONNREFUSED/, event: 'session.disconnected', url } })
+  t.match(await dispatcher.stats(), { failed: 1, pending: 0, lastError: { message: /ECONNREFUSED/, event: 'session.disconnected', url } })
   await dispatcher.close()
-  t.same(await pendingFiles(dataDirectory), [])
+  t.equal(await pendingCount(t, dataDirectory), 0)
 })
 
 t.test('maxAttempts of 5xx answers leads to failed', async (t) => {
   const receiver = await startReceiver(t, answerWith(500))
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, maxAttempts: 4 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, maxAttempts: 4 })
   await dispatcher.start()
   dispatcher.publish('message.received', 's1', { from: '62811', text: 'hi' })
   const [failed] = await collector.waitFor('failed')
@@ -474,7 +500,7 @@ t.test('maxAttempts of 5xx answers leads to failed', async (t) => {
   t.equal(receiver.requests.length, 4)
   t.equal(new Set(receiver.requests.map((request) => request.deliveryId)).size, 1)
   t.match(failed, { outcome: 'failed', attempts: 4, statusCode: 500 })
-  t.match(dispatcher.stats(), { failed: 1, delivered: 0, byEvent: { 'message.received': { failed: 1, delivered: 0 } } })
+  t.match(await dispatcher.stats(), { failed: 1, delivered: 0, byEvent: { 'message.received': { failed: 1, delivered: 0 } } })
 })
 
 t.test('a connection dropped by the receiver is retried', async (t) => {
@@ -483,7 +509,7 @@ t.test('a connection dropped by the receiver is retried', async (t) => {
     else answerWith(200)(request, response, index)
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -499,7 +525,7 @@ t.test('a receiver that does not answer in time is retried', async (t) => {
     else answerWith(200)(request, response, index)
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, requestTimeoutMs: 100 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, requestTimeoutMs: 100 })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -509,7 +535,7 @@ t.test('a receiver that does not answer in time is retried', async (t) => {
 t.test('the events filter drops other events', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(200))
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, events: ['otp.sent', 'session.connected'] })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, events: ['otp.sent', 'session.connected'] })
   await dispatcher.start()
   dispatcher.publish('session.qr', 's1', {})
   dispatcher.publish('otp.sent', 's1', {})
@@ -517,7 +543,7 @@ t.test('the events filter drops other events', async (t) => {
   dispatcher.publish('session.connected', 's1', {})
   await dispatcher.close()
   t.same(receiver.requests.map((request) => request.event).sort(), ['otp.sent', 'session.connected'])
-  t.same(Object.keys(dispatcher.stats().byEvent).sort(), ['otp.sent', 'session.connected'])
+  t.same(Object.keys((await dispatcher.stats()).byEvent).sort(), ['otp.sent', 'session.connected'])
 })
 
 t.test('at most `concurrency` requests are in flight', async (t) => {
@@ -532,7 +558,7 @@ t.test('at most `concurrency` requests are in flight', async (t) => {
     }, 20)
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, concurrency: 2 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, concurrency: 2 })
   await dispatcher.start()
   for (let index = 0; index < 6; index += 1) dispatcher.publish('message.status', 's1', { index })
   await collector.waitFor('delivered', 6)
@@ -553,7 +579,7 @@ t.test('after a clean shutdown pending deliveries are delivered by the next disp
   })
 
   const firstCollector = collectResults()
-  const first = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: firstCollector.onResult, maxDelayMs: 60_000 })
+  const first = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: firstCollector.onResult, maxDelayMs: 60_000 })
   await first.start()
   first.publish('session.connected', 's1', {})
   first.publish('otp.sent', 's1', {})
@@ -562,17 +588,16 @@ t.test('after a clean shutdown pending deliveries are delivered by the next disp
   await firstCollector.waitFor('retry', 3)
   await firstCollector.waitFor('delivered', 1)
   await first.close()
-  t.match(first.stats(), { delivered: 1, retrying: 3, pending: 3 })
+  t.match(await first.stats(), { delivered: 1, retrying: 3, pending: 3 })
   const waitingIds = firstCollector.results.filter((result) => result.outcome === 'retry').map((result) => result.deliveryId).sort()
-  t.same(await pendingFiles(dataDirectory), waitingIds.map((id) => `${id}.json`), 'the three waiting deliveries are on disk')
   const deliveredBeforeShutdown = firstCollector.results.find((result) => result.outcome === 'delivered')?.deliveryId
   t.equal(receiver.requests.length, 4)
 
   receiverUp = true
   const secondCollector = collectResults()
   // 61 seconds later, as if the service had been down that long: the Retry-After has passed.
-  const second = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: secondCollector.onResult, maxDelayMs: 60_000, clock: () => Date.now() + 61_000 })
-  t.equal(second.stats().pending, 0, 'nothing is loaded before start')
+  ;(await queueFor(t, dataDirectory)).shiftTime(61_000)
+  const second = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: secondCollector.onResult, maxDelayMs: 60_000, clock: () => Date.now() + 61_000 })
   await second.start()
   const delivered = await secondCollector.waitFor('delivered', 3)
   await second.close()
@@ -581,30 +606,67 @@ t.test('after a clean shutdown pending deliveries are delivered by the next disp
   t.same(delivered.map((result) => result.attempts), [2, 2, 2], 'the attempt count carried over')
   t.equal(receiver.requests.length, 7, 'four before, three after')
   t.equal(receiver.requests.filter((request) => request.deliveryId === deliveredBeforeShutdown).length, 1, 'the delivered one was not sent again')
-  t.same((await pendingFiles(dataDirectory)), [])
-  t.same(second.stats().byEvent, {
+  t.equal(await pendingCount(t, dataDirectory), 0)
+  t.same((await second.stats()).byEvent, {
     'session.connected': { delivered: 1, failed: 0 },
     'message.received': { delivered: 1, failed: 0 },
     'session.disconnected': { delivered: 1, failed: 0 }
-  })
+  }, 'per event: this process\'s own')
 })
 
 t.test('a delivery waiting for its retry time is not sent early after a restart', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
   const collector = collectResults()
-  const first = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 60_000 })
+  const first = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 60_000 })
   await first.start()
   first.publish('otp.sent', 's1', {})
   await collector.waitFor('retry')
   await first.close()
 
-  const second = createDispatcher(t, { urls: [receiver.url], dataDirectory, maxDelayMs: 60_000 })
+  const logger = captureLogger()
+  const second = await createDispatcher(t, { urls: [receiver.url], dataDirectory, maxDelayMs: 60_000, logger })
   await second.start()
-  t.match(second.stats(), { pending: 1, retrying: 1 })
+  t.match(await second.stats(), { pending: 1, retrying: 1 })
   await second.close()
   t.equal(receiver.requests.length, 1)
-  t.equal((await pendingFiles(dataDirectory)).length, 1)
+  t.equal(await pendingCount(t, dataDirectory), 1)
+})
+
+t.test('two dispatchers on one queue (two instances on one Redis) send each delivery once', async (t) => {
+  const dataDirectory = t.testdir()
+  const receiver = await startReceiver(t, answerWith(200))
+  const collector = collectResults()
+  const publisher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
+  const other = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
+  await publisher.start()
+  await other.start()
+  for (let index = 0; index < 20; index += 1) publisher.publish('message.status', 's1', { index })
+  await collector.waitFor('delivered', 20)
+  await publisher.close()
+  await other.close()
+  t.equal(receiver.requests.length, 20)
+  t.equal(new Set(receiver.requests.map((request) => request.deliveryId)).size, 20)
+})
+
+t.test('a delivery claimed by a dispatcher that died is sent by another once the claim runs out', async (t) => {
+  const dataDirectory = t.testdir()
+  const receiver = await startReceiver(t, answerWith(200))
+  const { queue } = await queueFor(t, dataDirectory)
+  const writer = await createDispatcher(t, { urls: [receiver.url], dataDirectory })
+  writer.publish('otp.sent', 's1', { n: 1 })
+  await writer.close()
+  // What a process killed mid-attempt leaves: a claim nobody will settle.
+  const [claimed] = await queue.claim(1, 200)
+  t.ok(claimed)
+
+  const collector = collectResults()
+  const survivor = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, pollIntervalMs: 50 })
+  await survivor.start()
+  const [delivered] = await collector.waitFor('delivered')
+  t.equal(delivered.deliveryId, claimed.id)
+  t.equal(await queue.ack(claimed), false, 'the dead claim can no longer settle it')
+  t.equal(receiver.requests.length, 1)
 })
 
 t.test('pending deliveries to a URL removed from the configuration are not sent after a restart', async (t) => {
@@ -612,35 +674,35 @@ t.test('pending deliveries to a URL removed from the configuration are not sent 
   const kept = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
   const removed = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
   const collector = collectResults()
-  const first = createDispatcher(t, { urls: [kept.url, removed.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 60_000 })
+  const first = await createDispatcher(t, { urls: [kept.url, removed.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 60_000 })
   await first.start()
   first.publish('otp.sent', 's1', {})
   await collector.waitFor('retry', 2)
   await first.close()
-  t.equal((await pendingFiles(dataDirectory)).length, 2)
+  t.equal(await pendingCount(t, dataDirectory), 2)
 
   // Restarted with only one of the URLs, 61 seconds later: both retries would be due.
-  const second = createDispatcher(t, { urls: [kept.url], dataDirectory, maxDelayMs: 60_000, clock: () => Date.now() + 61_000 })
+  ;(await queueFor(t, dataDirectory)).shiftTime(61_000)
+  const second = await createDispatcher(t, { urls: [kept.url], dataDirectory, maxDelayMs: 60_000, clock: () => Date.now() + 61_000 })
   await second.start()
-  t.match(second.stats(), { pending: 1 }, 'only the delivery to the configured URL is pending')
   await kept.waitForRequests(2)
   await second.close()
   t.equal(removed.requests.length, 1, 'the removed URL got nothing after the restart')
-  const failed = await readdir(join(dataDirectory, 'webhooks', 'failed'))
+  t.equal(await pendingCount(t, dataDirectory), 1, 'only the delivery to the configured URL is pending')
+  const failed = await readdir(failedDirectory(dataDirectory))
   t.equal(failed.length, 1, 'the dropped delivery is kept with the failed ones')
-  t.match(JSON.parse(await readFile(join(dataDirectory, 'webhooks', 'failed', failed[0]), 'utf8')), { url: removed.url, event: 'otp.sent', error: 'webhook URL is no longer configured' })
+  t.match(JSON.parse(await readFile(join(failedDirectory(dataDirectory), failed[0]), 'utf8')), { url: removed.url, event: 'otp.sent', error: 'webhook URL is no longer configured' })
 })
 
 t.test('events published before start are delivered once after start', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(200))
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
   dispatcher.publish('session.qr', 's1', { qr: 'a' })
   dispatcher.publish('session.qr', 's1', { qr: 'b' })
-  t.equal(dispatcher.stats().pending, 2)
-  // Once both are on disk, start() finds them there as well as in memory.
-  await waitUntil(async () => existsSync(pendingDirectory(dataDirectory)) && (await pendingFiles(dataDirectory)).filter((name) => name.endsWith('.json')).length === 2)
+  await waitUntil(async () => await pendingCount(t, dataDirectory) === 2)
+  t.equal(receiver.requests.length, 0, 'nothing is sent before start')
   await dispatcher.start()
   await collector.waitFor('delivered', 2)
   await dispatcher.close()
@@ -648,67 +710,51 @@ t.test('events published before start are delivered once after start', async (t)
   t.same(receiver.requests.map((request) => JSON.parse(request.body).data.qr).sort(), ['a', 'b'])
 })
 
-t.test('events published after close stay on disk for the next start', async (t) => {
+t.test('events published after close stay in the queue for the next start', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(200))
   const logger = captureLogger()
-  const first = createDispatcher(t, { urls: [receiver.url], dataDirectory, logger })
+  const first = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger })
   await first.start()
   await first.close()
   first.publish('session.disconnected', 's1', { reason: 'shutdown' })
   await first.close()
-  t.equal((await pendingFiles(dataDirectory)).length, 1)
+  t.equal(await pendingCount(t, dataDirectory), 1)
   t.equal(receiver.requests.length, 0)
-  t.ok(logger.entries.some((entry) => entry.level === 'warn' && /kept on disk for the next start/.test(entry.message ?? '')))
+  t.ok(logger.entries.some((entry) => entry.level === 'warn' && /kept in the queue for the next start/.test(entry.message ?? '')))
   await t.rejects(first.start(), /webhook dispatcher is closed/)
 
   const collector = collectResults()
-  const second = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
+  const second = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
   await second.start()
   await collector.waitFor('delivered')
   t.same(JSON.parse(receiver.requests[0].body).data, { reason: 'shutdown' })
 })
 
-t.test('close during start leaves the deliveries on disk', async (t) => {
+t.test('files left by the file spool of earlier versions are moved into the queue once; unreadable ones stay', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(200))
-  const first = createDispatcher(t, { urls: [receiver.url], dataDirectory })
-  first.publish('otp.sent', 's1', {})
-  await first.close()
+  const spool = join(dataDirectory, 'webhooks', 'pending')
+  await mkdir(spool, { recursive: true })
+  const valid = { id: '11111111-1111-4111-8111-111111111111', event: 'otp.verified', url: receiver.url, body: '{"event":"otp.verified"}', attempts: 1, createdAt: 1, nextAttemptAt: 1 }
+  await writeFile(join(spool, `${valid.id}.json`), JSON.stringify(valid))
+  await writeFile(join(spool, 'truncated.json'), JSON.stringify(valid).slice(0, 40))
+  await writeFile(join(spool, 'wrong-shape.json'), JSON.stringify({ ...valid, attempts: 'two' }))
+  await writeFile(join(spool, 'null.json'), 'null')
+  await writeFile(join(spool, `${valid.id}.json.0a1b2c3d4e5f.tmp`), JSON.stringify({ ...valid, id: '00000000-0000-4000-8000-000000000000' }))
 
-  const second = createDispatcher(t, { urls: [receiver.url], dataDirectory })
-  const started = second.start()
-  await second.close()
-  await started
-  t.equal(receiver.requests.length, 0)
-  t.equal((await pendingFiles(dataDirectory)).length, 1)
-})
-
-t.test('corrupt pending files and temp-file leftovers are skipped', async (t) => {
-  const dataDirectory = t.testdir()
-  const receiver = await startReceiver(t, answerWith(200))
-  const writer = createDispatcher(t, { urls: [receiver.url], dataDirectory })
-  writer.publish('otp.verified', 's1', { ok: true })
-  await writer.close()
-  const [validName] = await pendingFiles(dataDirectory)
-  const valid = await readFile(join(pendingDirectory(dataDirectory), validName), 'utf8')
-  await writeFile(join(pendingDirectory(dataDirectory), 'truncated.json'), valid.slice(0, 40))
-  await writeFile(join(pendingDirectory(dataDirectory), 'wrong-shape.json'), JSON.stringify({ ...JSON.parse(valid), attempts: 'two' }))
-  await writeFile(join(pendingDirectory(dataDirectory), 'missing-url.json'), JSON.stringify({ ...JSON.parse(valid), url: undefined }))
-  await writeFile(join(pendingDirectory(dataDirectory), 'null.json'), 'null')
-  await writeFile(join(pendingDirectory(dataDirectory), `${validName}.0a1b2c3d4e5f.tmp`), valid.replace(JSON.parse(valid).id, '00000000-0000-4000-8000-000000000000'))
-
+  const { queue } = await queueFor(t, dataDirectory)
   const logger = captureLogger()
+  t.equal(await importSpooledDeliveries(dataDirectory, queue, logger), 1)
+  t.equal(await importSpooledDeliveries(dataDirectory, queue, logger), 0, 'a second start imports nothing again')
+  t.same((await readdir(spool)).sort(), ['null.json', 'truncated.json', 'wrong-shape.json'], 'the unreadable ones stay for the operator')
   const collector = collectResults()
-  const reader = createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult })
-  await reader.start()
-  await collector.waitFor('delivered')
-  await reader.close()
-  t.equal(receiver.requests.length, 1, 'only the valid delivery is sent')
-  t.equal(receiver.requests[0].deliveryId, JSON.parse(valid).id)
-  const skipped = logger.entries.filter((entry) => entry.level === 'warn' && entry.message === 'skipping unreadable webhook delivery file').map((entry) => String(entry.object.file))
-  t.same(skipped.map((file) => file.split('/').pop()).sort(), ['missing-url.json', 'null.json', 'truncated.json', 'wrong-shape.json'])
-  t.ok(logger.entries.some((entry) => entry.level === 'info' && entry.object.count === 1), 'one delivery loaded')
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
+  await dispatcher.start()
+  const [delivered] = await collector.waitFor('delivered')
+  t.same(delivered, { event: 'otp.verified', url: receiver.url, deliveryId: valid.id, outcome: 'delivered', statusCode: 200, attempts: 2 })
+  t.equal(receiver.requests.length, 1)
+  t.equal(await importSpooledDeliveries(join(dataDirectory, 'none'), queue, logger), 0, 'no spool folder: nothing to do')
 })
 
 t.test('close waits for an in-flight request and records its result', async (t) => {
@@ -718,7 +764,7 @@ t.test('close waits for an in-flight request and records its result', async (t) 
     answerNow = () => answerWith(200)(request, response, index)
   })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await receiver.waitForRequests(1)
@@ -730,9 +776,9 @@ t.test('close waits for an in-flight request and records its result', async (t) 
   answerNow()
   await closing
   t.match(collector.results, [{ outcome: 'delivered', statusCode: 200 }])
-  t.same(await pendingFiles(dataDirectory), [], 'delivered, so removed')
+  t.equal(await pendingCount(t, dataDirectory), 0, 'delivered, so out of the queue')
 
-  const next = createDispatcher(t, { urls: [receiver.url], dataDirectory })
+  const next = await createDispatcher(t, { urls: [receiver.url], dataDirectory })
   await next.start()
   await next.close()
   t.equal(receiver.requests.length, 1, 'not sent again by the next dispatcher')
@@ -744,7 +790,7 @@ t.test('close is bounded by requestTimeoutMs and keeps an unanswered delivery', 
   t.teardown(() => { for (const response of held) response.destroy() })
   const receiver = await startReceiver(t, (_request, response) => { held.push(response) })
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, requestTimeoutMs: 150 })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, requestTimeoutMs: 150 })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await receiver.waitForRequests(1)
@@ -752,15 +798,14 @@ t.test('close is bounded by requestTimeoutMs and keeps an unanswered delivery', 
   await dispatcher.close()
   t.ok(Date.now() - closeStartedAt < 1000, 'close did not wait for the receiver')
   t.match(collector.results, [{ outcome: 'retry', error: 'no answer within 150 ms', attempts: 1 }])
-  const [name] = await pendingFiles(dataDirectory)
-  t.match(JSON.parse(await readFile(join(pendingDirectory(dataDirectory), name), 'utf8')), { attempts: 1 })
+  t.match(await dispatcher.stats(), { pending: 1, retrying: 1 })
 })
 
 t.test('publish never throws and a throwing onResult does not stop delivery', async (t) => {
   const receiver = await startReceiver(t, answerWith(200))
   const logger = captureLogger()
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, {
+  const dispatcher = await createDispatcher(t, {
     urls: [receiver.url],
     dataDirectory: t.testdir(),
     logger,
@@ -778,97 +823,98 @@ t.test('publish never throws and a throwing onResult does not stop delivery', as
   await collector.waitFor('delivered')
   await dispatcher.close()
   t.equal(receiver.requests.length, 1)
-  t.equal(dispatcher.stats().delivered, 1)
+  t.equal((await dispatcher.stats()).delivered, 1)
   t.ok(logger.entries.some((entry) => entry.level === 'error' && entry.message === 'webhook onResult callback threw'))
 })
 
-t.test('when the disk fails, deliveries are still attempted and the errors logged', async (t) => {
+t.test('a queue that cannot be written: the publish is logged, nothing is sent; a failure log that cannot be written is logged', async (t) => {
   const dataDirectory = t.testdir()
-  let failNext = true
-  const receiver = await startReceiver(t, (_request, response) => {
-    response.writeHead(failNext ? 500 : 200)
-    failNext = false
-    response.end()
-  })
+  const receiver = await startReceiver(t, answerWith(400))
+  const { queue } = await queueFor(t, dataDirectory)
   const logger = captureLogger()
   const collector = collectResults()
-  const dispatcher = createDispatcher(t, { urls: [receiver.url, receiver.url], dataDirectory, logger, onResult: collector.onResult, keepFailedDeliveries: 5, maxAttempts: 1 })
+  let refuse = true
+  const refusing: WebhookDeliveryQueue = {
+    ...queue,
+    enqueue: async (delivery) => {
+      if (refuse) throw new Error('state store unavailable: connection refused')
+      await queue.enqueue(delivery)
+    }
+  }
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult, queue: refusing })
   await dispatcher.start()
-  // Replace both folders with plain files so every write and removal in them fails.
-  await rm(pendingDirectory(dataDirectory), { recursive: true })
-  await rm(failedDirectory(dataDirectory), { recursive: true })
-  await writeFile(pendingDirectory(dataDirectory), '')
+  // A plain file where the failed deliveries' folder should be: every write there fails.
+  await mkdir(join(dataDirectory, 'webhooks'), { recursive: true })
   await writeFile(failedDirectory(dataDirectory), '')
-  dispatcher.publish('otp.sent', 's1', {})
+  dispatcher.publish('otp.sent', 's1', { lost: true })
+  await waitUntil(async () => logger.entries.some((entry) => entry.level === 'error'))
+  t.match(logger.entries.filter((entry) => entry.level === 'error'), [{ object: { err: { message: /connection refused/ } }, message: 'webhook dispatcher background work failed' }])
+  refuse = false
+  dispatcher.publish('otp.sent', 's1', { kept: true })
   await collector.waitFor('failed')
-  await collector.waitFor('delivered')
   await dispatcher.close()
-  const errors = logger.entries.filter((entry) => entry.level === 'error').map((entry) => entry.message)
-  t.ok(errors.includes('could not write webhook delivery to disk; it will be attempted but not survive a restart'))
-  t.ok(errors.includes('could not keep failed webhook delivery on disk'))
-  t.match(dispatcher.stats(), { delivered: 1, failed: 1, pending: 0 })
+  t.equal(receiver.requests.length, 1)
+  t.same(JSON.parse(receiver.requests[0].body).data, { kept: true })
+  t.ok(logger.entries.some((entry) => entry.level === 'error' && entry.message === 'could not keep failed webhook delivery on disk'))
 })
 
-t.test('a retry that cannot be written to disk is still retried', async (t) => {
+t.test('a result that cannot be written leaves the claim to run out, and the delivery is attempted again', async (t) => {
   const dataDirectory = t.testdir()
+  const { queue } = await queueFor(t, dataDirectory)
   const logger = captureLogger()
   const collector = collectResults()
-  const receiver = await startReceiver(t, async (_request, response, index) => {
-    if (index === 0) {
-      await rm(pendingDirectory(dataDirectory), { recursive: true })
-      await writeFile(pendingDirectory(dataDirectory), '')
+  let retryWrites = 0
+  const failingRetry: WebhookDeliveryQueue = {
+    ...queue,
+    retry: async () => {
+      retryWrites += 1
+      throw new Error('state store unavailable: timeout')
     }
+  }
+  const receiver = await startReceiver(t, (_request, response, index) => {
     response.writeHead(index === 0 ? 500 : 200)
     response.end()
   })
-  const dispatcher = createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult, queue: failingRetry, claimLeaseMs: 200, pollIntervalMs: 50 })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
-  t.ok(logger.entries.some((entry) => entry.level === 'error' && entry.message === 'could not update webhook delivery on disk'))
-})
-
-t.test('start fails when the data directory cannot be created', async (t) => {
-  const dataDirectory = t.testdir({ 'a-file': '' })
-  const dispatcher = createDispatcher(t, { urls: ['http://127.0.0.1:1/'], dataDirectory: join(dataDirectory, 'a-file') })
-  await t.rejects(dispatcher.start(), { code: 'ENOTDIR' })
-})
-
-t.test('the pending directory is created on start, with a pino logger', async (t) => {
-  const dataDirectory = join(t.testdir(), 'nested', 'data')
-  const dispatcher = createDispatcher(t, { urls: ['http://127.0.0.1:1/'], dataDirectory, logger: pino({ level: 'silent' }) })
-  await dispatcher.start()
-  t.same(await pendingFiles(dataDirectory), [])
-  t.same(await readdir(failedDirectory(dataDirectory)), [])
+  t.equal(retryWrites, 1)
+  t.equal(receiver.requests.length, 2)
+  t.ok(logger.entries.some((entry) => entry.level === 'error' && entry.message === 'could not write the webhook delivery result to the queue'))
 })
 
 t.test('a late event that cannot be written after close is logged, not thrown', async (t) => {
   const dataDirectory = t.testdir()
   const logger = captureLogger()
-  const dispatcher = createDispatcher(t, { urls: ['http://127.0.0.1:1/'], dataDirectory, logger })
+  const dispatcher = await createDispatcher(t, { urls: ['http://127.0.0.1:1/'], dataDirectory, logger })
   await dispatcher.start()
   await dispatcher.close()
-  await rm(pendingDirectory(dataDirectory), { recursive: true })
-  await writeFile(pendingDirectory(dataDirectory), '')
-  dispatcher.publish('session.disconnected', 's1', {})
+  await (await queueFor(t, dataDirectory)).store.close()
+  t.doesNotThrow(() => dispatcher.publish('session.disconnected', 's1', {}))
   await dispatcher.close()
-  t.match(logger.entries.filter((entry) => entry.level === 'error'), [{ object: { err: { code: 'ENOTDIR' } }, message: 'webhook dispatcher background work failed' }])
+  t.match(logger.entries.filter((entry) => entry.level === 'error'), [{ object: { err: { message: 'state store is closed' } }, message: 'webhook dispatcher background work failed' }])
 })
 
-t.test('a retry time far in the future, read from disk, waits no longer than maxDelayMs', async (t) => {
+t.test('a queue that cannot be claimed from (Redis down) is tried again, and the delivery goes out once it answers', async (t) => {
   const dataDirectory = t.testdir()
+  const { queue } = await queueFor(t, dataDirectory)
   const receiver = await startReceiver(t, answerWith(200))
-  const writer = createDispatcher(t, { urls: [receiver.url], dataDirectory })
-  writer.publish('otp.sent', 's1', {})
-  await writer.close()
-  const [name] = await pendingFiles(dataDirectory)
-  const path = join(pendingDirectory(dataDirectory), name)
-  const stored = JSON.parse(await readFile(path, 'utf8'))
-  await writeFile(path, JSON.stringify({ ...stored, attempts: 1, nextAttemptAt: Date.now() + 365 * 24 * 3600 * 1000 }))
-
+  const logger = captureLogger()
   const collector = collectResults()
-  const reader = createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 50 })
-  await reader.start()
-  const [delivered] = await collector.waitFor('delivered')
-  t.equal(delivered.attempts, 2)
+  let down = true
+  const flaky: WebhookDeliveryQueue = {
+    ...queue,
+    claim: async (limit, leaseMs) => {
+      if (down) throw new Error('state store unavailable: connection refused')
+      return await queue.claim(limit, leaseMs)
+    }
+  }
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult, queue: flaky, pollIntervalMs: 20 })
+  await dispatcher.start()
+  dispatcher.publish('otp.sent', 's1', {})
+  await waitUntil(async () => logger.entries.some((entry) => entry.message === 'could not claim webhook deliveries; trying again shortly'))
+  down = false
+  await collector.waitFor('delivered')
+  t.equal(receiver.requests.length, 1)
 })

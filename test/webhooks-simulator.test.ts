@@ -85,7 +85,7 @@ t.test('a linked session, its messages and its logout, as webhooks, statuses and
     t.equal(sampleValue(samples, 'messages_sent_total', { type: 'otp', result: 'sent' }), 1)
     t.equal(sampleValue(samples, 'otp_verified_total', { result: 'valid' }), 1)
     t.equal(sampleValue(samples, 'otp_verified_total', { result: 'invalid' }), 1)
-    const { delivered } = app.webhooks.stats()
+    const { delivered } = await app.webhooks.stats()
     t.ok(delivered >= 5)
     t.equal(sampleValue(samples, 'webhook_deliveries_total', { result: 'delivered' }), delivered)
     const health = (await app.inject({ method: 'GET', url: '/api/health' })).json()

@@ -9,13 +9,13 @@ const messageStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getMessageStatus',
       tags: ['messages'],
       summary: 'Delivery status of a sent message',
-      description: 'sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, for the latest 10,000 messages; 404 after that.',
+      description: 'sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, across restarts; 404 after that.',
       params: MessageStatusParams,
-      response: { 200: MessageStatusResponse, ...errorResponses(400, 401, 404, 429) }
+      response: { 200: MessageStatusResponse, ...errorResponses(400, 401, 404, 429, 503) }
     }
   }, async (request) => {
     const { sessionId, messageId } = request.params
-    const message = fastify.messageStatus.get(sessionId, messageId)
+    const message = await fastify.messageStatus.get(sessionId, messageId)
     if (message === undefined) throw new errors.MESSAGE_NOT_FOUND(messageId)
     return { success: true as const, data: message }
   })

@@ -96,9 +96,9 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'verifyOtp',
       tags: ['otp'],
       summary: 'Verify a one-time password',
-      description: 'The right code is accepted once, then spent. A wrong code is 400 OTP_INVALID with `attemptsLeft`; after OTP_MAX_ATTEMPTS wrong codes the code is void (429 OTP_TOO_MANY_ATTEMPTS); an expired code is 410 OTP_EXPIRED; no code for the number is 404 OTP_NOT_FOUND.',
+      description: 'The right code is accepted once, then spent. A wrong code is 400 OTP_INVALID with `attemptsLeft`; after OTP_MAX_ATTEMPTS wrong codes the code is void (429 OTP_TOO_MANY_ATTEMPTS); an expired code is 410 OTP_EXPIRED; no code for the number is 404 OTP_NOT_FOUND. 503 STATE_STORE_UNAVAILABLE when REDIS_URL is set and Redis cannot be reached (nothing changed; retry after Retry-After).',
       body: VerifyOtpBody,
-      response: { 200: VerifyOtpResponse, ...errorResponses(400, 401, 404, 410, 429) }
+      response: { 200: VerifyOtpResponse, ...errorResponses(400, 401, 404, 410, 429, 503) }
     }
   }, async (request) => {
     const { to } = await fastify.verifications.verifyCode(request.body.to, request.body.code)

@@ -8,12 +8,12 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getWebhookStats',
       tags: ['webhooks'],
       summary: 'Webhook delivery statistics',
-      description: 'Whether webhooks are configured, to how many URLs, and since start: deliveries delivered, failed (also per event), pending and retrying, the last error and the last successful delivery.',
+      description: 'Whether webhooks are configured, to how many URLs, deliveries delivered and failed (kept across restarts), pending and retrying; and since this process started: per event, the last error and the last successful delivery.',
       response: { 200: WebhookStatsResponse, ...errorResponses(401, 429) }
     }
   }, async () => ({
     success: true as const,
-    data: { configured: fastify.webhooks.configured, urlCount: fastify.webhooks.urlCount, ...fastify.webhooks.stats() }
+    data: { configured: fastify.webhooks.configured, urlCount: fastify.webhooks.urlCount, ...await fastify.webhooks.stats() }
   }))
 }
 

@@ -414,7 +414,7 @@ export interface paths {
         put?: never;
         /**
          * Verify a one-time password
-         * @description The right code is accepted once, then spent. A wrong code is 400 OTP_INVALID with `attemptsLeft`; after OTP_MAX_ATTEMPTS wrong codes the code is void (429 OTP_TOO_MANY_ATTEMPTS); an expired code is 410 OTP_EXPIRED; no code for the number is 404 OTP_NOT_FOUND.
+         * @description The right code is accepted once, then spent. A wrong code is 400 OTP_INVALID with `attemptsLeft`; after OTP_MAX_ATTEMPTS wrong codes the code is void (429 OTP_TOO_MANY_ATTEMPTS); an expired code is 410 OTP_EXPIRED; no code for the number is 404 OTP_NOT_FOUND. 503 STATE_STORE_UNAVAILABLE when REDIS_URL is set and Redis cannot be reached (nothing changed; retry after Retry-After).
          */
         post: operations["verifyOtp"];
         delete?: never;
@@ -432,7 +432,7 @@ export interface paths {
         };
         /**
          * Webhook delivery statistics
-         * @description Whether webhooks are configured, to how many URLs, and since start: deliveries delivered, failed (also per event), pending and retrying, the last error and the last successful delivery.
+         * @description Whether webhooks are configured, to how many URLs, deliveries delivered and failed (kept across restarts), pending and retrying; and since this process started: per event, the last error and the last successful delivery.
          */
         get: operations["getWebhookStats"];
         put?: never;
@@ -452,7 +452,7 @@ export interface paths {
         };
         /**
          * Delivery status of a sent message
-         * @description sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, for the latest 10,000 messages; 404 after that.
+         * @description sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, across restarts; 404 after that.
          */
         get: operations["getMessageStatus"];
         put?: never;
@@ -2523,6 +2523,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getWebhookStats: {
@@ -2615,6 +2624,15 @@ export interface operations {
             };
             /** @description Too many requests: wait `retryAfter` seconds (also the Retry-After header) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is shutting down (SEND_QUEUE_CLOSED) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -18,7 +18,7 @@ const ignore = { inc () {} }
 export function idleConsumers (overrides: Partial<EventConsumers> = {}): EventConsumers {
   return {
     messageSender: { forgetSession: async () => {} },
-    messageStatus: { recordSent () {}, recordStatus () {} },
+    messageStatus: { recordSent: async () => {}, recordStatus: async () => {} },
     webhooks: { publish () {} },
     metrics: { messagesSent: ignore, otpSent: ignore, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore } as unknown as EventConsumers['metrics'],
     ...overrides
