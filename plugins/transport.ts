@@ -9,6 +9,7 @@ import makeWASocket, {
   BufferJSON,
   DisconnectReason,
   initAuthCreds,
+  makeCacheableSignalKeyStore,
   proto,
   type AnyMessageContent,
   type AuthenticationCreds,
@@ -19,6 +20,8 @@ import makeWASocket, {
 } from '@whiskeysockets/baileys'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
+import { openSessionAuthState } from '../src/state/session-auth-state.js'
+import { StaleLeaseError, type Lease, type StateStore } from '../src/state/state-store.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
 // close kinds and plain message events, so the session policy can be read and tested without it.
@@ -47,6 +50,8 @@ export interface ConnectionHandlers {
   close?: (close: ConnectionClose) => void
   messageStatus?: (update: { messageId: string, remoteJid: string, status: MessageStatus }) => void
   messageReceived?: (message: { messageId: string, from: string, pushName: string | null, text: string | null, timestamp: number }) => void
+  // A credential or key write was refused: another instance holds the session's lease now.
+  leaseRefused?: () => void
 }
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'document'
@@ -80,10 +85,13 @@ export interface TransportOptions {
   queryTimeoutMs: number
   qrTimeoutMs?: number
   logger: Logger
+  // With REDIS_URL: connections opened with a lease keep their credentials here, fenced by it.
+  stateStore?: StateStore
 }
 
 export interface Transport {
-  connect: (sessionId: string, directory: string, handlers: ConnectionHandlers) => Promise<WhatsAppConnection>
+  // With a lease, the credentials are the state store's (fenced by the lease), not the folder's.
+  connect: (sessionId: string, directory: string, handlers: ConnectionHandlers, lease?: Lease) => Promise<WhatsAppConnection>
   // Whether the folder holds the credentials of a linked device, which log in without a scan.
   hasLinkedCredentials: (directory: string) => Promise<boolean>
   // Releases what connections share (the media upload agent); the registry closes connections first.
@@ -165,18 +173,41 @@ const recentMessagesKept = 64
 
 export function createTransport (options: TransportOptions): Transport {
   const fetchAgent = mediaAgent(options.extraCaFile)
+  function storeFor (lease: Lease): StateStore {
+    if (options.stateStore === undefined) throw new Error(`session ${lease.sessionId} was opened with a lease, but the transport has no state store`)
+    return options.stateStore
+  }
 
   return {
-    async connect (sessionId, directory, handlers) {
+    async connect (sessionId, directory, handlers, lease) {
       const logger = options.logger.child({ sessionId })
-      const authFiles = await openSessionAuthFiles(directory, whatsappCodec)
+      const authFiles = lease === undefined
+        ? await openSessionAuthFiles(directory, whatsappCodec)
+        : await openSessionAuthState(storeFor(lease), lease, whatsappCodec)
+      // Files are held in memory already; keys in the shared store are read over the network,
+      // so the hot ones are kept in memory in front of it.
+      const keys = lease === undefined ? authFiles.keys as SignalKeyStore : makeCacheableSignalKeyStore(authFiles.keys as SignalKeyStore, logger)
+      function refusedWrite (error: unknown): void {
+        if (error instanceof StaleLeaseError) handlers.leaseRefused?.()
+      }
       const recentMessages = new Map<string, WAMessageContent>()
       let reporting = true
 
       const socket: WASocket = makeWASocket({
         // The key files are already held in memory: Baileys' cacheable key store would keep a
         // second copy per session (and a cleanup timer each), for no gain.
-        auth: { creds: authFiles.credentials, keys: authFiles.keys as SignalKeyStore },
+        auth: { creds: authFiles.credentials, keys: {
+          get: keys.get.bind(keys),
+          set: async (data) => {
+            try {
+              await keys.set(data)
+            } catch (error) {
+              refusedWrite(error)
+              throw error
+            }
+          },
+          ...(keys.clear === undefined ? {} : { clear: keys.clear.bind(keys) })
+        } },
         logger,
         browser: Browsers.ubuntu('Chrome'),
         ...(options.webSocketUrl === undefined ? {} : { waWebSocketUrl: options.webSocketUrl }),
@@ -198,6 +229,7 @@ export function createTransport (options: TransportOptions): Transport {
 
       socket.ev.on('creds.update', () => {
         authFiles.saveCredentials().catch((error: unknown) => {
+          refusedWrite(error)
           logger.error({ err: error }, 'saving credentials failed')
         })
       })
@@ -315,7 +347,8 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     keepAliveMs: config.whatsappKeepAliveMs,
     connectTimeoutMs: config.whatsappConnectTimeoutMs,
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
-    logger: fastify.whatsappLogger
+    logger: fastify.whatsappLogger,
+    ...(config.redisUrl === undefined ? {} : { stateStore: fastify.stateStore })
   }))
   fastify.addHook('onClose', async () => {
     fastify.transport.close()
@@ -323,5 +356,5 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(transportPlugin, { name: 'transport', fastify: '5.x' })
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['state-store'] })
 

@@ -36,6 +36,13 @@ export interface SessionMetadata {
   user: { id: string, name: string | null } | null
   // Set when the session's credentials came from a folder in AUTH_STATE_DIR.
   importedAt?: string
+  // Written by the lease holder on each change, so any instance can answer list and status.
+  // A session not yet linked (waiting for its first scan) is never taken over by another instance.
+  linked?: boolean
+  status?: string
+  // The instance that holds the lease (as it last wrote; the lease itself says who holds it now).
+  holder?: string
+  updatedAt?: string
 }
 
 export interface SessionMetadataCollection extends RecordCollection<SessionMetadata> {
