@@ -85,7 +85,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   // in order, and only while this instance holds the lease.
   let publishing: Promise<void> = Promise.resolve()
   function publish (session: Session): void {
-    if (shared === undefined || session.lease === null) return
+    if (shared === undefined || session.lease === null || ownership?.holds(session.id) !== true) return
     const { id, status, linked, user, createdAt, updatedAt } = session
     publishing = publishing.then(async () => {
       await shared.store.sessions.update(id, (current) => ({

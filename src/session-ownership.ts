@@ -35,6 +35,9 @@ export interface SessionOwnership {
   release: (lease: Lease) => Promise<void>
   // A fenced write was refused: the lease is gone.
   refused: (sessionId: string) => void
+  // Whether this instance's lease on the session is still valid by its own clock (false once a
+  // pause outlasted it, before the next round notices).
+  holds: (sessionId: string) => boolean
   // Heartbeat, renewals and the first round of taking orphans; then every third of the lease.
   start: () => Promise<void>
   // Stops the rounds and says this instance is gone (its leases are released by the registry).
@@ -168,6 +171,10 @@ export function createSessionOwnership (options: SessionOwnershipOptions): Sessi
     },
     refused (sessionId) {
       void lose(sessionId, new StaleLeaseError(sessionId, instanceId, 0).name)
+    },
+    holds (sessionId) {
+      const renewed = renewedAt.get(sessionId)
+      return renewed !== undefined && clock() < renewed + leaseMs
     },
     async start () {
       await round()
