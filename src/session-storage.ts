@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Transport } from '../plugins/transport.js'
 import type { Session } from './session.js'
+import { credentialsAreLinked } from './state/session-auth-state.js'
 import type { Lease, StateStore } from './state/state-store.js'
 
 // Where a session's credentials live: a folder per session in AUTH_STATE_DIR (one instance), or
@@ -30,14 +31,6 @@ export function folderStorage (authStateDirectory: string, transport: Transport)
     },
     connectArguments: (session) => ({ directory: directoryOf(session.id), lease: undefined })
   }
-}
-
-// The credentials are WhatsApp's own JSON: `account` is written when the phone confirms the link
-// (as the transport's codec decides for folders).
-export function credentialsAreLinked (text: string | undefined): boolean {
-  if (text === undefined) return false
-  const credentials = JSON.parse(text) as { account?: unknown, me?: unknown }
-  return credentials.account != null && credentials.me != null
 }
 
 export function sharedStorage (store: StateStore): SessionStorage {

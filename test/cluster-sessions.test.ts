@@ -56,6 +56,7 @@ async function startCluster (t: TestContext): Promise<Cluster> {
       ...(options.redis === false ? {} : { REDIS_URL: redis.url, INSTANCE_ID: id, SESSION_LEASE_MS: String(leaseMs) })
     })
     t.teardown(async () => {
+      if (process.env.CLUSTER_TEST_OUTPUT !== undefined) await writeFile(join(process.env.CLUSTER_TEST_OUTPUT, `${id}.log`), started.output())
       // A stopped (SIGSTOP) child never answers SIGTERM.
       started.child.kill('SIGCONT')
       await stopProcess(started.child)

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { credentialsFileName, keysFolderName } from '../auth-state-files.js'
 import { writeFileAtomic } from '../atomic-file.js'
+import { credentialsAreLinked } from './session-auth-state.js'
 import type { StateStore } from './state-store.js'
 
 // Moving from one instance (credentials in session folders, src/auth-state-files.ts) to a shared
@@ -101,7 +102,7 @@ export async function importAuthStateFolders (options: ImportAuthStateOptions): 
         // All of it in one fenced write: a crash leaves the store with the whole session or none.
         await store.authState.write(sessionId, lease, folder)
         await store.sessions.update(sessionId, (current) => ({
-          value: { ...(current ?? { sessionId, createdAt: importedAt }), user, importedAt },
+          value: { ...(current ?? { sessionId, createdAt: importedAt }), user, importedAt, linked: credentialsAreLinked(folder.credentials) },
           result: null
         }))
         outcome = 'imported'
