@@ -131,23 +131,28 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       ...shared,
       logger,
       held: () => [...sessions.values()].flatMap((session) => session.lease === null ? [] : [{ lease: session.lease, linked: session.linked }]),
-      adopt: async (lease, metadata) => await adopt(lease, metadata),
+      adopt,
       lost: async (sessionId, reason) => await letGo(sessionId, reason, false),
       handOver: async (sessionId) => await letGo(sessionId, 'handed over to another instance (fair share)', true)
     })
 
-  // A linked session whose holder is gone: same credentials, no scan, opened like a restore.
-  async function adopt (lease: Lease, metadata: SessionMetadata): Promise<void> {
-    if (closing || sessions.has(lease.sessionId)) {
-      await ownership?.release(lease)
-      return
+  // Linked sessions whose holder is gone: same credentials, no scan, opened like a restore (a
+  // few at a time, however many a dead instance held).
+  async function adopt (taken: Array<{ lease: Lease, metadata: SessionMetadata }>): Promise<void> {
+    const queue: Session[] = []
+    for (const { lease, metadata } of taken) {
+      if (closing || sessions.has(lease.sessionId)) {
+        await ownership?.release(lease)
+        continue
+      }
+      const session = newSession(lease.sessionId, 'connecting', true, lease)
+      session.user = metadata.user
+      session.createdAt = new Date(metadata.createdAt)
+      sessions.set(session.id, session)
+      publish(session)
+      queue.push(session)
     }
-    const session = newSession(lease.sessionId, 'connecting', true, lease)
-    session.user = metadata.user
-    session.createdAt = new Date(metadata.createdAt)
-    sessions.set(session.id, session)
-    publish(session)
-    restoreQueue.run([session])
+    restoreQueue.run(queue)
   }
 
   function assertNeedsLink (session: Session): void {

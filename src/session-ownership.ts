@@ -21,8 +21,8 @@ export interface SessionOwnershipOptions {
   logger: Logger
   // The sessions this instance holds a lease on.
   held: () => HeldSession[]
-  // A fresh lease on an orphan linked session: open its socket.
-  adopt: (lease: Lease, metadata: SessionMetadata) => Promise<void>
+  // Fresh leases on orphan linked sessions, all those of one round: open their sockets.
+  adopt: (taken: Array<{ lease: Lease, metadata: SessionMetadata }>) => Promise<void>
   // The lease is lost, or could not be renewed in time: close the socket without logging out.
   lost: (sessionId: string, reason: string) => Promise<void>
   // Over the fair share: close the socket and release the lease for another instance.
@@ -127,6 +127,7 @@ export function createSessionOwnership (options: SessionOwnershipOptions): Sessi
       return
     }
 
+    const taken: Array<{ lease: Lease, metadata: SessionMetadata }> = []
     for (const metadata of all) {
       if (stopped || heldIds.has(metadata.sessionId)) continue
       if (metadata.linked !== true) {
@@ -139,8 +140,9 @@ export function createSessionOwnership (options: SessionOwnershipOptions): Sessi
       if (lease === undefined) continue
       heldLinked++
       logger.info({ sessionId: metadata.sessionId, epoch: lease.epoch, previousHolder: metadata.holder }, 'took over a session whose lease was free')
-      await options.adopt(lease, metadata)
+      taken.push({ lease, metadata })
     }
+    if (taken.length > 0) await options.adopt(taken)
   }
 
   async function round (): Promise<void> {

@@ -27,7 +27,12 @@ async function setUp (t: TestContext, overrides: Partial<SessionOwnershipOptions
     logger: pino({ level: 'silent' }),
     clock: () => clock.now,
     held: () => [...held.values()],
-    adopt: async (lease: Lease) => { adopted.push(lease.sessionId); held.set(lease.sessionId, { lease, linked: true }) },
+    adopt: async (taken: Array<{ lease: Lease }>) => {
+      for (const { lease } of taken) {
+        adopted.push(lease.sessionId)
+        held.set(lease.sessionId, { lease, linked: true })
+      }
+    },
     lost: async (sessionId) => { lost.push(sessionId); held.delete(sessionId) },
     handOver: async (sessionId) => { handedOver.push(sessionId); held.delete(sessionId) },
     ...overrides
