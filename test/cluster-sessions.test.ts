@@ -56,6 +56,7 @@ async function startCluster (t: TestContext): Promise<Cluster> {
       ...(options.redis === false ? {} : { REDIS_URL: redis.url, INSTANCE_ID: id, SESSION_LEASE_MS: String(leaseMs) })
     })
     t.teardown(async () => {
+      // CLUSTER_TEST_OUTPUT=<folder> keeps each instance's output there, to read after a failure.
       if (process.env.CLUSTER_TEST_OUTPUT !== undefined) await writeFile(join(process.env.CLUSTER_TEST_OUTPUT, `${id}.log`), started.output())
       // A stopped (SIGSTOP) child never answers SIGTERM.
       started.child.kill('SIGCONT')
