@@ -75,7 +75,10 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     leaseRefused: (sessionId) => ownership?.refused(sessionId),
     forgotten: async (session) => {
       if (shared === undefined || session.lease === null) return
-      await shared.store.sessions.delete(session.id)
+      // Behind the metadata writes already queued, so none of them lists the session again.
+      const removal = publishing.then(async () => await shared.store.sessions.delete(session.id))
+      publishing = removal.catch(() => {})
+      await removal
       await ownership?.release(session.lease)
       session.lease = null
     }
