@@ -79,7 +79,7 @@ export async function withStore<Result> (work: () => Promise<Result>): Promise<R
 }
 
 // The registry of the holder writes `status` beside the fields every store keeps.
-type StoredSession = SessionMetadata & { status?: SessionStatus, updatedAt?: string, connectedAt?: string | null }
+type StoredSession = SessionMetadata & { connectedAt?: string | null }
 
 export function snapshotFromMetadata (metadata: StoredSession): SessionSnapshot {
   const status = metadata.status ?? 'closed'

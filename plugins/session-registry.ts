@@ -1,95 +1,25 @@
-import { EventEmitter, once } from 'node:events'
+import { EventEmitter } from 'node:events'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { errors } from '../src/errors.js'
+import { errors, withRetryAfter } from '../src/errors.js'
+import { createSessionLifecycle } from '../src/session-lifecycle.js'
+import { requestPairingCode, waitForQr } from '../src/session-linking.js'
+import { createKeyedLock } from '../src/session-lock.js'
+import { createSessionOwnership, type SessionOwnership } from '../src/session-ownership.js'
+import { createRestoreQueue } from '../src/session-restore.js'
+import { folderStorage, sharedStorage } from '../src/session-storage.js'
+import type { SessionEventMap } from '../src/events.js'
 import { assertSessionId, isSessionId } from '../src/session-id.js'
 import type { SessionStatus } from '../src/session-status.js'
-import type { CloseKind, RestrictionUpdate, SessionEventMap } from '../src/events.js'
-import type { ConnectionClose, Transport, WhatsAppConnection } from './transport.js'
+import { newSession, snapshot, waitingForScan, type Session, type SessionRegistry, type SessionRegistryOptions, type SessionRestriction, type SessionSnapshot } from '../src/session.js'
+import { importAuthStateFolders } from '../src/state/import-auth-state.js'
+import type { Lease, SessionMetadata } from '../src/state/state-store.js'
 
-export interface SessionSnapshot {
-  sessionId: string
-  status: SessionStatus
-  isConnected: boolean
-  user: { id: string, name: string | null } | null
-  qrAvailable: boolean
-  pairingCode: string | null
-  reconnectAttempts: number
-  lastDisconnect: { kind: CloseKind, statusCode: number | null, message: string, at: string } | null
-  createdAt: string
-  connectedAt: string | null
-  updatedAt: string
-  // Set while WhatsApp refuses this account's messages to new chats (see plugins/restrictions.ts).
-  restriction?: SessionRestriction | null
-}
-
-export interface SessionRestriction {
-  newChats: 'blocked'
-  until: string | null
-  reason: string
-}
-
-export interface SessionRegistryOptions {
-  transport: Transport
-  authStateDirectory: string
-  logger: Logger
-  restoreConcurrency: number
-  // How long a restore worker waits for one login before it starts the next.
-  restoreLoginTimeoutMs?: number
-  // Sessions waiting for their first scan (each holds a socket and a folder), and sessions in all.
-  maxPendingSessions: number
-  maxSessions: number
-  // How long a session that never linked stays listed after it stopped waiting for a scan.
-  unlinkedSessionTtlMs: number
-  reconnectMaxAttempts: number
-  reconnectBaseDelayMs: number
-  reconnectMaxDelayMs: number
-  // How long a request for a QR or pairing code waits for WhatsApp to offer one.
-  qrWaitMs?: number
-  random?: () => number
-}
-
-export interface SessionRegistry {
-  events: EventEmitter<SessionEventMap>
-  // With a phone number, also asks for a pairing code; when that fails the session is not kept.
-  create: (sessionId: string, pairingPhoneNumber?: string) => Promise<SessionSnapshot>
-  get: (sessionId: string) => SessionSnapshot
-  list: () => SessionSnapshot[]
-  // Waits (bounded) for WhatsApp to offer a QR; starts a new QR cycle after a qr_timeout.
-  qr: (sessionId: string) => Promise<string>
-  // The QR on offer right now, without waiting.
-  currentQr: (sessionId: string) => string | null
-  requestPairingCode: (sessionId: string, phoneNumber: string) => Promise<string>
-  restart: (sessionId: string) => Promise<SessionSnapshot>
-  // Whether the device was logged out on the phone too (it was connected when removed).
-  remove: (sessionId: string) => Promise<{ loggedOut: boolean }>
-  // The open connection of a connected session, for sending; throws the troubleshooting guide's errors otherwise.
-  connection: (sessionId: string) => WhatsAppConnection
-  // Lists every linked session found on disk and deletes folders of devices that never linked,
-  // then connects them in the background; resolves once they are listed, not once connected.
-  restoreAll: () => Promise<number>
-  closeAll: () => Promise<void>
-  counts: () => SessionCounts
-  // Where snapshots read a session's restriction; set by the restrictions plugin.
-  describeRestrictionWith: (describe: (sessionId: string) => SessionRestriction | null) => void
-}
-
-export interface RestoreProgress {
-  total: number
-  done: number
-  pending: number
-}
-
-export interface SessionCounts {
-  total: number
-  connected: number
-  waitingForScan: number
-  byStatus: Partial<Record<SessionStatus, number>>
-  restore: RestoreProgress
-}
+export { reconnectDelay } from '../src/session-close-policy.js'
+export type { RestoreProgress, SessionCounts, SessionRegistry, SessionRegistryOptions, SessionRestriction, SessionSnapshot, SharedSessionsOptions } from '../src/session.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -102,94 +32,69 @@ const comingBackRetryAfterSeconds = 5
 // Waiting sessions free their place when scanned, deleted, or when their QR times out (about a minute).
 const pendingRetryAfterSeconds = 60
 
-function qrNotAvailable (sessionId: string): Error {
-  return Object.assign(new errors.QR_NOT_AVAILABLE(sessionId), { retryAfterSeconds: comingBackRetryAfterSeconds })
-}
-
-// Exponential backoff with "equal jitter": never less than half the step, so a flapping network
-// cannot turn into a reconnect storm, and never in lockstep across sessions.
-export function reconnectDelay (attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const step = Math.min(maxMs, baseMs * 2 ** (attempt - 1))
-  return Math.round(step / 2 + random() * (step / 2))
-}
-
-interface Session {
-  id: string
-  status: SessionStatus
-  connection: WhatsAppConnection | null
-  // Bumped whenever the session's socket is replaced or dropped on purpose; events of an older
-  // socket are ignored, so a late close can never undo a restart or a delete.
-  generation: number
-  qr: string | null
-  // The phone has linked this device: its credentials log in without a scan and are kept.
-  linked: boolean
-  // Forgets a session that never linked, some time after it stopped waiting for a scan.
-  forgetTimer: NodeJS.Timeout | null
-  user: { id: string, name: string | null } | null
-  pairingCode: string | null
-  reconnectAttempts: number
-  reconnectTimer: NodeJS.Timeout | null
-  nextReconnectAt: number | null
-  lastDisconnect: SessionSnapshot['lastDisconnect']
-  createdAt: Date
-  connectedAt: Date | null
-  updatedAt: Date
-}
-
 export function createSessionRegistry (options: SessionRegistryOptions): SessionRegistry {
-  const { transport, authStateDirectory, logger } = options
+  const { transport, authStateDirectory, logger, shared } = options
   const qrWaitMs = options.qrWaitMs ?? 15_000
-  const random = options.random ?? Math.random
   const sessions = new Map<string, Session>()
-  const locks = new Map<string, Promise<unknown>>()
+  const withLock = createKeyedLock()
   const events = new EventEmitter<SessionEventMap>()
-  const restoreProgress = { total: 0, done: 0 }
-  let restoreRun: Promise<void> = Promise.resolve()
-  // Shutdown ends the restore workers' waits for logins at once.
-  const stopRestoreWaits = new Set<() => void>()
+  const storage = shared === undefined ? folderStorage(authStateDirectory, transport) : sharedStorage(shared.store)
   // Waiting requests (qr-page, tests, webhooks) listen per session; more than ten is normal.
   events.setMaxListeners(0)
   let closing = false
+  // Where snapshots read a session's restriction; the restrictions plugin says (describeRestrictionWith).
   let describeRestriction: (sessionId: string) => SessionRestriction | null = () => null
+  const snapshotOf = (session: Session): SessionSnapshot => snapshot(session, describeRestriction(session.id))
+  const restoreQueue = createRestoreQueue({
+    events,
+    logger,
+    concurrency: options.restoreConcurrency,
+    loginTimeoutMs: options.restoreLoginTimeoutMs ?? 20_000,
+    closing: () => closing,
+    open: async (session) => await withLock(session.id, async () => {
+      if (closing || sessions.get(session.id) !== session || session.connection !== null) return
+      await connect(session)
+    })
+  })
 
-  const directoryOf = (sessionId: string): string => join(authStateDirectory, sessionId)
-
-  // One operation at a time per session id: concurrent create, restart and delete never race.
-  async function withLock<T> (sessionId: string, operation: () => Promise<T>): Promise<T> {
-    const previous = locks.get(sessionId) ?? Promise.resolve()
-    const current = previous.catch(() => {}).then(operation)
-    locks.set(sessionId, current)
-    try {
-      return await current
-    } finally {
-      if (locks.get(sessionId) === current) locks.delete(sessionId)
+  const { setStatus, detach, connect, forget } = createSessionLifecycle({
+    transport,
+    storage,
+    logger,
+    events,
+    sessions,
+    withLock,
+    reconnectMaxAttempts: options.reconnectMaxAttempts,
+    reconnectBaseDelayMs: options.reconnectBaseDelayMs,
+    reconnectMaxDelayMs: options.reconnectMaxDelayMs,
+    unlinkedSessionTtlMs: options.unlinkedSessionTtlMs,
+    random: options.random ?? Math.random,
+    closing: () => closing,
+    changed: publish,
+    leaseRefused: (sessionId) => ownership?.refused(sessionId),
+    forgotten: async (session) => {
+      if (shared === undefined || session.lease === null) return
+      // Behind the metadata writes already queued, so none of them lists the session again.
+      const removal = publishing.then(async () => await shared.store.sessions.delete(session.id))
+      publishing = removal.catch(() => {})
+      await removal
+      await ownership?.release(session.lease)
+      session.lease = null
     }
-  }
+  })
 
-  function snapshot (session: Session): SessionSnapshot {
-    return {
-      sessionId: session.id,
-      status: session.status,
-      isConnected: session.status === 'connected',
-      user: session.user,
-      qrAvailable: session.status === 'qr' && session.qr !== null,
-      pairingCode: session.status === 'qr' ? session.pairingCode : null,
-      reconnectAttempts: session.reconnectAttempts,
-      lastDisconnect: session.lastDisconnect,
-      createdAt: session.createdAt.toISOString(),
-      connectedAt: session.connectedAt?.toISOString() ?? null,
-      updatedAt: session.updatedAt.toISOString(),
-      restriction: describeRestriction(session.id)
-    }
-  }
-
-  function setStatus (session: Session, status: SessionStatus, reason: string): void {
-    const previous = session.status
-    session.updatedAt = new Date()
-    if (previous === status) return
-    session.status = status
-    logger.info({ sessionId: session.id, from: previous, to: status, reason }, 'session state changed')
-    events.emit('state', { sessionId: session.id, status, previous, reason })
+  // With REDIS_URL every change is written where the other instances read lists and statuses;
+  // in order, and only while this instance holds the lease.
+  let publishing: Promise<void> = Promise.resolve()
+  function publish (session: Session): void {
+    if (shared === undefined || session.lease === null || ownership?.holds(session.id) !== true) return
+    const { id, status, linked, user, createdAt, updatedAt } = session
+    publishing = publishing.then(async () => {
+      await shared.store.sessions.update(id, (current) => ({
+        value: { ...current, sessionId: id, createdAt: current?.createdAt ?? createdAt.toISOString(), status, linked, user, holder: shared.instanceId, updatedAt: updatedAt.toISOString() },
+        result: null
+      }))
+    }).catch((error: unknown) => logger.warn({ sessionId: id, err: error }, 'writing the session metadata to the state store failed'))
   }
 
   function find (sessionId: string): Session {
@@ -199,252 +104,57 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     return session
   }
 
-  function newSession (sessionId: string, status: SessionStatus, linked: boolean): Session {
-    const now = new Date()
-    return {
-      id: sessionId,
-      status,
-      connection: null,
-      generation: 0,
-      qr: null,
-      linked,
-      forgetTimer: null,
-      user: null,
-      pairingCode: null,
-      reconnectAttempts: 0,
-      reconnectTimer: null,
-      nextReconnectAt: null,
-      lastDisconnect: null,
-      createdAt: now,
-      connectedAt: null,
-      updatedAt: now
-    }
-  }
-
-  // Drops the current socket without logging out; its late events are ignored from now on.
-  async function detach (session: Session): Promise<void> {
-    session.generation++
-    if (session.reconnectTimer !== null) clearTimeout(session.reconnectTimer)
-    if (session.forgetTimer !== null) clearTimeout(session.forgetTimer)
-    session.reconnectTimer = null
-    session.forgetTimer = null
-    session.nextReconnectAt = null
-    const connection = session.connection
-    session.connection = null
-    session.qr = null
-    if (connection !== null) await connection.close()
-  }
-
-  async function connect (session: Session): Promise<void> {
-    const generation = ++session.generation
-    const isCurrent = (): boolean => session.generation === generation && sessions.get(session.id) === session
-    let connection: WhatsAppConnection
-    try {
-      connection = await transport.connect(session.id, directoryOf(session.id), {
-        qr: (qr) => {
-          if (!isCurrent()) return
-          session.qr = qr
-          setStatus(session, 'qr', 'WhatsApp offered a QR code')
-          events.emit('qr', { sessionId: session.id, qr })
-        },
-        paired: () => {
-          if (!isCurrent()) return
-          // The phone confirmed the link: from here the credentials are worth keeping, even if
-          // the first login fails.
-          session.linked = true
-          session.qr = null
-          session.pairingCode = null
-          setStatus(session, 'connecting', 'phone linked this device; WhatsApp will ask for a restart')
-        },
-        open: (user) => {
-          if (!isCurrent()) return
-          session.linked = true
-          session.user = user
-          session.qr = null
-          session.pairingCode = null
-          session.reconnectAttempts = 0
-          session.connectedAt = new Date()
-          setStatus(session, 'connected', 'connection open')
-          events.emit('connected', { sessionId: session.id, user })
-        },
-        close: (close) => {
-          if (!isCurrent()) return
-          session.connection = null
-          handleClose(session, close)
-        },
-        messageStatus: (update) => {
-          if (isCurrent()) events.emit('message-status', { sessionId: session.id, ...update })
-        },
-        messageReceived: (message) => {
-          if (isCurrent()) events.emit('message-received', { sessionId: session.id, ...message })
-        },
-        restriction: (update) => {
-          if (isCurrent()) events.emit('restriction', { sessionId: session.id, ...update })
-        }
-      })
-    } catch (error) {
-      if (!isCurrent()) return
-      logger.error({ sessionId: session.id, err: error }, 'opening the WhatsApp connection failed')
-      session.lastDisconnect = { kind: 'connection-lost', statusCode: null, message: (error as Error).message, at: new Date().toISOString() }
-      setStatus(session, 'failed', (error as Error).message)
-      stoppedWithoutLink(session)
-      return
-    }
-    if (!isCurrent()) {
-      await connection.close()
-      return
-    }
-    session.connection = connection
-  }
-
-  function handleClose (session: Session, close: ConnectionClose): void {
-    session.qr = null
-    session.lastDisconnect = { kind: close.kind, statusCode: close.statusCode ?? null, message: close.message, at: new Date().toISOString() }
-    const willReconnect = close.kind === 'restart-required' ||
-      (close.kind === 'connection-lost' && session.reconnectAttempts < options.reconnectMaxAttempts)
-    // Worded as in the user's troubleshooting guide, which tells people to look for these lines.
-    logger.info({ sessionId: session.id, kind: close.kind, statusCode: close.statusCode, reason: close.message, willReconnect }, `Connection closed untuk session ${session.id}. Reconnecting: ${String(willReconnect)}`)
-    events.emit('disconnected', { sessionId: session.id, kind: close.kind, statusCode: close.statusCode ?? null, message: close.message, willReconnect })
-
-    switch (close.kind) {
-      case 'restart-required':
-        // Normal right after a scan: the same credentials log in on a new socket, no new scan.
-        setStatus(session, 'connecting', 'WhatsApp asked for a restart (515)')
-        void connect(session)
-        return
-      case 'logged-out':
-        setStatus(session, 'logged_out', 'the phone removed this device (401)')
-        void withLock(session.id, async () => {
-          if (sessions.get(session.id) !== session) return
-          await forget(session)
-          events.emit('logged_out', { sessionId: session.id })
-        })
-        return
-      case 'replaced':
-        setStatus(session, 'replaced', 'another client took over this session (440)')
-        events.emit('replaced', { sessionId: session.id })
-        return
-      case 'qr-timeout':
-        session.pairingCode = null
-        setStatus(session, 'qr_timeout', 'nobody scanned the QR code in time')
-        stoppedWithoutLink(session)
-        return
-      case 'forbidden':
-      case 'multidevice-mismatch':
-        setStatus(session, 'failed', `${close.message} (${close.statusCode ?? 'no status'})`)
-        stoppedWithoutLink(session)
-        return
-      case 'connection-lost':
-        if (!willReconnect) {
-          setStatus(session, 'failed', `gave up after ${session.reconnectAttempts} reconnect attempts: ${close.message}`)
-          stoppedWithoutLink(session)
-          return
-        }
-        scheduleReconnect(session, close)
-    }
-  }
-
-  function scheduleReconnect (session: Session, close: ConnectionClose): void {
-    session.reconnectAttempts++
-    const delay = reconnectDelay(session.reconnectAttempts, options.reconnectBaseDelayMs, options.reconnectMaxDelayMs, random)
-    setStatus(session, 'reconnecting', `${close.message} (${close.statusCode ?? 'no status'}); attempt ${session.reconnectAttempts} in ${delay} ms`)
-    const generation = session.generation
-    session.nextReconnectAt = Date.now() + delay
-    session.reconnectTimer = setTimeout(() => {
-      session.reconnectTimer = null
-      session.nextReconnectAt = null
-      if (session.generation !== generation || sessions.get(session.id) !== session || closing) return
-      void connect(session)
-    }, delay)
-  }
-
-  // A session that never linked and stopped waiting for a scan keeps nothing on disk (its
-  // credentials could never log in), and leaves the list after unlinkedSessionTtlMs; asking for a
-  // QR before then starts a new cycle.
-  function stoppedWithoutLink (session: Session): void {
-    if (session.linked) return
-    const generation = session.generation
-    const isStill = (): boolean => session.generation === generation && sessions.get(session.id) === session
-    void withLock(session.id, async () => {
-      if (isStill()) await rm(directoryOf(session.id), { recursive: true, force: true })
-    }).catch((error: unknown) => logger.error({ sessionId: session.id, err: error }, 'deleting the folder of an unlinked session failed'))
-    session.forgetTimer = setTimeout(() => {
-      session.forgetTimer = null
-      void withLock(session.id, async () => {
-        if (!isStill()) return
-        await forget(session)
-        logger.info({ sessionId: session.id }, 'unlinked session forgotten')
-      })
-    }, options.unlinkedSessionTtlMs)
-    session.forgetTimer.unref()
-  }
-
-  // Resolves when the session's login ends, either way, or after the connect timeout; the
-  // listeners are set before the login starts, so no outcome is missed.
-  function loginSettled (sessionId: string): { wait: () => Promise<void>, cancel: () => void } {
-    let finish: () => void = () => {}
-    const done = new Promise<void>((resolve) => { finish = resolve })
-    const onEvent = (event: { sessionId: string }): void => { if (event.sessionId === sessionId) finish() }
-    events.on('connected', onEvent)
-    events.on('disconnected', onEvent)
-    const timer = setTimeout(finish, options.restoreLoginTimeoutMs ?? 20_000)
-    const cancel = (): void => {
-      clearTimeout(timer)
-      events.off('connected', onEvent)
-      events.off('disconnected', onEvent)
-      finish()
-    }
-    stopRestoreWaits.add(cancel)
-    return { wait: async () => await done, cancel: () => { stopRestoreWaits.delete(cancel); cancel() } }
-  }
-
-  const waitingForScan = (session: Session): boolean =>
-    !session.linked && (session.status === 'initializing' || session.status === 'qr' || session.status === 'connecting')
-
   function assertRoomForPendingSession (): void {
     let waiting = 0
     for (const session of sessions.values()) if (waitingForScan(session)) waiting++
     if (waiting >= options.maxPendingSessions) {
-      throw Object.assign(new errors.SESSION_PENDING_LIMIT(options.maxPendingSessions), { retryAfterSeconds: pendingRetryAfterSeconds })
+      throw withRetryAfter(new errors.SESSION_PENDING_LIMIT(options.maxPendingSessions), pendingRetryAfterSeconds)
     }
   }
 
-  // Removes the session and its credentials: after this, only a new scan brings it back.
-  async function forget (session: Session): Promise<void> {
-    await detach(session)
-    // The folder goes before the listing, so a session missing from the list never still has
-    // credentials on disk (a restore or a caller polling the list would otherwise see both).
-    await rm(directoryOf(session.id), { recursive: true, force: true })
-    sessions.delete(session.id)
-    events.emit('removed', { sessionId: session.id })
+  // Another instance runs the session from now on (lease lost, or handed over): the socket is
+  // closed without logging out and the session leaves this instance's list, nothing else.
+  async function letGo (sessionId: string, reason: string, release: boolean): Promise<void> {
+    await withLock(sessionId, async () => {
+      const session = sessions.get(sessionId)
+      if (session === undefined || session.lease === null) return
+      const lease = session.lease
+      session.lease = null
+      await detach(session)
+      sessions.delete(sessionId)
+      setStatus(session, 'closed', reason)
+      if (release) await ownership?.release(lease).catch((error: unknown) => logger.warn({ sessionId, err: error }, 'releasing the lease failed'))
+    })
   }
 
-  async function waitForQr (session: Session): Promise<string> {
-    if (session.status === 'qr' && session.qr !== null) return session.qr
-    const signal = AbortSignal.timeout(qrWaitMs)
-    try {
-      while (true) {
-        const [event] = await once(events, 'qr', { signal }) as SessionEventMap['qr']
-        if (event.sessionId === session.id) return event.qr
+  const ownership: SessionOwnership | undefined = shared === undefined
+    ? undefined
+    : createSessionOwnership({
+      ...shared,
+      logger,
+      held: () => [...sessions.values()].flatMap((session) => session.lease === null ? [] : [{ lease: session.lease, linked: session.linked }]),
+      adopt,
+      lost: async (sessionId, reason) => await letGo(sessionId, reason, false),
+      handOver: async (sessionId) => await letGo(sessionId, 'handed over to another instance (fair share)', true)
+    })
+
+  // Linked sessions whose holder is gone: same credentials, no scan, opened like a restore (a
+  // few at a time, however many a dead instance held).
+  async function adopt (taken: Array<{ lease: Lease, metadata: SessionMetadata }>): Promise<void> {
+    const queue: Session[] = []
+    for (const { lease, metadata } of taken) {
+      if (closing || sessions.has(lease.sessionId)) {
+        await ownership?.release(lease)
+        continue
       }
-    } catch {
-      throw qrNotAvailable(session.id)
+      const session = newSession(lease.sessionId, 'connecting', true, lease)
+      session.user = metadata.user
+      session.createdAt = new Date(metadata.createdAt)
+      sessions.set(session.id, session)
+      publish(session)
+      queue.push(session)
     }
-  }
-
-  // WhatsApp accepts a pairing-code request once the socket is ready to register, which is when
-  // it offers the first QR.
-  async function pairingCode (session: Session, phoneNumber: string): Promise<string> {
-    await waitForQr(session)
-    const connection = session.connection
-    if (connection === null) throw qrNotAvailable(session.id)
-    try {
-      session.pairingCode = await connection.requestPairingCode(phoneNumber)
-    } catch (error) {
-      throw Object.assign(new errors.PAIRING_CODE_FAILED((error as Error).message), { retryAfterSeconds: comingBackRetryAfterSeconds })
-    }
-    logger.info({ sessionId: session.id }, 'pairing code requested')
-    return session.pairingCode
+    restoreQueue.run(queue)
   }
 
   function assertNeedsLink (session: Session): void {
@@ -463,44 +173,81 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     })
   }
 
+  // Elsewhere in the cluster counts as existing too: its holder runs it, or its metadata is kept.
+  async function existsAnywhere (sessionId: string): Promise<boolean> {
+    if (sessions.has(sessionId) || await storage.hasLinkedCredentials(sessionId)) return true
+    return shared !== undefined && await shared.store.sessions.get(sessionId) !== undefined
+  }
+
+  // Folders in AUTH_STATE_DIR: without REDIS_URL the sessions themselves; with it, imported once.
+  async function restoreFolders (): Promise<number> {
+    if (shared !== undefined) {
+      const imported = await importAuthStateFolders({ authStateDirectory, store: shared.store, instanceId: shared.instanceId, leaseMs: shared.leaseMs })
+      for (const { sessionId, outcome, error } of imported) logger.info({ sessionId, outcome, error }, 'session folder and the shared state store')
+      await ownership?.start()
+      return sessions.size
+    }
+    const entries = await readdir(authStateDirectory, { withFileTypes: true }).catch(() => [])
+    const queue: Session[] = []
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !isSessionId(entry.name) || sessions.has(entry.name)) continue
+      if (!await storage.hasLinkedCredentials(entry.name)) {
+        // A device that never linked (the service stopped while it waited for a scan).
+        await rm(join(authStateDirectory, entry.name), { recursive: true, force: true })
+        logger.info({ sessionId: entry.name }, 'removed the folder of a session that never linked')
+        continue
+      }
+      const session = newSession(entry.name, 'connecting', true)
+      sessions.set(entry.name, session)
+      queue.push(session)
+    }
+    const listed = queue.length
+    restoreQueue.run(queue)
+    return listed
+  }
+
   return {
     events,
 
     async create (sessionId, pairingPhoneNumber) {
       assertSessionId(sessionId)
       return await withLock(sessionId, async () => {
-        if (sessions.has(sessionId) || await transport.hasLinkedCredentials(directoryOf(sessionId))) throw new errors.SESSION_EXISTS(sessionId)
+        if (await existsAnywhere(sessionId)) throw new errors.SESSION_EXISTS(sessionId)
         if (sessions.size >= options.maxSessions) throw new errors.SESSION_LIMIT(options.maxSessions)
         assertRoomForPendingSession()
-        // Whatever a device that never linked left here cannot log in: linking starts afresh.
-        await rm(directoryOf(sessionId), { recursive: true, force: true })
-        await mkdir(directoryOf(sessionId), { recursive: true, mode: 0o700 })
         const session = newSession(sessionId, 'initializing', false)
+        if (ownership !== undefined) {
+          // Atomic across instances: of two creates of one id at the same moment, one gets it.
+          session.lease = await ownership.acquire(sessionId) ?? null
+          if (session.lease === null) throw new errors.SESSION_EXISTS(sessionId)
+        }
+        await storage.prepare(session)
         sessions.set(sessionId, session)
+        publish(session)
         logger.info({ sessionId }, 'session created')
         await connect(session)
         if (pairingPhoneNumber !== undefined) {
           try {
-            await pairingCode(session, pairingPhoneNumber)
+            await requestPairingCode(events, session, pairingPhoneNumber, qrWaitMs, logger)
           } catch (error) {
             // All or nothing: a retry of the same create must not find a half-made session.
             await forget(session)
             throw error
           }
         }
-        return snapshot(session)
+        return snapshotOf(session)
       })
     },
 
-    get: (sessionId) => snapshot(find(sessionId)),
+    get: (sessionId) => snapshotOf(find(sessionId)),
 
-    list: () => [...sessions.values()].map(snapshot),
+    list: () => [...sessions.values()].map(snapshotOf),
 
     async qr (sessionId) {
       const session = find(sessionId)
       assertNeedsLink(session)
       await ensureQrCycle(session)
-      return await waitForQr(session)
+      return await waitForQr(events, session, qrWaitMs)
     },
 
     currentQr (sessionId) {
@@ -512,7 +259,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       const session = find(sessionId)
       assertNeedsLink(session)
       await ensureQrCycle(session)
-      return await pairingCode(session, phoneNumber)
+      return await requestPairingCode(events, session, phoneNumber, qrWaitMs, logger)
     },
 
     async restart (sessionId) {
@@ -527,11 +274,11 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
           // types the code; logging in with them gets 401 and would delete the session. A device
           // that never linked has nothing to keep: it starts a new link with fresh credentials.
           session.pairingCode = null
-          await rm(directoryOf(sessionId), { recursive: true, force: true })
+          await storage.erase(session)
         }
         setStatus(session, session.linked ? 'connecting' : 'initializing', 'restart requested')
         await connect(session)
-        return snapshot(session)
+        return snapshotOf(session)
       })
     },
 
@@ -562,67 +309,30 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
         const retryAfterSeconds = session.nextReconnectAt === null
           ? comingBackRetryAfterSeconds
           : Math.max(1, Math.ceil((session.nextReconnectAt - Date.now()) / 1000))
-        throw Object.assign(new errors.SESSION_NOT_CONNECTED(), { statusCode: 503, retryAfterSeconds })
+        throw withRetryAfter(Object.assign(new errors.SESSION_NOT_CONNECTED(), { statusCode: 503 }), retryAfterSeconds)
       }
       throw new errors.SESSION_NOT_CONNECTED()
     },
 
-    async restoreAll () {
-      const entries = await readdir(authStateDirectory, { withFileTypes: true }).catch(() => [])
-      const queue: Session[] = []
-      for (const entry of entries) {
-        if (!entry.isDirectory() || !isSessionId(entry.name) || sessions.has(entry.name)) continue
-        if (!await transport.hasLinkedCredentials(directoryOf(entry.name))) {
-          // A device that never linked (the service stopped while it waited for a scan).
-          await rm(directoryOf(entry.name), { recursive: true, force: true })
-          logger.info({ sessionId: entry.name }, 'removed the folder of a session that never linked')
-          continue
-        }
-        const session = newSession(entry.name, 'connecting', true)
-        sessions.set(entry.name, session)
-        queue.push(session)
-      }
-      restoreProgress.total += queue.length
-      // Bounded, so a host with many sessions does not open every socket in the same instant;
-      // in the background, so the API answers (503 with Retry-After for these) meanwhile.
-      const worker = async (): Promise<void> => {
-        // Opening a socket is a burst of synchronous work; yielding before each one lets requests
-        // waiting in the event loop (the first ones right after start, too) go first.
-        for (let session = queue.shift(); session !== undefined && !closing; session = queue.shift()) {
-          await new Promise((resolve) => setImmediate(resolve))
-          if (closing) break
-          const queued = session
-          // A socket is created at once but logs in afterwards: the next one starts when this
-          // one is open or closed, so no more than restoreConcurrency handshakes run together.
-          const settled = loginSettled(queued.id)
-          await withLock(queued.id, async () => {
-            if (closing || sessions.get(queued.id) !== queued || queued.connection !== null) return
-            await connect(queued)
-          }).catch((error: unknown) => logger.error({ sessionId: queued.id, err: error }, 'restoring the session failed'))
-          if (queued.status === 'connecting') await settled.wait()
-          settled.cancel()
-          restoreProgress.done++
-        }
-      }
-      const started = Date.now()
-      const total = queue.length
-      restoreRun = Promise.all(Array.from({ length: Math.min(options.restoreConcurrency, queue.length) }, worker)).then(() => {
-        logger.info({ restored: total, ms: Date.now() - started }, 'sessions restored from disk')
-      })
-      return total
-    },
+    restoreAll: restoreFolders,
 
     async closeAll () {
       closing = true
+      await ownership?.stop()
       // The restore queue stops taking sessions; the sockets it already opened are closed below.
-      for (const stop of stopRestoreWaits) stop()
-      await restoreRun
+      await restoreQueue.stop()
       await Promise.all([...sessions.values()].map(async (session) => {
         await withLock(session.id, async () => {
+          const lease = session.lease
+          // Gone from this instance's hands before the status changes: the next holder writes it.
+          session.lease = null
           await detach(session)
           setStatus(session, 'closed', 'service shutting down')
+          // Released at once, so another instance takes the session over in its next round.
+          if (lease !== null) await ownership?.release(lease).catch((error: unknown) => logger.warn({ sessionId: session.id, err: error }, 'releasing the lease failed'))
         })
       }))
+      await publishing
     },
 
     describeRestrictionWith (describe) {
@@ -641,7 +351,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
         connected: byStatus.connected ?? 0,
         waitingForScan: waiting,
         byStatus,
-        restore: { ...restoreProgress, pending: restoreProgress.total - restoreProgress.done }
+        restore: restoreQueue.progress()
       }
     }
   }
@@ -663,7 +373,10 @@ async function sessionRegistryPlugin (fastify: FastifyInstance): Promise<void> {
     unlinkedSessionTtlMs: config.sessionUnlinkedTtlMs,
     reconnectMaxAttempts: config.reconnectMaxAttempts,
     reconnectBaseDelayMs: config.reconnectBaseDelayMs,
-    reconnectMaxDelayMs: config.reconnectMaxDelayMs
+    reconnectMaxDelayMs: config.reconnectMaxDelayMs,
+    ...(config.redisUrl === undefined
+      ? {}
+      : { shared: { store: fastify.stateStore, instanceId: config.instanceId, instanceUrl: config.instanceUrl, leaseMs: config.sessionLeaseMs } })
   })
   fastify.decorate('sessions', registry)
   fastify.healthChecks.add('sessions', () => {
@@ -682,4 +395,4 @@ async function sessionRegistryPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(sessionRegistryPlugin, { name: 'session-registry', fastify: '5.x', dependencies: ['transport', 'health'] })
+export default fp(sessionRegistryPlugin, { name: 'session-registry', fastify: '5.x', dependencies: ['transport', 'health', 'state-store'] })

@@ -13,6 +13,7 @@ import makeWASocket, {
   initAuthCreds,
   isLidUser,
   jidNormalizedUser,
+  makeCacheableSignalKeyStore,
   proto,
   type AnyMessageContent,
   type AuthenticationCreds,
@@ -28,6 +29,8 @@ import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from 
 import type { CloseKind, MessageStatus, RestrictionUpdate } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
 import { createSentMessageStore, type SentMessageStore } from '../src/sent-message-store.js'
+import { openSessionAuthState } from '../src/state/session-auth-state.js'
+import { StaleLeaseError, type Lease, type StateStore } from '../src/state/state-store.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections,
 // close kinds and plain message events, so the session policy can be read and tested without it.
@@ -62,6 +65,8 @@ export interface ConnectionHandlers {
   // its number with the message or Baileys knows the mapping; null when unknown.
   messageReceived?: (message: { messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }) => void
   restriction?: (update: RestrictionUpdate) => void
+  // A credential or key write was refused: another instance holds the session's lease now.
+  leaseRefused?: () => void
 }
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'document'
@@ -101,12 +106,15 @@ export interface TransportOptions {
   logger: Logger
   // Where sent contents are kept for resend requests; without it, none can be answered.
   sentMessages?: SentMessageStore
+  // With REDIS_URL: connections opened with a lease keep their credentials here, fenced by it.
+  stateStore?: StateStore
 }
 
 export const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
 
 export interface Transport {
-  connect: (sessionId: string, directory: string, handlers: ConnectionHandlers) => Promise<WhatsAppConnection>
+  // With a lease, the credentials are the state store's (fenced by the lease), not the folder's.
+  connect: (sessionId: string, directory: string, handlers: ConnectionHandlers, lease?: Lease) => Promise<WhatsAppConnection>
   // Whether the folder holds the credentials of a linked device, which log in without a scan.
   hasLinkedCredentials: (directory: string) => Promise<boolean>
   // Releases what connections share (the media upload agent); the registry closes connections first.
@@ -196,17 +204,43 @@ function mediaContent (media: OutgoingMedia): AnyMessageContent {
 
 export function createTransport (options: TransportOptions): Transport {
   const fetchAgent = mediaAgent(options.extraCaFile)
+  function storeFor (lease: Lease): StateStore {
+    if (options.stateStore === undefined) throw new Error(`session ${lease.sessionId} was opened with a lease, but the transport has no state store`)
+    return options.stateStore
+  }
 
   return {
-    async connect (sessionId, directory, handlers) {
+    async connect (sessionId, directory, handlers, lease) {
       const logger = options.logger.child({ sessionId })
-      const authFiles = await openSessionAuthFiles(directory, whatsappCodec)
+      const authFiles = lease === undefined
+        ? await openSessionAuthFiles(directory, whatsappCodec)
+        : await openSessionAuthState(storeFor(lease), lease, whatsappCodec)
+      // Files are held in memory already; keys in the shared store are read over the network,
+      // so the hot ones are kept in memory in front of it.
+      const keys = lease === undefined ? authFiles.keys as SignalKeyStore : makeCacheableSignalKeyStore(authFiles.keys as SignalKeyStore, logger)
+      function refusedWrite (error: unknown): void {
+        if (error instanceof StaleLeaseError) handlers.leaseRefused?.()
+      }
       let reporting = true
 
       const socket: WASocket = makeWASocket({
         // The key files are already held in memory: Baileys' cacheable key store would keep a
         // second copy per session (and a cleanup timer each), for no gain.
-        auth: { creds: authFiles.credentials, keys: authFiles.keys as SignalKeyStore },
+        auth: {
+          creds: authFiles.credentials,
+          keys: {
+            get: keys.get.bind(keys),
+            set: async (data) => {
+              try {
+                await keys.set(data)
+              } catch (error) {
+                refusedWrite(error)
+                throw error
+              }
+            },
+            ...(keys.clear === undefined ? {} : { clear: keys.clear.bind(keys) })
+          }
+        },
         logger,
         browser: Browsers.ubuntu('Chrome'),
         ...(options.version === undefined ? {} : { version: options.version.current() }),
@@ -236,6 +270,7 @@ export function createTransport (options: TransportOptions): Transport {
 
       socket.ev.on('creds.update', () => {
         authFiles.saveCredentials().catch((error: unknown) => {
+          refusedWrite(error)
           logger.error({ err: error }, 'saving credentials failed')
         })
       })
@@ -438,7 +473,8 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     sendAckTimeoutMs: config.whatsappSendAckTimeoutMs,
     version: fastify.whatsappVersion,
     logger: fastify.whatsappLogger,
-    sentMessages: createSentMessageStore(fastify.stateStore.records<string>('sent-message'))
+    sentMessages: createSentMessageStore(fastify.stateStore.records<string>('sent-message')),
+    ...(config.redisUrl === undefined ? {} : { stateStore: fastify.stateStore })
   }))
   fastify.addHook('onClose', async () => {
     fastify.transport.close()

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { credentialsFileName, keysFolderName } from '../auth-state-files.js'
 import { writeFileAtomic } from '../atomic-file.js'
 import { isSessionId } from '../session-id.js'
+import { credentialsAreLinked } from './session-auth-state.js'
 import type { StateStore } from './state-store.js'
 
 // Moving from one instance (credentials in session folders, src/auth-state-files.ts) to a shared
@@ -100,7 +101,7 @@ export async function importAuthStateFolders (options: ImportAuthStateOptions): 
         // All of it in one fenced write: a crash leaves the store with the whole session or none.
         await store.authState.write(sessionId, lease, folder)
         await store.sessions.update(sessionId, (current) => ({
-          value: { ...(current ?? { sessionId, createdAt: importedAt }), user, importedAt },
+          value: { ...(current ?? { sessionId, createdAt: importedAt }), user, importedAt, linked: credentialsAreLinked(folder.credentials) },
           result: null
         }))
         outcome = 'imported'

@@ -59,3 +59,11 @@ export async function openSessionAuthState<Credentials> (store: StateStore, leas
     writeCount: () => writes
   }
 }
+
+// The credentials are WhatsApp's own JSON: `account` is written when the phone confirms the link
+// (as the transport's codec decides for folders).
+export function credentialsAreLinked (text: string | undefined): boolean {
+  if (text === undefined) return false
+  const credentials = JSON.parse(text) as { account?: unknown, me?: unknown }
+  return credentials.account != null && credentials.me != null
+}

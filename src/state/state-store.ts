@@ -1,3 +1,5 @@
+import type { SessionStatus } from '../session-status.js'
+
 // The one interface every piece of durable state goes through. Two implementations: embedded
 // (lmdb in DATA_DIR and AUTH_STATE_DIR, one process) and Redis (several instances). Values are
 // plain JSON data; times are milliseconds since the epoch.
@@ -36,6 +38,13 @@ export interface SessionMetadata {
   user: { id: string, name: string | null } | null
   // Set when the session's credentials came from a folder in AUTH_STATE_DIR.
   importedAt?: string
+  // Written by the lease holder on each change, so any instance can answer list and status.
+  // A session not yet linked (waiting for its first scan) is never taken over by another instance.
+  linked?: boolean
+  status?: SessionStatus
+  // The instance that holds the lease (as it last wrote; the lease itself says who holds it now).
+  holder?: string
+  updatedAt?: string
 }
 
 export interface SessionMetadataCollection extends RecordCollection<SessionMetadata> {

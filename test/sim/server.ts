@@ -385,6 +385,12 @@ export class Simulator {
     this.events.emit(event, payload)
   }
 
+  /** Calls the listener on every event of that name until the returned function is called. */
+  on<E extends SimulatorEventName>(event: E, listener: (payload: SimulatorEvents[E]) => void): () => void {
+    this.events.on(event, listener)
+    return () => this.events.off(event, listener)
+  }
+
   /** Resolves with the next event of that name (matching the predicate) emitted after this call. */
   waitFor<E extends SimulatorEventName>(
     event: E,
