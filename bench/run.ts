@@ -38,8 +38,8 @@ try {
     simulatorUrl: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
     controlUrl: `http://127.0.0.1:${controlPort}`,
     certificateFile,
-    wrongCodeNumbers: Number(process.env.BENCH_WRONG_CODE_NUMBERS ?? 1000),
-    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 3000),
+    wrongCodeNumbers: Number(process.env.BENCH_WRONG_CODE_NUMBERS ?? 400),
+    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 1600),
     verifyLoadRequests,
     cpuProfileDirectory: process.env.BENCH_CPU_PROFILE_DIR
   })
