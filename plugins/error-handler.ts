@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { errors, type ErrorCode } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
 import { appNameRule } from '../src/otp-message.js'
+import { logAnsweredErrorCode } from '../src/logger.js'
 
 // Some fields have their own errors, ones clients written from the troubleshooting guide already match on
 // (`Nomor telepon diperlukan`); every other validation failure is VALIDATION_FAILED.
@@ -61,11 +62,9 @@ export function errorEnvelope (error: FastifyError & ErrorExtras): ErrorResponse
 function replyWithError (error: FastifyError & ErrorExtras, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const publicError = toPublicError(error, request)
   const statusCode = publicError.statusCode ?? 500
-  if (statusCode >= 500) {
-    request.log.error({ err: error }, 'request failed')
-  } else {
-    request.log.info({ errorCode: publicError.code, statusCode }, publicError.message)
-  }
+  // A client's mistake is said by the request's own line; a failure of ours gets its stack.
+  if (statusCode >= 500) request.log.error({ err: error }, 'request failed')
+  logAnsweredErrorCode(reply, publicError.code)
   if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds))
   return reply.code(statusCode).send(errorEnvelope(publicError))
 }

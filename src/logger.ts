@@ -114,13 +114,21 @@ const requestSerializer = (request: { method: string, url: string, hostname?: st
   remoteAddress: request.ip
 })
 
+const answeredErrorCodes = new WeakMap<FastifyReply, string>()
+
+// The error handler names the error code a reply answers with, so the request's one line says
+// what went wrong without a second line.
+export function logAnsweredErrorCode (reply: FastifyReply, errorCode: string): void {
+  answeredErrorCodes.set(reply, errorCode)
+}
+
 // Fastify's own request lines are two per request and carry the raw URL, query string and all:
-// this writes one line when the answer is sent, with the path only.
+// this writes one line when the answer is sent, with the path only (and the error code, if any).
 export class RequestLogController extends LogController {
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, path: pathForLog(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) }
+    const line = { method: request.method, path: pathForLog(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime), errorCode: answeredErrorCodes.get(reply) }
     if (error === null || error === undefined) reply.log.info(line, 'request completed')
     else reply.log.error({ ...line, err: error }, 'request errored')
   }

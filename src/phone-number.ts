@@ -44,7 +44,9 @@ export function normalizePhoneNumber (input: unknown): NormalizedPhoneNumber {
     original,
     formatted,
     jid: `${formatted}@s.whatsapp.net`,
-    valid: parsePhoneNumberFromString(`+${formatted}`)?.isValid() ?? false,
+    // Asked for by the format-phone route only: parsing with the full metadata costs more than
+    // the rest of a verify request, which needs the digits alone.
+    get valid () { return parsePhoneNumberFromString(`+${formatted}`)?.isValid() ?? false },
   }
 }
 
