@@ -120,14 +120,18 @@ const httpTable = [
   '|---|---|---|---|---|---|',
   ...service.http.map((figure) => `| ${figure.path} | ${figure.requestsPerSecond} | ${figure.latencyP50Ms} | ${figure.latencyP99Ms} | ${figure.requests} | ${figure.unexpected ?? ''} |`)
 ].join('\n')
+const sessionTable = [
+  '| linked sessions | RSS per session, ours (in-process, after GC) | raw Baileys | ratio | restore until all connected | credential writes per message | raw Baileys file writes per message |',
+  '|---|---|---|---|---|---|---|',
+  ...figures.map((figure) => `| ${figure.sessions} | ${figure.serviceRssPerSessionMiB} MiB | ${figure.rawBaileysRssPerSessionMiB} MiB | ${figure.overheadRatio} | ${figure.restoreAllConnectedMs} ms | ${figure.credentialWritesPerMessage} | ${figure.rawBaileysFileWritesPerMessage} |`)
+].join('\n')
 const readmePath = join(projectRoot, 'README.md')
 const readme = await readFile(readmePath, 'utf8')
 const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/
 if (marked.test(readme)) {
   const day = results.measuredAt.slice(0, 10)
-  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${httpTable}\n<!-- bench:end -->`))
+  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${httpTable}\n\n${sessionTable}\n<!-- bench:end -->`))
 }
 
-console.log(`\n${table}\n\n${httpTable}\n`)
-console.table(figures)
+console.log(`\n${table}\n\n${httpTable}\n\n${sessionTable}\n`)
 console.log('written to bench/results.json and README.md')
