@@ -1,6 +1,8 @@
-// `npx tsx bench/profile.ts <path> [seconds]`: the built service under `node --cpu-prof`, loaded
-// on one path (root, health, verify) at 50 connections, then the top costs of its profile by
-// package and by function. Needs `npm run build` first. No session is linked: this is the HTTP path.
+// `npx tsx bench/profile.ts <path> [seconds] [bare]`: the built service (or with `bare`, the bare
+// Fastify reference) under `node --cpu-prof`, loaded on one path (root, health, verify) at 50
+// connections, then CPU time per request and the top costs by package and by function. CPU time
+// per request moves less than requests/s on a shared machine. Needs `npm run build` first. No
+// session is linked: this is the HTTP path.
 import autocannon from 'autocannon'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -20,7 +22,10 @@ const seconds = Number(process.argv[3] ?? 8)
 const directory = await mkdtemp(join(tmpdir(), 'otp-api-profile-'))
 const port = await freePort()
 const apiKey = 'profile-api-key-0123456789'
-const service = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(directory, 'profile')}`, 'dist/src/server.js'], {
+const bare = process.argv[4] === 'bare'
+const entry = bare ? ['--import', 'tsx', 'bench/bare-server.ts'] : ['dist/src/server.js']
+if (bare) target.path = target.path === '/api/otp/verify' ? '/verify' : '/'
+const service = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(directory, 'profile')}`, ...entry], {
   cwd: projectRoot,
   env: { ...process.env, PORT: String(port), API_KEY: apiKey, RATE_LIMIT_MAX: '1000000', DATA_DIR: join(directory, 'data'), LOG_DIR: join(directory, 'logs'), AUTH_STATE_DIR: join(directory, 'auth') },
   stdio: ['ignore', 'ignore', 'inherit']
@@ -28,13 +33,14 @@ const service = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(di
 const url = `http://127.0.0.1:${port}`
 for (let attempt = 0; ; attempt++) {
   try {
-    if ((await fetch(`${url}/api/health`)).ok) break
+    if ((await fetch(`${url}/`)).ok) break
   } catch {}
   if (attempt > 600) throw new Error('the service did not start')
   await new Promise((resolve) => setTimeout(resolve, 50))
 }
 const result = await autocannon({ url, connections: 50, duration: seconds, ...target, headers: { 'content-type': 'application/json', 'x-api-key': apiKey } })
-console.log(`${target.method} ${target.path}: ${Math.round(result.requests.total / result.duration)} req/s`)
+const requests = result.requests.total
+console.log(`${target.method} ${target.path}: ${Math.round(requests / result.duration)} req/s`)
 service.kill('SIGTERM')
 await once(service, 'exit')
 
@@ -63,4 +69,4 @@ profile.samples.forEach((id, index) => {
 })
 const top = (costs: Map<string, number>): string[] => [...costs].sort((a, b) => b[1] - a[1]).slice(0, 20)
   .map(([name, time]) => `${(100 * time / busy).toFixed(1).padStart(5)}%  ${name}`)
-console.log(`busy ${Math.round(busy / 1000)} ms\n-- by package or file (self time)\n${top(byPackage).join('\n')}\n-- by function (self time)\n${top(byFunction).join('\n')}`)
+console.log(`busy ${Math.round(busy / 1000)} ms, ${Math.round(busy / requests)} µs of CPU per request (start-up included)\n-- by package or file (self time)\n${top(byPackage).join('\n')}\n-- by function (self time)\n${top(byFunction).join('\n')}`)
