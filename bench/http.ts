@@ -228,9 +228,11 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     const sendsStarted = performance.now()
     while (performance.now() - sendsStarted < durationSeconds * 1000) {
       const send = async (): Promise<Response> => await fetch(`${base}/api/messages/bench/text`, { method: 'POST', headers, body: JSON.stringify({ to: contact, message: `bench message ${sends}` }) })
-      // A pooled connection the service closed while idle (keep-alive timeout) fails once; the
-      // request never reached the service, so it is sent again.
-      const response = await send().catch(async () => await send())
+      // A pooled connection the service closed while idle (keep-alive timeout) fails, or gets
+      // Node's 408 when the request did not arrive whole in time: the send never started, so
+      // it is sent again.
+      let response = await send().catch(async () => await send())
+      if (response.status === 408) response = await send()
       if (!response.ok) throw new Error(`text send: ${response.status} ${await response.text()}`)
       await response.arrayBuffer()
       sends++
