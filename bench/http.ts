@@ -1,6 +1,10 @@
 import autocannon from 'autocannon'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { openSync, closeSync, readFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freePort, startProcess, stopProcess } from './processes.js'
+import { Agent, request as httpRequest } from 'node:http'
+import { freePort, projectRoot, stopProcess } from './processes.js'
 
 export interface HttpFigures {
   path: string
@@ -9,88 +13,258 @@ export interface HttpFigures {
   latencyP99Ms: number
   non2xx: number
   requests: number
+  // Answers with another status than the one this path is meant to measure.
+  unexpected?: number
 }
 
-// `durationSeconds` runs the load for that long; without it each request is sent exactly once.
-interface Target { url: string, requests: Array<{ method: 'POST', path: string, headers: Record<string, string>, body: string }>, connections: number, durationSeconds?: number }
+export interface ServiceFigures {
+  http: HttpFigures[]
+  // Sequential POST /api/messages/:id/text, one after the other, pacing off.
+  sequentialSendsPerSecond: number
+  // The built service's resident memory, read from /proc as the kernel sees it (no forced GC).
+  rssMiB: { noSession: number, oneSession: number, tenSessions: number }
+  verifyLoad: { requests: number, rssBeforeMiB: number, rssAfterMiB: number, growthMiB: number }
+}
 
-async function measure (name: string, target: Target, onBody?: (index: number, body: string) => void): Promise<HttpFigures> {
+interface Request { method: 'GET' | 'POST', path: string, headers?: Record<string, string>, body?: string }
+interface Load {
+  url: string
+  requests: Request[]
+  // The status this path answers with; anything else is counted as unexpected.
+  expectedStatus: number
+  // Without it the load runs for `durationSeconds`; with it each request is sent exactly once.
+  amount?: number
+}
+
+const connections = 50
+const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8)
+const mebibyte = 1024 * 1024
+
+async function measure (name: string, load: Load): Promise<HttpFigures> {
   let next = 0
+  let unexpected = 0
   const result = await autocannon({
-    url: target.url,
-    connections: target.connections,
-    ...(target.durationSeconds === undefined ? { amount: target.requests.length } : { duration: target.durationSeconds }),
-    requests: [{
-      setupRequest: (request) => ({ ...request, ...target.requests[next++ % target.requests.length] }),
-      onResponse: (_status, body, context) => { onBody?.((context as { index?: number }).index ?? 0, body) }
-    }]
+    url: load.url,
+    connections,
+    ...(load.amount === undefined ? { duration: durationSeconds } : { amount: load.amount }),
+    requests: [{ setupRequest: (request) => ({ ...request, ...load.requests[next++ % load.requests.length] }) }]
   })
+  result.statusCodeStats !== undefined && Object.entries(result.statusCodeStats).forEach(([status, { count }]) => {
+    if (Number(status) !== load.expectedStatus) unexpected += count ?? 0
+  })
+  process.stderr.write(`  ${name}: ${Math.round(result.requests.total / result.duration)} req/s\n`)
   return {
     path: name,
     requestsPerSecond: Math.round(result.requests.total / result.duration),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     non2xx: result.non2xx,
-    requests: result.requests.total
+    requests: result.requests.total,
+    unexpected: unexpected + result.errors + result.timeouts
   }
+}
+
+// Started as people start it: `node dist/src/server.js`, output to a file as a container's log
+// would take it (a pipe the benchmark reads would slow the service down by what it costs us).
+async function startBuilt (args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
+  const output = openSync(logFile, 'a')
+  const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', output, output] })
+  closeSync(output)
+  return child
+}
+
+async function waitUntilAnswering (child: ChildProcess, url: string, logFile: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) throw new Error(`${url} exited: ${readFileSync(logFile, 'utf8')}`)
+    try {
+      if ((await fetch(url)).status < 500) return
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`${url} did not answer: ${readFileSync(logFile, 'utf8')}`)
+}
+
+function rssOf (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kilobytes = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1])
+  return kilobytes * 1024
+}
+
+// Resident memory once the process has been idle a moment (timers, pending writes settled).
+async function settledRssMiB (pid: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  return Number((rssOf(pid) / mebibyte).toFixed(1))
 }
 
 const apiKey = 'bench-api-key-0123456789'
 
-// OTP send and verify through the built service (API, queue, real Baileys, simulator), each
-// beside a bare Fastify route measured in the same run with the same load.
-export async function measureHttp (options: { workDirectory: string, simulatorUrl: string, controlUrl: string, certificateFile: string, requests: number }): Promise<HttpFigures[]> {
+async function postOnce (agent: Agent, url: string, headers: Record<string, string>, body: string): Promise<{ status: number, body: string }> {
+  return await new Promise((resolve, reject) => {
+    const outgoing = httpRequest(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { text += chunk })
+      response.on('end', () => { resolve({ status: response.statusCode ?? 0, body: text }) })
+      response.on('error', reject)
+    })
+    outgoing.on('error', reject)
+    outgoing.end(body)
+  })
+}
+const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
+
+// Runs `task` over `items` with at most `parallel` at a time.
+async function inParallel<Item> (items: Item[], parallel: number, task: (item: Item) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (next < items.length) await task(items[next++])
+  }))
+}
+
+export interface HttpOptions {
+  workDirectory: string
+  simulatorUrl: string
+  controlUrl: string
+  certificateFile: string
+  // Numbers given a code for the wrong-code load and for the right-code load.
+  wrongCodeNumbers: number
+  rightCodeNumbers: number
+  verifyLoadRequests: number
+  // When set, the service runs under `node --cpu-prof` and leaves its profile here.
+  cpuProfileDirectory?: string
+}
+
+// The built service beside a bare Fastify 5, each path under the same load in the same run.
+export async function measureService (options: HttpOptions): Promise<ServiceFigures> {
   const control = async (path: string, body: unknown): Promise<unknown> => {
     const response = await fetch(options.controlUrl + path, { method: 'POST', body: JSON.stringify(body) })
     if (!response.ok) throw new Error(`simulator control ${path}: ${response.status}`)
     return await response.json()
   }
+  const directory = join(options.workDirectory, 'http')
+  await mkdir(directory, { recursive: true })
   const servicePort = await freePort()
   const barePort = await freePort()
-  const service = await startProcess(['dist/src/server.js'], {
+  const serviceLog = join(directory, 'service.out')
+  const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`]
+  // Default settings, except what would stop a load test: the rate limit, the pacing between
+  // sends, and the attempts per code (the wrong-code load tries each code up to 99 times).
+  const service = await startBuilt([...profiling, 'dist/src/server.js'], {
     PORT: String(servicePort),
     API_KEY: apiKey,
     WA_WEB_SOCKET_URL: options.simulatorUrl,
     WA_EXTRA_CA_FILE: options.certificateFile,
-    AUTH_STATE_DIR: join(options.workDirectory, 'http', 'auth_state'),
-    LOG_DIR: join(options.workDirectory, 'http', 'logs'),
-    DATA_DIR: join(options.workDirectory, 'http', 'data'),
-    // The benchmark measures the service, not the safety limits meant for production traffic.
+    AUTH_STATE_DIR: join(directory, 'auth_state'),
+    LOG_DIR: join(directory, 'logs'),
+    DATA_DIR: join(directory, 'data'),
     RATE_LIMIT_MAX: '1000000',
     SEND_MIN_GAP_MS: '0',
     SEND_QUEUE_MAX: '100000',
-    OTP_MAX_PER_HOUR: '1000',
+    OTP_MAX_ATTEMPTS: '100',
     OTP_EXPOSE_CODE: 'true'
-  }, /Server listening/)
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(barePort) }, /bare server listening/)
+  }, serviceLog)
+  const bareLog = join(directory, 'bare.out')
+  const bare = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(barePort) }, bareLog)
   try {
     const base = `http://127.0.0.1:${servicePort}`
+    const bareBase = `http://127.0.0.1:${barePort}`
+    await waitUntilAnswering(service, `${base}/api/health`, serviceLog)
+    await waitUntilAnswering(bare, `${bareBase}/`, bareLog)
     const headers = { 'content-type': 'application/json', 'x-api-key': apiKey }
-    await fetch(`${base}/api/sessions/create`, { method: 'POST', headers, body: JSON.stringify({ sessionId: 'bench' }) })
-    const qr = await (await fetch(`${base}/api/sessions/bench/qr`, { headers })).json() as { data: { qr: string } }
-    await control('/scan', { qr: qr.data.qr, phone: '628110000001' })
-    for (let polls = 0; polls < 200; polls++) {
-      const status = await (await fetch(`${base}/api/sessions/bench/status`, { headers })).json() as { data: { isConnected: boolean } }
-      if (status.data.isConnected) break
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    const rssNoSession = await settledRssMiB(service.pid!)
+
+    const link = async (sessionId: string, phone: string): Promise<void> => {
+      await fetch(`${base}/api/sessions/create`, { method: 'POST', headers, body: JSON.stringify({ sessionId }) })
+      for (let polls = 0; polls < 400; polls++) {
+        const qr = await fetch(`${base}/api/sessions/${sessionId}/qr`, { headers })
+        if (qr.ok) {
+          await control('/scan', { qr: ((await qr.json()) as { data: { qr: string } }).data.qr, phone })
+          break
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      for (let polls = 0; polls < 400; polls++) {
+        const status = await (await fetch(`${base}/api/sessions/${sessionId}/status`, { headers })).json() as { data: { isConnected: boolean } }
+        if (status.data.isConnected) return
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      throw new Error(`session ${sessionId} did not connect`)
     }
+    await link('bench', '628110000001')
+    const rssOneSession = await settledRssMiB(service.pid!)
+    for (let index = 1; index < 10; index++) await link(`bench-${index}`, `62811000000${index + 1}`)
+    const rssTenSessions = await settledRssMiB(service.pid!)
+    process.stderr.write(`  service RSS: ${rssNoSession} / ${rssOneSession} / ${rssTenSessions} MiB with 0 / 1 / 10 sessions\n`)
 
-    const phones = Array.from({ length: options.requests }, (_, index) => `62812${String(index).padStart(7, '0')}`)
-    for (const phone of phones) await control('/contacts', { phone })
-
+    // Codes are created through the API, as a client would: one OTP per number, sent through
+    // the simulator with OTP_EXPOSE_CODE on so the benchmark knows each code.
+    const phoneFor = (index: number): string => `62812${String(index).padStart(7, '0')}`
+    const codedPhones = Array.from({ length: options.wrongCodeNumbers + options.rightCodeNumbers }, (_, index) => phoneFor(index))
     const codes = new Map<string, string>()
-    const sendRequests = phones.map((phone) => ({ method: 'POST' as const, path: '/api/messages/bench/otp', headers, body: JSON.stringify({ to: phone }) }))
-    const otpSend = await measure('POST /api/messages/:id/otp', { url: base, connections: 10, requests: sendRequests }, (_index, body) => {
-      const parsed = JSON.parse(body) as { success: boolean, data?: { to: string, code?: string } }
-      if (parsed.success && parsed.data?.code !== undefined) codes.set(parsed.data.to, parsed.data.code)
+    const sendStarted = performance.now()
+    // Spread over the ten sessions: one session sends one message at a time, on purpose.
+    const sessionIds = ['bench', ...Array.from({ length: 9 }, (_, index) => `bench-${index + 1}`)]
+    let sent = 0
+    await inParallel(codedPhones, 20, async (phone) => {
+      await control('/contacts', { phone })
+      const response = await fetch(`${base}/api/messages/${sessionIds[sent++ % sessionIds.length]}/otp`, { method: 'POST', headers, body: JSON.stringify({ to: phone }) })
+      const parsed = await response.json() as { data?: { code?: string } }
+      if (parsed.data?.code === undefined) throw new Error(`OTP to ${phone}: ${response.status} ${JSON.stringify(parsed)}`)
+      codes.set(phone, parsed.data.code)
     })
-    const verifyRequests = [...codes].map(([to, code]) => ({ method: 'POST' as const, path: '/api/otp/verify', headers, body: JSON.stringify({ to, code }) }))
-    const otpVerify = await measure('POST /api/otp/verify', { url: base, connections: 10, requests: verifyRequests })
+    const otpSendsPerSecond = Math.round(codes.size / ((performance.now() - sendStarted) / 1000))
+    process.stderr.write(`  ${codes.size} OTPs sent, ${otpSendsPerSecond}/s with 20 in flight over 10 sessions\n`)
+    const otpSend: HttpFigures = { path: 'POST /api/messages/:id/otp (20 in flight over 10 sessions, distinct numbers)', requestsPerSecond: otpSendsPerSecond, latencyP50Ms: 0, latencyP99Ms: 0, non2xx: 0, requests: codes.size }
 
-    const bareRequests = phones.map((phone) => ({ method: 'POST' as const, path: '/echo', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: phone }) }))
-    // The reference runs for a fixed time: a few hundred requests end before a bare route warms up.
-    const bareRoute = await measure('bare Fastify POST (reference)', { url: `http://127.0.0.1:${barePort}`, connections: 10, requests: bareRequests, durationSeconds: 10 })
-    return [otpSend, otpVerify, bareRoute]
+    const verify = (to: string, code: string): Request => ({ method: 'POST', path: '/api/otp/verify', headers, body: JSON.stringify({ to, code }) })
+    // Another code of the same length: the last digit moved on by one.
+    const wrong = (code: string): string => code.slice(0, -1) + String((Number(code.at(-1)) + 1) % 10)
+    const wrongCodeRequests = codedPhones.slice(0, options.wrongCodeNumbers).map((phone) => verify(phone, wrong(codes.get(phone)!)))
+    const rightCodeRequests = codedPhones.slice(options.wrongCodeNumbers).map((phone) => verify(phone, codes.get(phone)!))
+    const noCodeRequests = Array.from({ length: 1000 }, (_, index) => verify(phoneFor(5_000_000 + index), '123456'))
+
+    const bareGet = await measure('bare Fastify GET (reference)', { url: bareBase, requests: [{ method: 'GET', path: '/' }], expectedStatus: 200 })
+    const root = await measure('GET /', { url: base, requests: [{ method: 'GET', path: '/' }], expectedStatus: 200 })
+    const health = await measure('GET /api/health', { url: base, requests: [{ method: 'GET', path: '/api/health' }], expectedStatus: 200 })
+    const barePost = await measure('bare Fastify POST, validated {to, code} (reference)', {
+      url: bareBase,
+      requests: noCodeRequests.map((request) => ({ ...request, path: '/verify', headers: { 'content-type': 'application/json' } })),
+      expectedStatus: 200
+    })
+    const noCode = await measure('POST /api/otp/verify, no code (404)', { url: base, requests: noCodeRequests, expectedStatus: 404 })
+    const wrongCode = await measure('POST /api/otp/verify, wrong code (400)', { url: base, requests: wrongCodeRequests, expectedStatus: 400 })
+    // Each right code is spent by its first verify, so this load is one request per code.
+    const rightCode = await measure('POST /api/otp/verify, right code (200)', { url: base, requests: rightCodeRequests, expectedStatus: 200, amount: rightCodeRequests.length })
+
+    // Sequential sends: the next starts when the last one's answer arrived.
+    const contact = '628999000001'
+    await control('/contacts', { phone: contact })
+    // A connection of its own: fetch's pool holds sockets idle since the send phase, and Node's
+    // server may answer such a socket with a 408 of its header timeout as the next request's answer.
+    const sendAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+    let sends = 0
+    const sendsStarted = performance.now()
+    while (performance.now() - sendsStarted < durationSeconds * 1000) {
+      const { status, body } = await postOnce(sendAgent, `${base}/api/messages/bench/text`, { ...headers, 'x-api-key': apiKey }, JSON.stringify({ to: contact, message: `bench message ${sends}` }))
+      if (status !== 200) throw new Error(`text send: ${status} ${body}`)
+      sends++
+    }
+    sendAgent.destroy()
+    const sequentialSendsPerSecond = round(sends / ((performance.now() - sendsStarted) / 1000), 1)
+    process.stderr.write(`  sequential sends: ${sequentialSendsPerSecond}/s\n`)
+
+    // Memory under a long verify load: numbers without a code and wrong codes spread over
+    // many numbers, the answers a service under attack gives most.
+    const rssBefore = await settledRssMiB(service.pid!)
+    const spread = Array.from({ length: 10_000 }, (_, index) => verify(phoneFor(6_000_000 + index), '123456'))
+    await measure(`POST /api/otp/verify x ${options.verifyLoadRequests}`, { url: base, requests: spread, expectedStatus: 404, amount: options.verifyLoadRequests })
+    const rssAfter = await settledRssMiB(service.pid!)
+    return {
+      http: [otpSend, root, health, bareGet, noCode, wrongCode, rightCode, barePost],
+      sequentialSendsPerSecond,
+      rssMiB: { noSession: rssNoSession, oneSession: rssOneSession, tenSessions: rssTenSessions },
+      verifyLoad: { requests: options.verifyLoadRequests, rssBeforeMiB: rssBefore, rssAfterMiB: rssAfter, growthMiB: round(rssAfter - rssBefore, 1) }
+    }
   } finally {
     await stopProcess(service)
     await stopProcess(bare)

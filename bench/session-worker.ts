@@ -1,15 +1,13 @@
 // One measured process: links (or restores) N sessions against the simulator and prints one JSON
-// line with what it measured. Run by bench/run.ts, so each figure comes from a clean process
-// whose memory holds nothing but what is measured.
+// line with what it measured. Run by bench/run.ts, compiled (dist/bench), so each figure comes
+// from a clean process whose memory holds nothing but what is measured: the raw mode loads
+// Baileys alone, never the service's modules, and no TypeScript loader runs beside it.
 import { mkdir } from 'node:fs/promises'
 import { Agent } from 'node:https'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import makeWASocket, { useMultiFileAuthState, type WASocket } from '@whiskeysockets/baileys'
 import { pino } from 'pino'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { createLoggers } from '../src/logger.js'
 
 interface WorkerOptions {
   mode: 'service' | 'raw' | 'restore'
@@ -19,6 +17,8 @@ interface WorkerOptions {
   certificateFile: string
   directory: string
   messages: number
+  // How long the raw mode sends text messages one after the other, to time them.
+  sequentialSendSeconds: number
 }
 
 const options = JSON.parse(process.argv[2]) as WorkerOptions
@@ -39,6 +39,9 @@ async function control (path: string, body: unknown): Promise<unknown> {
 const phoneOf = (index: number): string => `62811${String(index).padStart(7, '0')}`
 
 async function runService (): Promise<Record<string, number>> {
+  const { buildApp } = await import('../src/app.js')
+  const { loadConfig } = await import('../src/config.js')
+  const { createLoggers } = await import('../src/logger.js')
   const config = loadConfig({
     AUTH_STATE_DIR: join(options.directory, 'auth_state'),
     LOG_DIR: join(options.directory, 'logs'),
@@ -46,8 +49,7 @@ async function runService (): Promise<Record<string, number>> {
     LOG_LEVEL: 'warn',
     WA_LOG_LEVEL: 'error',
     WA_WEB_SOCKET_URL: options.simulatorUrl,
-    WA_EXTRA_CA_FILE: options.certificateFile,
-    SESSION_RESTORE_CONCURRENCY: '8'
+    WA_EXTRA_CA_FILE: options.certificateFile
   })
   const started = performance.now()
   const app = await buildApp(config, { loggers: createLoggers(config, { stdout: false }) })
@@ -131,6 +133,10 @@ async function runRaw (): Promise<Record<string, number>> {
     await new Promise<void>((resolve) => socket.ev.on('connection.update', (update) => { if (update.connection === 'open') resolve() }))
     sockets.push(socket)
   }
+  // As the service's RSS is read: no forced GC, after a moment idle.
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const rss = process.memoryUsage().rss
+  if (sockets.length === 0) return { rss }
   const rssPerSession = (settledRss() - baselineRss) / options.sessions
 
   const contact = '628999000002'
@@ -140,8 +146,16 @@ async function runRaw (): Promise<Record<string, number>> {
     await sockets[0].sendMessage(`${contact}@s.whatsapp.net`, { text: `bench message ${index}` })
   }
   const writesPerMessage = (fileWrites - writesBefore) / options.messages
+
+  let sends = 0
+  const sendsStarted = performance.now()
+  while (performance.now() - sendsStarted < options.sequentialSendSeconds * 1000) {
+    await sockets[0].sendMessage(`${contact}@s.whatsapp.net`, { text: `bench message ${sends}` })
+    sends++
+  }
+  const sendsPerSecond = sends / ((performance.now() - sendsStarted) / 1000)
   for (const socket of sockets) socket.end(undefined)
-  return { baselineRss, rssPerSession, writesPerMessage }
+  return { baselineRss, rss, rssPerSession, writesPerMessage, sendsPerSecond }
 }
 
 const result = options.mode === 'raw' ? await runRaw() : await runService()

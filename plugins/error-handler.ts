@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { errors, fieldErrorKeyword, withRetryAfter, type ApiError, type ErrorCode, type FieldErrorCodes } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
 import { StateStoreUnavailableError } from '../src/state/state-store.js'
+import { logAnsweredErrorCode } from '../src/logger.js'
 
 // Ajv runs with `verbose`, so each issue carries the schema that failed: the field's own schema for
 // a broken value, the object's for a missing property.
@@ -68,11 +69,9 @@ export function errorEnvelope (error: ApiError): ErrorResponse {
 function replyWithError (error: ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const publicError = toPublicError(error, request)
   const statusCode = publicError.statusCode ?? 500
-  if (statusCode >= 500) {
-    request.log.error({ err: error }, 'request failed')
-  } else {
-    request.log.info({ errorCode: publicError.code, statusCode }, publicError.message)
-  }
+  // A client's mistake is said by the request's own line; a failure of ours gets its stack.
+  if (statusCode >= 500) request.log.error({ err: error }, 'request failed')
+  logAnsweredErrorCode(reply, publicError.code)
   if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds))
   return reply.code(statusCode).send(errorEnvelope(publicError))
 }

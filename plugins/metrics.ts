@@ -76,10 +76,12 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
   const metrics = createMetrics(fastify.sessions)
   fastify.decorate('metrics', metrics)
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  // Callback style: an async hook would cost a promise on every request.
+  fastify.addHook('onResponse', (request, reply, done) => {
     // The pattern (/api/sessions/:sessionId), never the raw URL: one series per route, not per id.
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
   })
   fastify.healthChecks.add('counters', async () => ({ status: 'ok', ...await metrics.troubleshootingGuideCounters() }))
   fastify.addHook('onClose', async () => {

@@ -73,8 +73,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   fastify.decorate('config', config)
   fastify.decorate('whatsappLogger', loggers.whatsapp)
-  fastify.addHook('onSend', async (request, reply) => {
+  // Callback style: an async hook would cost a promise on every request.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id)
+    done(null, payload)
   })
   // Registered first, so it runs after every other plugin's onClose and keeps their last lines.
   fastify.addHook('onClose', async () => {

@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type'
 import { errors } from './errors.js'
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'document'
@@ -51,6 +50,8 @@ const commaSeparatedValues: DetectedMediaType = { mimetype: 'text/csv', kind: 'd
 export async function detectMediaType (bytes: Uint8Array, fileName?: string): Promise<DetectedMediaType> {
   if (bytes.length === 0) throw new errors.FILE_TYPE_UNSUPPORTED('application/x-empty')
 
+  // Loaded on the first upload: its signatures cost the memory of a process that never gets one.
+  const { fileTypeFromBuffer } = await import('file-type')
   const detected = await fileTypeFromBuffer(bytes)
   if (detected === undefined) return textType(bytes, fileName)
   if (detected.mime === 'application/x-cfb') return compoundFileType(bytes)

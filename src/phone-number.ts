@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
+import { createRequire } from 'node:module'
 import { errors } from './errors.js'
 
 export interface NormalizedPhoneNumber {
@@ -13,6 +13,14 @@ const indonesiaCountryCode = '62'
 const minimumDigits = 8
 const maximumDigits = 15
 const longestInputShownInErrors = 40
+
+// The full metadata is megabytes of memory that only the format-phone route's `valid` needs:
+// loaded the first time it is asked for (synchronously, so `valid` stays a plain field to read).
+let libphonenumber: typeof import('libphonenumber-js/max') | undefined
+function isValidNumber (e164: string): boolean {
+  libphonenumber ??= createRequire(import.meta.url)('libphonenumber-js/max') as typeof import('libphonenumber-js/max')
+  return libphonenumber.parsePhoneNumberFromString(e164)?.isValid() ?? false
+}
 
 // The troubleshooting guide's contract (section 4): digits only, written the way people in
 // Indonesia write numbers. A leading 0 is the Indonesian national prefix, a leading 8 is an
@@ -44,7 +52,9 @@ export function normalizePhoneNumber (input: unknown): NormalizedPhoneNumber {
     original,
     formatted,
     jid: `${formatted}@s.whatsapp.net`,
-    valid: parsePhoneNumberFromString(`+${formatted}`)?.isValid() ?? false,
+    // Asked for by the format-phone route only: parsing with the full metadata costs more than
+    // the rest of a verify request, which needs the digits alone.
+    get valid () { return isValidNumber(`+${formatted}`) },
   }
 }
 

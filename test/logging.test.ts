@@ -105,3 +105,14 @@ t.test('the WhatsApp library gets its own log file', async (t) => {
   const log = await readFile(`${config.logDirectory}/whatsapp-service.log`, 'utf8')
   t.match(log, /whatsapp-line/)
 })
+
+t.test('an answer with an error code is still one line, naming the code', async (t) => {
+  const { app, readAppLog } = await build(t)
+  const response = await app.inject({ method: 'POST', url: '/api/otp/verify', headers: { 'x-api-key': testApiKey }, payload: { to: '081234567890', code: '123456' } })
+  t.equal(response.statusCode, 404)
+  const requestId = response.headers['x-request-id']
+  const lines = (await readAppLog()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+  const requestLines = lines.filter((line) => line.reqId === requestId)
+  t.equal(requestLines.length, 1, 'no second line from the error handler')
+  t.match(requestLines[0], { level: 30, msg: 'request completed', statusCode: 404, errorCode: 'OTP_NOT_FOUND' })
+})
