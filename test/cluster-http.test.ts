@@ -55,6 +55,7 @@ async function startInstance (t: TestContext, id: string, redis: RedisServer, ex
     LOG_DIR: join(directory, 'logs'),
     DATA_DIR: join(directory, 'data'),
     REDIS_URL: redis.url,
+    OTP_SECRET: 'shared-otp-secret-of-the-cluster',
     INSTANCE_ID: id,
     INSTANCE_URL: url,
     ...extra

@@ -53,7 +53,7 @@ async function startCluster (t: TestContext): Promise<Cluster> {
       DATA_DIR: join(directory, 'data'),
       WA_WEB_SOCKET_URL: simulator.url,
       WA_EXTRA_CA_FILE: caFile,
-      ...(options.redis === false ? {} : { REDIS_URL: redis.url, INSTANCE_ID: id, SESSION_LEASE_MS: String(leaseMs) })
+      ...(options.redis === false ? {} : { REDIS_URL: redis.url, OTP_SECRET: 'shared-otp-secret-of-the-cluster', INSTANCE_ID: id, SESSION_LEASE_MS: String(leaseMs) })
     })
     t.teardown(async () => {
       // CLUSTER_TEST_OUTPUT=<folder> keeps each instance's output there, to read after a failure.

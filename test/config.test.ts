@@ -133,8 +133,8 @@ t.test('INSTANCE_SECRET: the first API key unless set; REDIS_URL needs one of th
   t.equal(loadConfig({}).instanceSecret, undefined)
   t.equal(loadConfig({ API_KEY: 'first-key-0123456789,second-key-0123456789' }).instanceSecret, 'first-key-0123456789')
   t.equal(loadConfig({ API_KEY: 'first-key-0123456789', INSTANCE_SECRET: 'instance-secret-0123' }).instanceSecret, 'instance-secret-0123')
-  t.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', INSTANCE_SECRET: 'instance-secret-0123' }).redisUrl, 'redis://127.0.0.1:6379')
-  t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }), /^Invalid configuration: INSTANCE_SECRET must be set \(or API_KEY set\) when REDIS_URL is set/)
+  t.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', INSTANCE_SECRET: 'instance-secret-0123', OTP_SECRET: 'otp-secret-0123456789' }).redisUrl, 'redis://127.0.0.1:6379')
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', OTP_SECRET: 'otp-secret-0123456789' }), /^Invalid configuration: INSTANCE_SECRET must be set \(or API_KEY set\) when REDIS_URL is set/)
   const short = t.throws(() => loadConfig({ INSTANCE_SECRET: 'short-secret' })) as Error
   t.match(short.message, /INSTANCE_SECRET must be at least 16 characters/)
   t.notMatch(short.message, /short-secret/)

@@ -7,7 +7,7 @@ import { startRedisServer } from './state/redis-server.js'
 
 t.test('with REDIS_URL a linked session lives in the store (metadata, credentials, lease), and DELETE takes all of it away', async (t) => {
   const redis = await startRedisServer(t)
-  const { app, simulator, config } = await buildWithSimulator(t, { env: { REDIS_URL: redis.url, SESSION_LEASE_MS: '3000', INSTANCE_ID: 'only' } })
+  const { app, simulator, config } = await buildWithSimulator(t, { env: { REDIS_URL: redis.url, OTP_SECRET: 'shared-otp-secret-of-the-cluster', SESSION_LEASE_MS: '3000', INSTANCE_ID: 'only' } })
   await app.ready()
   const store = app.stateStore
   await linkSession(app, simulator, 'shared', '6281500000040')
@@ -32,7 +32,7 @@ t.test('with REDIS_URL a linked session lives in the store (metadata, credential
 
 t.test('with REDIS_URL a session id held by another instance cannot be created again here', async (t) => {
   const redis = await startRedisServer(t)
-  const { app } = await buildWithSimulator(t, { env: { REDIS_URL: redis.url, SESSION_LEASE_MS: '3000', INSTANCE_ID: 'here' } })
+  const { app } = await buildWithSimulator(t, { env: { REDIS_URL: redis.url, OTP_SECRET: 'shared-otp-secret-of-the-cluster', SESSION_LEASE_MS: '3000', INSTANCE_ID: 'here' } })
   await app.ready()
   await app.stateStore.sessions.update('elsewhere', () => ({ value: { sessionId: 'elsewhere', createdAt: new Date().toISOString(), user: null, linked: false, holder: 'there' }, result: null }))
   await app.stateStore.leases.acquire('elsewhere', 'there', 60_000)

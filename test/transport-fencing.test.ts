@@ -7,7 +7,7 @@ import { startRedisServer } from './state/redis-server.js'
 
 t.test('a connection whose lease was taken over writes no credentials: the write is refused and reported', async (t) => {
   const redis = await startRedisServer(t)
-  const { app, simulator } = await buildWithSimulator(t, { env: { REDIS_URL: redis.url, SESSION_LEASE_MS: '3000' } })
+  const { app, simulator } = await buildWithSimulator(t, { env: { REDIS_URL: redis.url, OTP_SECRET: 'shared-otp-secret-of-the-cluster', SESSION_LEASE_MS: '3000' } })
   const store = app.stateStore
   const stale = await store.leases.acquire('fenced', 'paused-instance', 300)
   if (stale === undefined) throw new Error('the lease was free')
