@@ -28,6 +28,7 @@ import type { VersionSource, WhatsAppVersion } from '../src/whatsapp-version.js'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
 import type { CloseKind, MessageStatus, RestrictionUpdate } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
+import { SendRefusedError } from '../src/send-refused-error.js'
 import { createSentMessageStore, type SentMessageStore } from '../src/sent-message-store.js'
 import { openSessionAuthState } from '../src/state/session-auth-state.js'
 import { StaleLeaseError, type Lease, type StateStore } from '../src/state/state-store.js'
@@ -39,20 +40,6 @@ export interface ConnectionClose {
   kind: CloseKind
   statusCode: number | undefined
   message: string
-}
-
-// WhatsApp's server refused the message (a nack with an error code) or never took it in time.
-// 463 is the reach-out timelock: the account may not start new chats. Resending would count as
-// another reach-out, so nothing here or above retries it on the same account.
-export class SendRefusedError extends Error {
-  constructor (readonly errorCode: string, readonly restrictedUntil: Date | null = null) {
-    super(errorCode === 'timeout' ? 'WhatsApp did not confirm the message in time' : `WhatsApp refused the message (error ${errorCode})`)
-    this.name = 'SendRefusedError'
-  }
-
-  get restricted (): boolean {
-    return this.errorCode === '463'
-  }
 }
 
 export interface ConnectionHandlers {
@@ -110,13 +97,15 @@ export interface TransportOptions {
   stateStore?: StateStore
 }
 
-export const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
+const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
 
 export interface Transport {
   // With a lease, the credentials are the state store's (fenced by the lease), not the folder's.
   connect: (sessionId: string, directory: string, handlers: ConnectionHandlers, lease?: Lease) => Promise<WhatsAppConnection>
   // Whether the folder holds the credentials of a linked device, which log in without a scan.
   hasLinkedCredentials: (directory: string) => Promise<boolean>
+  // The WhatsApp Web version this Baileys release announces when nothing newer is known.
+  bundledVersion: WhatsAppVersion
   // Releases what connections share (the media upload agent); the registry closes connections first.
   close: () => void
 }
@@ -210,6 +199,8 @@ export function createTransport (options: TransportOptions): Transport {
   }
 
   return {
+    bundledVersion: bundledWhatsAppVersion,
+
     async connect (sessionId, directory, handlers, lease) {
       const logger = options.logger.child({ sessionId })
       const authFiles = lease === undefined
@@ -471,7 +462,9 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     connectTimeoutMs: config.whatsappConnectTimeoutMs,
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
     sendAckTimeoutMs: config.whatsappSendAckTimeoutMs,
-    version: fastify.whatsappVersion,
+    // The version source is registered after the transport (it starts from bundledVersion); it is
+    // read when a socket opens, and sockets open only once the app is ready.
+    version: { current: () => fastify.whatsappVersion.current(), refresh: async () => await fastify.whatsappVersion.refresh() },
     logger: fastify.whatsappLogger,
     sentMessages: createSentMessageStore(fastify.stateStore.records<string>('sent-message')),
     ...(config.redisUrl === undefined ? {} : { stateStore: fastify.stateStore })
@@ -482,4 +475,4 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['whatsapp-version', 'state-store'] })
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['state-store'] })

@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createVersionSource, type VersionSource } from '../src/whatsapp-version.js'
-import { bundledWhatsAppVersion } from './transport.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,7 +14,7 @@ async function whatsappVersionPlugin (fastify: FastifyInstance): Promise<void> {
     setting: config.whatsappVersion,
     url: config.whatsappVersionUrl,
     timeoutMs: config.whatsappVersionTimeoutMs,
-    bundled: bundledWhatsAppVersion
+    bundled: fastify.transport.bundledVersion
   })
   // Before any socket opens (restored sessions connect once the app is ready); bounded by
   // WA_VERSION_TIMEOUT_MS, and a failure keeps the bundled version.
@@ -30,4 +29,4 @@ async function whatsappVersionPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(whatsappVersionPlugin, { name: 'whatsapp-version', fastify: '5.x', dependencies: ['health'] })
+export default fp(whatsappVersionPlugin, { name: 'whatsapp-version', fastify: '5.x', dependencies: ['health', 'transport'] })

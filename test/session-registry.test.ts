@@ -21,6 +21,7 @@ function scriptedTransport (script: { offerQr?: boolean, pairing?: () => Promise
   return {
     sockets,
     opening: () => opening,
+    bundledVersion: [2, 3000, 0],
     async connect (sessionId, directory, handlers) {
       opening++
       await mkdir(directory, { recursive: true })

@@ -1,9 +1,11 @@
 import t from 'tap'
-import { bundledWhatsAppVersion } from '../plugins/transport.js'
+import { DEFAULT_CONNECTION_CONFIG } from '@whiskeysockets/baileys'
 import { parseClientRevision, parseVersionSetting, type WhatsAppVersion } from '../src/whatsapp-version.js'
 import { authHeaders, buildWithSimulator, linkSession } from './helper.js'
 import { startSimulator } from './sim/index.js'
 
+// What the transport announces when nothing newer is known: the Baileys release's own version.
+const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version]
 const current: WhatsAppVersion = [2, 3000, bundledWhatsAppVersion[2] + 1000]
 
 async function healthVersion (app: Awaited<ReturnType<typeof buildWithSimulator>>['app']): Promise<Record<string, unknown>> {
