@@ -194,14 +194,6 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
   if (config.redisUrl === undefined) return
 
   // Redis away degrades the whole service: OTPs, statuses and forwarding all need it.
-  fastify.healthChecks.add('stateStore', async () => {
-    try {
-      await fastify.stateStore.instances.live()
-      return { status: 'ok' }
-    } catch (error) {
-      return { status: 'degraded', error: (error as Error).message }
-    }
-  })
 
   const secret = config.instanceSecret
   const timeoutMs = forwardTimeoutMs(fastify)
