@@ -72,7 +72,8 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async () => {
     const sessions = await fastify.instanceRouter.listSessions()
-    return { success: true as const, data: { sessions: Object.fromEntries(sessions.map((session) => [session.sessionId, session])), total: sessions.length } }
+    const byId = Object.fromEntries(sessions.map((session) => [session.sessionId, session]))
+    return { success: true as const, data: { sessions: byId, total: sessions.length } }
   })
 
   fastify.get('/api/sessions/:sessionId/status', {
