@@ -98,7 +98,12 @@ async function settledRssMiB (pid: number): Promise<number> {
 
 const apiKey = 'bench-api-key-0123456789'
 
-async function postOnce (agent: Agent, url: string, headers: Record<string, string>, body: string): Promise<{ status: number, body: string }> {
+async function postOnce (
+  agent: Agent,
+  url: string,
+  headers: Record<string, string>,
+  body: string
+): Promise<{ status: number, body: string }> {
   return await new Promise((resolve, reject) => {
     const outgoing = httpRequest(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
       let text = ''
@@ -263,7 +268,12 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
       http: [otpSend, root, health, bareGet, noCode, wrongCode, rightCode, barePost],
       sequentialSendsPerSecond,
       rssMiB: { noSession: rssNoSession, oneSession: rssOneSession, tenSessions: rssTenSessions },
-      verifyLoad: { requests: options.verifyLoadRequests, rssBeforeMiB: rssBefore, rssAfterMiB: rssAfter, growthMiB: round(rssAfter - rssBefore, 1) }
+      verifyLoad: {
+        requests: options.verifyLoadRequests,
+        rssBeforeMiB: rssBefore,
+        rssAfterMiB: rssAfter,
+        growthMiB: round(rssAfter - rssBefore, 1)
+      }
     }
   } finally {
     await stopProcess(service)

@@ -34,7 +34,15 @@ const worker = async (mode: string, sessions: number, directory: string): Promis
 const mebibyte = 1024 * 1024
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
 
-interface SessionFigures { sessions: number, serviceRssPerSessionMiB: number, rawBaileysRssPerSessionMiB: number, overheadRatio: number, restoreAllConnectedMs: number, credentialWritesPerMessage: number, rawBaileysFileWritesPerMessage: number }
+interface SessionFigures {
+  sessions: number
+  serviceRssPerSessionMiB: number
+  rawBaileysRssPerSessionMiB: number
+  overheadRatio: number
+  restoreAllConnectedMs: number
+  credentialWritesPerMessage: number
+  rawBaileysFileWritesPerMessage: number
+}
 const figures: SessionFigures[] = []
 const rawBaileys: { rssMiB: Record<string, number>, sequentialSendsPerSecond: number } = { rssMiB: {}, sequentialSendsPerSecond: 0 }
 let service: ServiceFigures

@@ -102,10 +102,16 @@ async function writeResults (figures: Array<Record<string, number>>): Promise<vo
   const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>
   // A run for some N (BENCH_SCALE_SESSIONS=50) replaces those rows and keeps the others.
   const measured = new Set(figures.map((figure) => figure.sessions))
-  const kept = ((existing.scale as { sessions?: Array<Record<string, number>> } | undefined)?.sessions ?? []).filter((row) => !measured.has(row.sessions))
+  const existingRows = (existing.scale as { sessions?: Array<Record<string, number>> } | undefined)?.sessions ?? []
+  const kept = existingRows.filter((row) => !measured.has(row.sessions))
   existing.scale = {
     measuredAt: new Date().toISOString(),
-    machine: { node: process.version, platform: process.platform, arch: process.arch, loadAverage: os.loadavg().map((load) => round(load)) },
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      loadAverage: os.loadavg().map((load) => round(load))
+    },
     restoreConcurrency: Number(restoreConcurrency),
     sessions: [...kept, ...figures].sort((left, right) => left.sessions - right.sessions)
   }

@@ -117,7 +117,14 @@ async function runRaw (): Promise<Record<string, number>> {
           await keys.set(data)
         }
       }
-      const socket = makeWASocket({ auth: { creds: state.creds, keys: countedKeys }, logger, waWebSocketUrl: options.simulatorUrl, fetchAgent, markOnlineOnConnect: false, syncFullHistory: false })
+      const socket = makeWASocket({
+        auth: { creds: state.creds, keys: countedKeys },
+        logger,
+        waWebSocketUrl: options.simulatorUrl,
+        fetchAgent,
+        markOnlineOnConnect: false,
+        syncFullHistory: false
+      })
       socket.ev.on('creds.update', () => {
         fileWrites++
         void saveCreds()

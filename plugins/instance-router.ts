@@ -5,7 +5,6 @@ import { errors, withRetryAfter } from '../src/errors.js'
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
 import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
 import { assertSessionId } from '../src/session-id.js'
-import type { SessionStatus } from '../src/session-status.js'
 import type { SessionSnapshot } from './session-registry.js'
 
 // Where a call about one session is carried out: here, or by the instance holding its lease.
@@ -148,7 +147,9 @@ export function createInstanceRouter (options: InstanceRouterOptions & { retryAf
       const instance = { id: instanceId, url: instanceUrl, sessionsHeld: localSessions().length }
       try {
         const live = await store.instances.live()
-        const instances = live.map((entry) => ({ id: entry.instanceId, url: entry.url })).sort((first, second) => first.id.localeCompare(second.id))
+        const instances = live
+          .map((entry) => ({ id: entry.instanceId, url: entry.url }))
+          .sort((first, second) => first.id.localeCompare(second.id))
         return { instance, cluster: { liveInstances: instances.length, instances } }
       } catch (error) {
         if (error instanceof StateStoreUnavailableError) return { instance, cluster: null }
@@ -212,7 +213,13 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
     return check === 'valid'
   }
 
-  function forward (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload, sessionId: string, holder: { instanceId: string, url: string }): void {
+  function forward (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: RequestPayload,
+    sessionId: string,
+    holder: { instanceId: string, url: string }
+  ): void {
     // reply-from streams a request body that is a stream: here the untouched one, when there is one.
     if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) request.body = payload
     request.log.info({ sessionId, holder: holder.instanceId }, 'call forwarded to the session\'s holder')
@@ -235,7 +242,8 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('preParsing', (request, reply, payload, done) => {
     const sessionId = (request.params as { sessionId?: string } | undefined)?.sessionId
     // An invalid session id is left to the route's own validation, which answers as one instance does.
-    if (request.routeOptions.config.sessionSocket === undefined || request.routeOptions.config.sessionSocket === false || sessionId === undefined || !isSessionId(sessionId)) {
+    const sessionSocket = request.routeOptions.config.sessionSocket
+    if (sessionSocket === undefined || sessionSocket === false || sessionId === undefined || !isSessionId(sessionId)) {
       done(null, payload)
       return
     }

@@ -91,7 +91,16 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     const { id, status, linked, user, createdAt, updatedAt } = session
     publishing = publishing.then(async () => {
       await shared.store.sessions.update(id, (current) => ({
-        value: { ...current, sessionId: id, createdAt: current?.createdAt ?? createdAt.toISOString(), status, linked, user, holder: shared.instanceId, updatedAt: updatedAt.toISOString() },
+        value: {
+          ...current,
+          sessionId: id,
+          createdAt: current?.createdAt ?? createdAt.toISOString(),
+          status,
+          linked,
+          user,
+          holder: shared.instanceId,
+          updatedAt: updatedAt.toISOString()
+        },
         result: null
       }))
     }).catch((error: unknown) => logger.warn({ sessionId: id, err: error }, 'writing the session metadata to the state store failed'))
@@ -132,7 +141,8 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     : createSessionOwnership({
       ...shared,
       logger,
-      held: () => [...sessions.values()].flatMap((session) => session.lease === null ? [] : [{ lease: session.lease, linked: session.linked }]),
+      held: () => [...sessions.values()].flatMap((session) =>
+        session.lease === null ? [] : [{ lease: session.lease, linked: session.linked }]),
       adopt,
       lost: async (sessionId, reason) => await letGo(sessionId, reason, false),
       handOver: async (sessionId) => await letGo(sessionId, 'handed over to another instance (fair share)', true)
@@ -182,7 +192,12 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   // Folders in AUTH_STATE_DIR: without REDIS_URL the sessions themselves; with it, imported once.
   async function restoreFolders (): Promise<number> {
     if (shared !== undefined) {
-      const imported = await importAuthStateFolders({ authStateDirectory, store: shared.store, instanceId: shared.instanceId, leaseMs: shared.leaseMs })
+      const imported = await importAuthStateFolders({
+        authStateDirectory,
+        store: shared.store,
+        instanceId: shared.instanceId,
+        leaseMs: shared.leaseMs
+      })
       for (const { sessionId, outcome, error } of imported) logger.info({ sessionId, outcome, error }, 'session folder and the shared state store')
       await ownership?.start()
       return sessions.size
@@ -376,7 +391,14 @@ async function sessionRegistryPlugin (fastify: FastifyInstance): Promise<void> {
     reconnectMaxDelayMs: config.reconnectMaxDelayMs,
     ...(config.redisUrl === undefined
       ? {}
-      : { shared: { store: fastify.stateStore, instanceId: config.instanceId, instanceUrl: config.instanceUrl, leaseMs: config.sessionLeaseMs } })
+      : {
+          shared: {
+            store: fastify.stateStore,
+            instanceId: config.instanceId,
+            instanceUrl: config.instanceUrl,
+            leaseMs: config.sessionLeaseMs
+          }
+        })
   })
   fastify.decorate('sessions', registry)
   fastify.healthChecks.add('sessions', () => {

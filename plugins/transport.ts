@@ -50,7 +50,14 @@ export interface ConnectionHandlers {
   messageStatus?: (update: { messageId: string, remoteJid: string, status: MessageStatus }) => void
   // `phone`: the sender's number (digits), also for a sender addressed by LID when WhatsApp gave
   // its number with the message or Baileys knows the mapping; null when unknown.
-  messageReceived?: (message: { messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }) => void
+  messageReceived?: (message: {
+    messageId: string
+    from: string
+    phone: string | null
+    pushName: string | null
+    text: string | null
+    timestamp: number
+  }) => void
   restriction?: (update: RestrictionUpdate) => void
   // A credential or key write was refused: another instance holds the session's lease now.
   leaseRefused?: () => void
@@ -177,7 +184,12 @@ export function capRestriction (info: NewChatMessageCapInfo): RestrictionUpdate 
 }
 
 function messageText (message: WAMessageContent | null | undefined): string | null {
-  return message?.conversation ?? message?.extendedTextMessage?.text ?? message?.imageMessage?.caption ?? message?.videoMessage?.caption ?? message?.documentMessage?.caption ?? null
+  return message?.conversation ??
+    message?.extendedTextMessage?.text ??
+    message?.imageMessage?.caption ??
+    message?.videoMessage?.caption ??
+    message?.documentMessage?.caption ??
+    null
 }
 
 // WhatsApp's message shape for each kind; audio carries no caption.
@@ -208,7 +220,9 @@ export function createTransport (options: TransportOptions): Transport {
         : await openSessionAuthState(storeFor(lease), lease, whatsappCodec)
       // Files are held in memory already; keys in the shared store are read over the network,
       // so the hot ones are kept in memory in front of it.
-      const keys = lease === undefined ? authFiles.keys as SignalKeyStore : makeCacheableSignalKeyStore(authFiles.keys as SignalKeyStore, logger)
+      const keys = lease === undefined
+        ? authFiles.keys as SignalKeyStore
+        : makeCacheableSignalKeyStore(authFiles.keys as SignalKeyStore, logger)
       function refusedWrite (error: unknown): void {
         if (error instanceof StaleLeaseError) handlers.leaseRefused?.()
       }

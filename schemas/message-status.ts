@@ -25,3 +25,6 @@ export const MessageStatusResponse = SuccessResponse('MessageStatusResponse', 'T
   failedAt: nullableTime('When WhatsApp reported it failed')
 }))
 export type MessageStatusResponse = Static<typeof MessageStatusResponse>
+
+// Long OpenAPI descriptions of the routes, kept here so the route handlers stay short.
+export const getMessageStatusDescription = 'sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, across restarts; 404 after that.'

@@ -60,3 +60,8 @@ export const SendMediaResponse = SuccessResponse('SendMediaResponse', 'WhatsApp 
   size: Type.Integer({ description: 'Bytes sent' })
 }))
 export type SendMediaResponse = Static<typeof SendMediaResponse>
+
+// Long OpenAPI descriptions of the routes, kept here so the route handlers stay short.
+export const formatPhoneDescription = 'Shows how a number will be sent to: 08123456789 and 8123456789 become 628123456789, a number with its country code stays. +62… and numbers with dashes or spaces are refused with a 400 that shows the right format. `valid` is the numbering plan\'s opinion; sends check WhatsApp itself.'
+export const sendTextDescription = 'Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), both in a turn of the session\'s queue, which spaces messages and lookups by SEND_MIN_GAP_MS. A send that cannot start within SEND_MAX_WAIT_MS (or beyond SEND_QUEUE_MAX waiting) is refused at once: 429 SEND_QUEUE_FULL with Retry-After, the time the queued sends need. 503 SEND_QUEUE_CLOSED while the service shuts down. 409 `Session tidak terhubung` when the session is not connected.'
+export const sendMediaDescription = 'multipart/form-data with `to`, `caption` (optional) and `file`. The type is read from the file\'s bytes, never from its name or content type: anything outside the accepted list is 415 `Tipe file <type> tidak didukung`; a file over MEDIA_MAX_BYTES is 413. Sent as image, video, audio or document like a text message (number check, queue).'

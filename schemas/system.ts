@@ -31,3 +31,7 @@ export const HealthResponse = SuccessResponse('HealthResponse', 'Health, also wh
   ], { description: 'The instances alive in Redis; null while Redis cannot be reached' }))
 }))
 export type HealthResponse = Static<typeof HealthResponse>
+
+// Long OpenAPI descriptions of the routes, kept here so the route handlers stay short.
+export const getServiceInfoDescription = 'Name, version and links to the API documentation and health endpoint (absolute under PUBLIC_URL when it is set, otherwise relative to this root). No API key needed.'
+export const getHealthDescription = 'Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). With REDIS_URL also `instance` (this instance\'s id, URL and sessions it holds) and `cluster` (the live instances; null while Redis cannot be reached, and the status is degraded). No API key needed; answers 200 even when degraded so a load balancer can read the body.'

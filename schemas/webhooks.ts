@@ -18,3 +18,6 @@ export const WebhookStatsResponse = SuccessResponse('WebhookStatsResponse', 'Web
   byEvent: Type.Record(Type.String(), Type.Object({ delivered: Type.Integer(), failed: Type.Integer() }), { description: 'Keyed by event name, e.g. otp.sent' })
 }))
 export type WebhookStatsResponse = Static<typeof WebhookStatsResponse>
+
+// Long OpenAPI descriptions of the routes, kept here so the route handlers stay short.
+export const getWebhookStatsDescription = 'Whether webhooks are configured, to how many URLs, deliveries delivered and failed (kept across restarts), pending and retrying; and since this process started: per event, the last error and the last successful delivery.'

@@ -89,7 +89,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(rateLimit, {
     max: config.rateLimitMax,
     timeWindowMs: config.rateLimitWindowMs,
-    ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, instanceSecret: config.instanceSecret })
+    ...(config.redisUrl === undefined
+      ? {}
+      : { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, instanceSecret: config.instanceSecret })
   })
   await fastify.register(schemas)
   await fastify.register(swagger)

@@ -85,14 +85,18 @@ export async function hasLinkedCredentials<Credentials> (directory: string, code
 // (a message touches the small session file, not the 800 pre-keys), except the categories the
 // codec keeps on disk; every file is replaced atomically, writes are serialized per session, and
 // writes asked for while one is running are coalesced into the next one.
-export async function openSessionAuthFiles<Credentials> (directory: string, codec: AuthStateCodec<Credentials>): Promise<SessionAuthFiles<Credentials>> {
+export async function openSessionAuthFiles<Credentials> (
+  directory: string,
+  codec: AuthStateCodec<Credentials>
+): Promise<SessionAuthFiles<Credentials>> {
   const keysDirectory = join(directory, keysFolderName)
   await mkdir(keysDirectory, { recursive: true, mode: 0o700 })
   await removeTemporaryFiles(directory)
   await removeTemporaryFiles(keysDirectory)
 
   const credentialsPath = join(directory, credentialsFileName)
-  const credentials = (await readJsonFile(credentialsPath, codec as AuthStateCodec<unknown>) as Credentials | undefined) ?? codec.createCredentials()
+  const storedCredentials = await readJsonFile(credentialsPath, codec as AuthStateCodec<unknown>) as Credentials | undefined
+  const credentials = storedCredentials ?? codec.createCredentials()
 
   const keptOnDisk = new Set(codec.keptOnDisk ?? [])
   const keys = new Map<string, Map<string, unknown>>()
@@ -118,7 +122,10 @@ export async function openSessionAuthFiles<Credentials> (directory: string, code
 
   // A category kept on disk, as its file holds it with the changes not yet written on top.
   async function readKeptOnDisk (category: string): Promise<Map<string, unknown>> {
-    const stored = await readJsonFile(pathOf(categoryFileName(category)), codec as AuthStateCodec<unknown>) as Record<string, unknown> | undefined
+    const stored = await readJsonFile(
+      pathOf(categoryFileName(category)),
+      codec as AuthStateCodec<unknown>
+    ) as Record<string, unknown> | undefined
     const current = new Map(Object.entries(stored ?? {}))
     for (const [id, value] of unwrittenChanges.get(category) ?? []) {
       if (value === null) current.delete(id)

@@ -5,7 +5,11 @@ import { appNameRule } from './otp-message.js'
 // An answer to a client's mistake (4xx) is thrown on hot paths, a wrong OTP or a number without
 // a code among them: capturing a stack trace cost more than the rest of building the answer
 // (bench/profile.ts verify) and says nothing about the client's mistake. 5xx keep their stacks.
-function createError<C extends string, SC extends number> (code: C, message: string, statusCode: SC): createFastifyError.FastifyErrorConstructor<{ code: C, statusCode: SC }> {
+function createError<C extends string, SC extends number> (
+  code: C,
+  message: string,
+  statusCode: SC
+): createFastifyError.FastifyErrorConstructor<{ code: C, statusCode: SC }> {
   return createFastifyError(code, message, statusCode, Error, statusCode >= 500)
 }
 

@@ -34,7 +34,12 @@ export function signInstanceCall (secret: string, call: SignedCall, from: string
 
 export type InstanceCallCheck = 'unsigned' | 'valid' | 'invalid'
 
-export function checkInstanceCall (secret: string | undefined, call: SignedCall, headers: Record<string, string | string[] | undefined>, now: number = Date.now()): InstanceCallCheck {
+export function checkInstanceCall (
+  secret: string | undefined,
+  call: SignedCall,
+  headers: Record<string, string | string[] | undefined>,
+  now: number = Date.now()
+): InstanceCallCheck {
   const presented = headers[instanceHeaders.signature]
   if (presented === undefined) return 'unsigned'
   const from = headers[instanceHeaders.from]

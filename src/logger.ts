@@ -128,7 +128,13 @@ export class RequestLogController extends LogController {
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, path: pathForLog(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime), errorCode: answeredErrorCodes.get(reply) }
+    const line = {
+      method: request.method,
+      path: pathForLog(request.url),
+      statusCode: reply.statusCode,
+      responseTimeMs: Math.round(reply.elapsedTime),
+      errorCode: answeredErrorCodes.get(reply)
+    }
     if (error === null || error === undefined) reply.log.info(line, 'request completed')
     else reply.log.error({ ...line, err: error }, 'request errored')
   }

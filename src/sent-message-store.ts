@@ -12,7 +12,10 @@ export interface SentMessageStore {
 // Resend requests come within seconds or minutes of a send; a day covers a phone that was off.
 export const sentMessageTtlMs = 24 * 60 * 60 * 1000
 
-export function createSentMessageStore (records: RecordCollection<string>, options: { ttlMs?: number, clock?: () => number } = {}): SentMessageStore {
+export function createSentMessageStore (
+  records: RecordCollection<string>,
+  options: { ttlMs?: number, clock?: () => number } = {}
+): SentMessageStore {
   const { ttlMs = sentMessageTtlMs, clock = Date.now } = options
   // Session ids never contain ':' (see assertSessionId).
   const keyOf = (sessionId: string, messageId: string): string => `${sessionId}:${messageId}`

@@ -133,7 +133,12 @@ export function createSessionLifecycle (options: SessionLifecycleOptions): Sessi
 
   function handleClose (session: Session, close: ConnectionClose): void {
     session.qr = null
-    session.lastDisconnect = { kind: close.kind, statusCode: close.statusCode ?? null, message: close.message, at: new Date().toISOString() }
+    session.lastDisconnect = {
+      kind: close.kind,
+      statusCode: close.statusCode ?? null,
+      message: close.message,
+      at: new Date().toISOString()
+    }
     const reconnecting = willReconnect(close.kind, session.reconnectAttempts, options.reconnectMaxAttempts)
     // Worded as in the user's troubleshooting guide, which tells people to look for these lines.
     logger.info({ sessionId: session.id, kind: close.kind, statusCode: close.statusCode, reason: close.message, willReconnect: reconnecting }, `Connection closed untuk session ${session.id}. Reconnecting: ${String(reconnecting)}`)

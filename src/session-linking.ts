@@ -28,7 +28,13 @@ export async function waitForQr (events: EventEmitter<SessionEventMap>, session:
 
 // WhatsApp accepts a pairing-code request once the socket is ready to register, which is when
 // it offers the first QR.
-export async function requestPairingCode (events: EventEmitter<SessionEventMap>, session: Session, phoneNumber: string, qrWaitMs: number, logger: Logger): Promise<string> {
+export async function requestPairingCode (
+  events: EventEmitter<SessionEventMap>,
+  session: Session,
+  phoneNumber: string,
+  qrWaitMs: number,
+  logger: Logger
+): Promise<string> {
   await waitForQr(events, session, qrWaitMs)
   const connection = session.connection
   if (connection === null) throw qrNotAvailable(session.id)

@@ -184,11 +184,12 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
         do {
           pumpAgain = false
           const free = concurrency - activeAttempts
+          // close() can change `state` during the claim's await: every pass checks it here.
           if (free <= 0 || state !== 'running') break
           const claimed = await queue.claim(free, claimLeaseMs)
           for (const delivery of claimed) startAttempt(delivery)
           if (claimed.length === free) pumpAgain = true
-        } while (pumpAgain && state === 'running')
+        } while (pumpAgain)
       } catch (error) {
         // The store is unreachable (Redis down): the timer below tries again.
         logger.error({ err: error }, 'could not claim webhook deliveries; trying again shortly')

@@ -47,7 +47,13 @@ export function backoffDelay (attempts: number, policy: RetryPolicy, random: () 
 }
 
 // When the next attempt is due, or undefined when the delivery has failed for good.
-export function nextAttemptAt (result: AttemptResult, attempts: number, now: number, policy: RetryPolicy, random: () => number): number | undefined {
+export function nextAttemptAt (
+  result: AttemptResult,
+  attempts: number,
+  now: number,
+  policy: RetryPolicy,
+  random: () => number
+): number | undefined {
   if (result.kind !== 'retry' || attempts >= policy.maxAttempts) return undefined
   return now + (result.retryAfterMs ?? backoffDelay(attempts, policy, random))
 }

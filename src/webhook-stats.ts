@@ -47,7 +47,15 @@ export function createWebhookStats (queue: Pick<WebhookDeliveryQueue, 'stats'>):
       const { delivered, failed, retrying, pending } = await queue.stats()
       const byEventCopy: WebhookStats['byEvent'] = {}
       for (const [event, counts] of Object.entries(byEvent)) byEventCopy[event] = { ...counts }
-      return { delivered, failed, retrying, pending, lastError: lastError === null ? null : { ...lastError }, lastDeliveredAt, byEvent: byEventCopy }
+      return {
+        delivered,
+        failed,
+        retrying,
+        pending,
+        lastError: lastError === null ? null : { ...lastError },
+        lastDeliveredAt,
+        byEvent: byEventCopy
+      }
     }
   }
 }

@@ -83,7 +83,11 @@ async function metadata (store: StateStore, sessionId: string): Promise<SessionM
 }
 
 // Connected, as written by the holder of a live lease (not by an instance that lost it).
-async function connectedOn (store: StateStore, sessionId: string, accept: (holder: string) => boolean = () => true): Promise<string | undefined> {
+async function connectedOn (
+  store: StateStore,
+  sessionId: string,
+  accept: (holder: string) => boolean = () => true
+): Promise<string | undefined> {
   const [found, lease] = await Promise.all([metadata(store, sessionId), store.leases.holder(sessionId)])
   if (found?.status !== 'connected' || lease === undefined || found.holder !== lease.instanceId || !accept(lease.instanceId)) return undefined
   return lease.instanceId

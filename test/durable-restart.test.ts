@@ -16,7 +16,13 @@ interface Service {
   request: (method: string, path: string, body?: unknown) => Promise<{ statusCode: number, body: Record<string, any> }>
 }
 
-async function startService (t: TestContext, directory: string, simulator: WhatsAppSimulator, port: number, env: Record<string, string> = {}): Promise<Service> {
+async function startService (
+  t: TestContext,
+  directory: string,
+  simulator: WhatsAppSimulator,
+  port: number,
+  env: Record<string, string> = {}
+): Promise<Service> {
   const caFile = join(directory, 'simulator-ca.pem')
   await writeFile(caFile, simulator.mediaCertificate)
   const started = spawnNode([entry], {

@@ -78,7 +78,10 @@ export interface SimulatorTestApp extends TestApp {
 
 // The real app with the real WhatsApp library, pointed at the local simulator by configuration
 // alone: WA_WEB_SOCKET_URL for the socket, WA_EXTRA_CA_FILE so media uploads trust its host.
-export async function buildWithSimulator (t: TestContext, options: BuildOptions & { simulator?: WhatsAppSimulator, simulatorOptions?: SimulatorOptions } = {}): Promise<SimulatorTestApp> {
+export async function buildWithSimulator (
+  t: TestContext,
+  options: BuildOptions & { simulator?: WhatsAppSimulator, simulatorOptions?: SimulatorOptions } = {}
+): Promise<SimulatorTestApp> {
   const directory = options.directory ?? await temporaryDirectory(t)
   let simulator = options.simulator
   if (simulator === undefined) {
@@ -108,7 +111,12 @@ export async function buildWithSimulator (t: TestContext, options: BuildOptions 
 }
 
 // Resolves with the first registry event of that name for that session.
-export async function nextSessionEvent<Name extends keyof SessionEventMap> (app: FastifyInstance, name: Name, sessionId: string, timeoutMs = 15_000): Promise<SessionEventMap[Name][0]> {
+export async function nextSessionEvent<Name extends keyof SessionEventMap> (
+  app: FastifyInstance,
+  name: Name,
+  sessionId: string,
+  timeoutMs = 15_000
+): Promise<SessionEventMap[Name][0]> {
   const signal = AbortSignal.timeout(timeoutMs)
   while (true) {
     const [event] = await once(app.sessions.events as EventEmitter, name, { signal }) as SessionEventMap[Name]

@@ -20,7 +20,9 @@ function storeOf (fake: FakeStore): Pick<StateStore, 'leases' | 'instances' | 's
       holder: async (sessionId: string) => {
         if (fake.down) unavailable()
         const instanceId = fake.holders.get(sessionId)
-        return instanceId === undefined ? undefined : { sessionId, instanceId, epoch: 1, expiresAt: Date.now() + 10_000 } satisfies LeaseHolder
+        return instanceId === undefined
+          ? undefined
+          : { sessionId, instanceId, epoch: 1, expiresAt: Date.now() + 10_000 } satisfies LeaseHolder
       }
     },
     instances: { live: async () => fake.down ? unavailable() : fake.live },

@@ -195,7 +195,7 @@ t.test('one send per cooldown per number, answered with the seconds left', async
 })
 
 t.test('no cooldown at all when it is set to 0', async t => {
-  const { service, sendCode } = setup(t, { cooldownSeconds: 0 })
+  const { sendCode } = setup(t, { cooldownSeconds: 0 })
   await sendCode()
   await t.resolves(sendCode())
 })

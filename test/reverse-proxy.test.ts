@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { authHeaders, buildWithSimulator, nextSessionEvent, testApiKey } from './helper.js'
+import { buildWithSimulator, nextSessionEvent, testApiKey } from './helper.js'
 import { browserMissing, launchBrowser } from './helpers/browser.js'
 import * as samples from './helpers/media-samples.js'
 import { freePort, nginxLocationFile, proxyAddress, startNginx } from './helpers/nginx.js'

@@ -17,13 +17,13 @@ function fakeTime () {
 }
 
 function deferred<Value = void> () {
-  let resolve!: (value: Value) => void
-  let reject!: (reason: unknown) => void
-  const promise = new Promise<Value>((resolvePromise, rejectPromise) => {
-    resolve = resolvePromise
-    reject = rejectPromise
+  let resolveDeferred!: (value: Value) => void
+  let rejectDeferred!: (reason: unknown) => void
+  const promise = new Promise<Value>((resolve, reject) => {
+    resolveDeferred = resolve
+    rejectDeferred = reject
   })
-  return { promise, resolve, reject }
+  return { promise, resolve: resolveDeferred, reject: rejectDeferred }
 }
 
 function setup (t: { teardown(callback: () => unknown): void }, overrides: Partial<SendQueueOptions> = {}) {

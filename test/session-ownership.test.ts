@@ -38,7 +38,14 @@ async function setUp (t: TestContext, overrides: Partial<SessionOwnershipOptions
     ...overrides
   })
   const addSession = async (sessionId: string, linked: boolean, holder?: string): Promise<void> => {
-    await store.sessions.update(sessionId, () => ({ value: { sessionId, createdAt: new Date(clock.now).toISOString(), user: null, linked, ...(holder === undefined ? {} : { holder }) }, result: null }))
+    const value = {
+      sessionId,
+      createdAt: new Date(clock.now).toISOString(),
+      user: null,
+      linked,
+      ...(holder === undefined ? {} : { holder })
+    }
+    await store.sessions.update(sessionId, () => ({ value, result: null }))
   }
   return { store, clock, held, adopted, lost, handedOver, ownership, addSession }
 }

@@ -15,7 +15,9 @@ t.teardown(() => clearInterval(keepAlive))
 
 interface ScriptedSocket { sessionId: string, handlers: ConnectionHandlers, closed: boolean }
 
-function scriptedTransport (script: { offerQr?: boolean, pairing?: () => Promise<string>, opening?: Promise<void> } = {}): Transport & { sockets: ScriptedSocket[], opening: () => number } {
+function scriptedTransport (
+  script: { offerQr?: boolean, pairing?: () => Promise<string>, opening?: Promise<void> } = {}
+): Transport & { sockets: ScriptedSocket[], opening: () => number } {
   const sockets: ScriptedSocket[] = []
   let opening = 0
   return {
@@ -46,7 +48,11 @@ function scriptedTransport (script: { offerQr?: boolean, pairing?: () => Promise
   }
 }
 
-function registryOptions (transport: Transport, authStateDirectory: string, overrides: Partial<SessionRegistryOptions> = {}): SessionRegistryOptions {
+function registryOptions (
+  transport: Transport,
+  authStateDirectory: string,
+  overrides: Partial<SessionRegistryOptions> = {}
+): SessionRegistryOptions {
   return {
     transport,
     authStateDirectory,

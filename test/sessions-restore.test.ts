@@ -94,7 +94,13 @@ t.test('at start, folders without linked credentials are removed and linked ones
 // Links a device as the phone's scan does, through the service's own transport, and stops at
 // WhatsApp's 515 before the first login (that login belongs to the restore under test). On a
 // loaded machine a socket can time out before it offers a QR: it is opened again.
-async function linkWithoutLogin (app: FastifyInstance, simulator: WhatsAppSimulator, directory: string, sessionId: string, phone: string): Promise<void> {
+async function linkWithoutLogin (
+  app: FastifyInstance,
+  simulator: WhatsAppSimulator,
+  directory: string,
+  sessionId: string,
+  phone: string
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     let offered: (qr: string | null) => void = () => {}
     const qr = new Promise<string | null>((resolve) => { offered = resolve })

@@ -1,9 +1,8 @@
 import { once } from 'node:events'
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import {
   assertWebhookEvents,
@@ -115,7 +114,9 @@ interface LogEntry { level: string, object: Record<string, unknown>, message: st
 
 function captureLogger (): WebhookDispatcherOptions['logger'] & { entries: LogEntry[] } {
   const entries: LogEntry[] = []
-  const log = (level: string) => (object: object, message?: string) => { entries.push({ level, object: object as Record<string, unknown>, message }) }
+  const log = (level: string) => (object: object, message?: string) => {
+    entries.push({ level, object: object as Record<string, unknown>, message })
+  }
   return { entries, info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') }
 }
 
@@ -233,7 +234,12 @@ t.test('a delivery is signed, durable before it is sent, and verifies with the r
   })
   const collector = collectResults()
   const publishedAt = Date.parse('2025-03-04T05:06:07.089Z')
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock: () => publishedAt })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    onResult: collector.onResult,
+    clock: () => publishedAt
+  })
   await dispatcher.start()
 
   const returned = dispatcher.publish('otp.sent', 'main', { to: '628123456789', messageId: 'ABC' }) as unknown
@@ -268,7 +274,12 @@ t.test('a delivery is signed, durable before it is sent, and verifies with the r
 t.test('without a secret no signature header is sent', async (t) => {
   const receiver = await startReceiver(t, answerWith(200))
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), secret: undefined, onResult: collector.onResult })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory: t.testdir(),
+    secret: undefined,
+    onResult: collector.onResult
+  })
   await dispatcher.start()
   dispatcher.publish('session.connected', 's1', {})
   await collector.waitFor('delivered')
@@ -375,7 +386,14 @@ t.test('failed deliveries kept on disk are bounded', async (t) => {
   const receiver = await startReceiver(t, answerWith(422))
   const collector = collectResults()
   let now = 1_000
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, keepFailedDeliveries: 2, concurrency: 1, clock: () => now++ })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    onResult: collector.onResult,
+    keepFailedDeliveries: 2,
+    concurrency: 1,
+    clock: () => now++
+  })
   await dispatcher.start()
   for (let index = 0; index < 4; index += 1) dispatcher.publish('message.status', 's1', { index })
   await collector.waitFor('failed', 4)
@@ -390,7 +408,12 @@ t.test('keepFailedDeliveries 0 keeps none', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(404))
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, keepFailedDeliveries: 0 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    onResult: collector.onResult,
+    keepFailedDeliveries: 0
+  })
   await dispatcher.start()
   dispatcher.publish('message.status', 's1', {})
   await collector.waitFor('failed')
@@ -404,7 +427,13 @@ t.test('a 429 with Retry-After in seconds is honoured', async (t) => {
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, baseDelayMs: 1, maxDelayMs: 5000 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory: t.testdir(),
+    onResult: collector.onResult,
+    baseDelayMs: 1,
+    maxDelayMs: 5000
+  })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -424,7 +453,13 @@ t.test('a 503 with Retry-After as a date is honoured but capped at maxDelayMs', 
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, baseDelayMs: 1, maxDelayMs: 300 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    onResult: collector.onResult,
+    baseDelayMs: 1,
+    maxDelayMs: 300
+  })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -443,7 +478,13 @@ t.test('a Retry-After that cannot be read, comes with a 500, or lies in the past
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, baseDelayMs: 5, maxDelayMs: 60_000 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory: t.testdir(),
+    onResult: collector.onResult,
+    baseDelayMs: 5,
+    maxDelayMs: 60_000
+  })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   // Had any of these Retry-After values been taken literally, this would wait an hour.
@@ -462,7 +503,15 @@ t.test('backoff grows exponentially with jitter and is capped', async (t) => {
     response.end()
   })
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: collector.onResult, clock, random: () => 0.5, baseDelayMs: 20, maxDelayMs: 60 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    onResult: collector.onResult,
+    clock,
+    random: () => 0.5,
+    baseDelayMs: 20,
+    maxDelayMs: 60
+  })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -492,7 +541,12 @@ t.test('a network error (closed port) is retried until maxAttempts, then failed'
 t.test('maxAttempts of 5xx answers leads to failed', async (t) => {
   const receiver = await startReceiver(t, answerWith(500))
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, maxAttempts: 4 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory: t.testdir(),
+    onResult: collector.onResult,
+    maxAttempts: 4
+  })
   await dispatcher.start()
   dispatcher.publish('message.received', 's1', { from: '62811', text: 'hi' })
   const [failed] = await collector.waitFor('failed')
@@ -525,7 +579,12 @@ t.test('a receiver that does not answer in time is retried', async (t) => {
     else answerWith(200)(request, response, index)
   })
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, requestTimeoutMs: 100 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory: t.testdir(),
+    onResult: collector.onResult,
+    requestTimeoutMs: 100
+  })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -558,7 +617,12 @@ t.test('at most `concurrency` requests are in flight', async (t) => {
     }, 20)
   })
   const collector = collectResults()
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory: t.testdir(), onResult: collector.onResult, concurrency: 2 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory: t.testdir(),
+    onResult: collector.onResult,
+    concurrency: 2
+  })
   await dispatcher.start()
   for (let index = 0; index < 6; index += 1) dispatcher.publish('message.status', 's1', { index })
   await collector.waitFor('delivered', 6)
@@ -597,7 +661,13 @@ t.test('after a clean shutdown pending deliveries are delivered by the next disp
   const secondCollector = collectResults()
   // 61 seconds later, as if the service had been down that long: the Retry-After has passed.
   ;(await queueFor(t, dataDirectory)).shiftTime(61_000)
-  const second = await createDispatcher(t, { urls: [receiver.url], dataDirectory, onResult: secondCollector.onResult, maxDelayMs: 60_000, clock: () => Date.now() + 61_000 })
+  const second = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    onResult: secondCollector.onResult,
+    maxDelayMs: 60_000,
+    clock: () => Date.now() + 61_000
+  })
   await second.start()
   const delivered = await secondCollector.waitFor('delivered', 3)
   await second.close()
@@ -674,7 +744,12 @@ t.test('pending deliveries to a URL removed from the configuration are not sent 
   const kept = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
   const removed = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
   const collector = collectResults()
-  const first = await createDispatcher(t, { urls: [kept.url, removed.url], dataDirectory, onResult: collector.onResult, maxDelayMs: 60_000 })
+  const first = await createDispatcher(t, {
+    urls: [kept.url, removed.url],
+    dataDirectory,
+    onResult: collector.onResult,
+    maxDelayMs: 60_000
+  })
   await first.start()
   first.publish('otp.sent', 's1', {})
   await collector.waitFor('retry', 2)
@@ -841,7 +916,13 @@ t.test('a queue that cannot be written: the publish is logged, nothing is sent; 
       await queue.enqueue(delivery)
     }
   }
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult, queue: refusing })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    logger,
+    onResult: collector.onResult,
+    queue: refusing
+  })
   await dispatcher.start()
   // A plain file where the failed deliveries' folder should be: every write there fails.
   await mkdir(join(dataDirectory, 'webhooks'), { recursive: true })
@@ -875,7 +956,15 @@ t.test('a result that cannot be written leaves the claim to run out, and the del
     response.writeHead(index === 0 ? 500 : 200)
     response.end()
   })
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult, queue: failingRetry, claimLeaseMs: 200, pollIntervalMs: 50 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    logger,
+    onResult: collector.onResult,
+    queue: failingRetry,
+    claimLeaseMs: 200,
+    pollIntervalMs: 50
+  })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await collector.waitFor('delivered')
@@ -910,7 +999,14 @@ t.test('a queue that cannot be claimed from (Redis down) is tried again, and the
       return await queue.claim(limit, leaseMs)
     }
   }
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, logger, onResult: collector.onResult, queue: flaky, pollIntervalMs: 20 })
+  const dispatcher = await createDispatcher(t, {
+    urls: [receiver.url],
+    dataDirectory,
+    logger,
+    onResult: collector.onResult,
+    queue: flaky,
+    pollIntervalMs: 20
+  })
   await dispatcher.start()
   dispatcher.publish('otp.sent', 's1', {})
   await waitUntil(async () => logger.entries.some((entry) => entry.message === 'could not claim webhook deliveries; trying again shortly'))

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errorResponses } from '../../schemas/common.js'
-import { MessageStatusParams, MessageStatusResponse } from '../../schemas/message-status.js'
+import { MessageStatusParams, MessageStatusResponse, getMessageStatusDescription } from '../../schemas/message-status.js'
 import { errors } from '../errors.js'
 
 const messageStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -9,7 +9,7 @@ const messageStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getMessageStatus',
       tags: ['messages'],
       summary: 'Delivery status of a sent message',
-      description: 'sent, delivered, read or failed, with the time of each step, for a message (text, media or OTP) this service sent. Kept for 24 hours after the last change, across restarts; 404 after that.',
+      description: getMessageStatusDescription,
       params: MessageStatusParams,
       response: { 200: MessageStatusResponse, ...errorResponses(400, 401, 404, 429, 503) }
     }

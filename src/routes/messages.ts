@@ -3,7 +3,15 @@ import multipart from '@fastify/multipart'
 import type { FastifyRequest } from 'fastify'
 import { errorResponses, SessionIdParams } from '../../schemas/common.js'
 import {
-  FormatPhoneParams, FormatPhoneResponse, SendMediaBody, SendMediaResponse, SendTextBody, SendTextResponse
+  FormatPhoneParams,
+  FormatPhoneResponse,
+  SendMediaBody,
+  SendMediaResponse,
+  SendTextBody,
+  SendTextResponse,
+  formatPhoneDescription,
+  sendTextDescription,
+  sendMediaDescription
 } from '../../schemas/messages.js'
 import { errors } from '../errors.js'
 import { detectMediaType } from '../media-type.js'
@@ -23,7 +31,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'formatPhone',
       tags: ['messages'],
       summary: 'Check and format a phone number',
-      description: 'Shows how a number will be sent to: 08123456789 and 8123456789 become 628123456789, a number with its country code stays. +62… and numbers with dashes or spaces are refused with a 400 that shows the right format. `valid` is the numbering plan\'s opinion; sends check WhatsApp itself.',
+      description: formatPhoneDescription,
       params: FormatPhoneParams,
       response: { 200: FormatPhoneResponse, ...errorResponses(400, 401, 429) }
     }
@@ -35,7 +43,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'sendText',
       tags: ['messages'],
       summary: 'Send a text message',
-      description: 'Checks that the number is on WhatsApp (422 `Nomor tidak terdaftar di WhatsApp` otherwise), both in a turn of the session\'s queue, which spaces messages and lookups by SEND_MIN_GAP_MS. A send that cannot start within SEND_MAX_WAIT_MS (or beyond SEND_QUEUE_MAX waiting) is refused at once: 429 SEND_QUEUE_FULL with Retry-After, the time the queued sends need. 503 SEND_QUEUE_CLOSED while the service shuts down. 409 `Session tidak terhubung` when the session is not connected.',
+      description: sendTextDescription,
       params: SessionIdParams,
       body: SendTextBody,
       response: { 200: SendTextResponse, ...errorResponses(400, 401, 404, 409, 422, 429, 502, 503) }
@@ -67,7 +75,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         operationId: 'sendMedia',
         tags: ['messages'],
         summary: 'Send an image, video, audio or document',
-        description: 'multipart/form-data with `to`, `caption` (optional) and `file`. The type is read from the file\'s bytes, never from its name or content type: anything outside the accepted list is 415 `Tipe file <type> tidak didukung`; a file over MEDIA_MAX_BYTES is 413. Sent as image, video, audio or document like a text message (number check, queue).',
+        description: sendMediaDescription,
         consumes: ['multipart/form-data'],
         params: SessionIdParams,
         body: SendMediaBody,

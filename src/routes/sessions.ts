@@ -2,8 +2,26 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import QRCode from 'qrcode'
 import { errorResponses, SessionIdParams } from '../../schemas/common.js'
 import {
-  CreateSessionBody, DeleteSessionResponse, PairingCodeBody, PairingCodeResponse, QrLinkBody, QrLinkResponse,
-  QrPageQuery, QrPageStateResponse, QrQuery, QrResponse, SessionListResponse, SessionResponse
+  CreateSessionBody,
+  DeleteSessionResponse,
+  PairingCodeBody,
+  PairingCodeResponse,
+  QrLinkBody,
+  QrLinkResponse,
+  QrPageQuery,
+  QrPageStateResponse,
+  QrQuery,
+  QrResponse,
+  SessionListResponse,
+  SessionResponse,
+  createSessionDescription,
+  getSessionQrDescription,
+  getSessionQrPngDescription,
+  getQrPageDescription,
+  createQrLinkDescription,
+  requestPairingCodeDescription,
+  restartSessionDescription,
+  deleteSessionDescription
 } from '../../schemas/sessions.js'
 import { errors } from '../errors.js'
 import { normalizePhoneNumber } from '../phone-number.js'
@@ -45,7 +63,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'createSession',
       tags: ['sessions'],
       summary: 'Create a session',
-      description: 'Starts linking a WhatsApp account. Fetch the QR from /api/sessions/{sessionId}/qr (or open qr-page), or pass phoneNumber to get an 8-character pairing code to type on the phone instead; when WhatsApp gives no code (502, 503) the session is not kept, so the same create can be retried. 429 SESSION_PENDING_LIMIT when SESSION_MAX_PENDING sessions already wait for their first scan; 409 SESSION_LIMIT at SESSION_MAX sessions.',
+      description: createSessionDescription,
       body: CreateSessionBody,
       response: { 201: SessionResponse, ...errorResponses(400, 401, 409, 429, 502, 503) }
     }
@@ -72,7 +90,8 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async () => {
     const sessions = await fastify.instanceRouter.listSessions()
-    return { success: true as const, data: { sessions: Object.fromEntries(sessions.map((session) => [session.sessionId, session])), total: sessions.length } }
+    const byId = Object.fromEntries(sessions.map((session) => [session.sessionId, session]))
+    return { success: true as const, data: { sessions: byId, total: sessions.length } }
   })
 
   fastify.get('/api/sessions/:sessionId/status', {
@@ -93,7 +112,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getSessionQr',
       tags: ['sessions'],
       summary: 'QR code to link the session',
-      description: 'The QR on offer (raw text and PNG data URL), waiting a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet). After qr_timeout this starts a new QR cycle. ?format=png answers the image itself, for links already in use; a generated client calls getSessionQrPng (…/qr.png) for the image. 409 when the session is already connected.',
+      description: getSessionQrDescription,
       params: SessionIdParams,
       querystring: QrQuery,
       response: {
@@ -121,7 +140,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getSessionQrPng',
       tags: ['sessions'],
       summary: 'QR code to link the session, as a PNG image',
-      description: 'The QR on offer as an image/png body, like GET /api/sessions/{sessionId}/qr?format=png: waits a few seconds for WhatsApp to offer one (503 QR_NOT_AVAILABLE with Retry-After when it has not yet), starts a new QR cycle after qr_timeout. 409 when the session is already connected.',
+      description: getSessionQrPngDescription,
       params: SessionIdParams,
       produces: ['image/png'],
       response: {
@@ -137,7 +156,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getQrPage',
       tags: ['sessions'],
       summary: 'QR page for a browser',
-      description: 'A self-contained HTML page (Indonesian) that shows the QR and follows the session live until the phone is connected. Needs the API key, or the token of a qr-link: a browser cannot send the key header, so ask POST /api/sessions/{sessionId}/qr-link for a URL and open that. Without either: 401 `QR_PAGE_KEY_REQUIRED`, which says so; a wrong or expired token: 401 `QR_LINK_INVALID`.',
+      description: getQrPageDescription,
       security: [{ apiKey: [] }, { bearer: [] }, {}],
       params: SessionIdParams,
       querystring: QrPageQuery,
@@ -200,7 +219,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'createQrLink',
       tags: ['sessions'],
       summary: 'Signed QR page link',
-      description: 'A qr-page URL that works without the API key for a few minutes (10 by default), to hand to the phone\'s owner. Set PUBLIC_URL (with the path a reverse proxy publishes the service under, if any) to get an absolute URL.',
+      description: createQrLinkDescription,
       params: SessionIdParams,
       body: QrLinkBody,
       response: { 200: QrLinkResponse, ...errorResponses(400, 401, 404, 429) }
@@ -220,7 +239,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'requestPairingCode',
       tags: ['sessions'],
       summary: 'Pairing code instead of a QR',
-      description: 'Asks WhatsApp for an 8-character code for this phone number; type it on the phone under Linked devices → Link with phone number. 409 when already connected; 502 PAIRING_CODE_FAILED when WhatsApp refuses, 503 QR_NOT_AVAILABLE when the socket is not ready yet (both with Retry-After).',
+      description: requestPairingCodeDescription,
       params: SessionIdParams,
       body: PairingCodeBody,
       response: { 200: PairingCodeResponse, ...errorResponses(400, 401, 404, 409, 429, 502, 503) }
@@ -238,7 +257,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'restartSession',
       tags: ['sessions'],
       summary: 'Restart a session',
-      description: 'Opens a new connection: a linked session reconnects with the same credentials, without a new scan; one that never linked (QR or pairing code) starts linking again with fresh credentials and a new QR.',
+      description: restartSessionDescription,
       params: SessionIdParams,
       response: { 200: SessionResponse, ...errorResponses(400, 401, 404, 429) }
     }
@@ -253,7 +272,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'deleteSession',
       tags: ['sessions'],
       summary: 'Delete a session',
-      description: 'Logs the device out of WhatsApp when connected (it disappears from the phone\'s linked devices), deletes its credentials and forgets the session.',
+      description: deleteSessionDescription,
       params: SessionIdParams,
       response: { 200: DeleteSessionResponse, ...errorResponses(400, 401, 404, 429) }
     }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HealthResponse, ServiceInfoResponse } from '../../schemas/system.js'
+import { HealthResponse, ServiceInfoResponse, getServiceInfoDescription, getHealthDescription } from '../../schemas/system.js'
 import { errorResponses } from '../../schemas/common.js'
 import { packageInfo } from '../package-info.js'
 import { publicUrlFor } from '../public-url.js'
@@ -16,7 +16,7 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getServiceInfo',
       tags: ['system'],
       summary: 'Service information',
-      description: 'Name, version and links to the API documentation and health endpoint (absolute under PUBLIC_URL when it is set, otherwise relative to this root). No API key needed.',
+      description: getServiceInfoDescription,
       security: [],
       response: { 200: ServiceInfoResponse, ...errorResponses(429) }
     }
@@ -40,7 +40,7 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getHealth',
       tags: ['system'],
       summary: 'Health check',
-      description: 'Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). With REDIS_URL also `instance` (this instance\'s id, URL and sessions it holds) and `cluster` (the live instances; null while Redis cannot be reached, and the status is degraded). No API key needed; answers 200 even when degraded so a load balancer can read the body.',
+      description: getHealthDescription,
       security: [],
       response: { 200: HealthResponse, ...errorResponses(429) }
     }

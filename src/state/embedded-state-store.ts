@@ -254,7 +254,9 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
         assertOpen()
         await leaseDatabase.transaction(() => {
           // The record stays with its epoch, so the next acquisition still counts up.
-          if (leaseIsLive(lease.sessionId, lease)) leaseDatabase.putSync(lease.sessionId, { instanceId: lease.instanceId, epoch: lease.epoch, expiresAt: 0 })
+          if (leaseIsLive(lease.sessionId, lease)) {
+            leaseDatabase.putSync(lease.sessionId, { instanceId: lease.instanceId, epoch: lease.epoch, expiresAt: 0 })
+          }
         })
       },
       async holder (sessionId) {

@@ -101,7 +101,12 @@ export async function importAuthStateFolders (options: ImportAuthStateOptions): 
         // All of it in one fenced write: a crash leaves the store with the whole session or none.
         await store.authState.write(sessionId, lease, folder)
         await store.sessions.update(sessionId, (current) => ({
-          value: { ...(current ?? { sessionId, createdAt: importedAt }), user, importedAt, linked: credentialsAreLinked(folder.credentials) },
+          value: {
+            ...(current ?? { sessionId, createdAt: importedAt }),
+            user,
+            importedAt,
+            linked: credentialsAreLinked(folder.credentials)
+          },
           result: null
         }))
         outcome = 'imported'

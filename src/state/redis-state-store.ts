@@ -275,13 +275,13 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
 
 // Carries an error thrown by a caller's change function past the mapping below, unchanged.
 class ChangeError {
-  constructor (readonly error: unknown) {}
+  constructor (readonly cause: unknown) {}
 }
 
 // Redis' own answers (ReplyError), our refusals and the caller's errors pass as they are;
 // anything else means the connection failed.
 function asUnavailable (error: unknown): unknown {
-  if (error instanceof ChangeError) return error.error
+  if (error instanceof ChangeError) return error.cause
   if (error instanceof ReplyError || error instanceof StaleLeaseError || error instanceof InvalidStateKeyError) return error
   return new StateStoreUnavailableError(error)
 }

@@ -6,7 +6,11 @@ import type { Lease, StateStore } from './state-store.js'
 // fenced by the session's lease: once another instance took the session over, writes reject with
 // StaleLeaseError and nothing lands. Keys are read from the store on each get; WhatsApp's
 // cacheable key store in front of this keeps the hot ones in memory.
-export async function openSessionAuthState<Credentials> (store: StateStore, lease: Lease, codec: AuthStateCodec<Credentials>): Promise<SessionAuthFiles<Credentials>> {
+export async function openSessionAuthState<Credentials> (
+  store: StateStore,
+  lease: Lease,
+  codec: AuthStateCodec<Credentials>
+): Promise<SessionAuthFiles<Credentials>> {
   const { sessionId } = lease
   const stored = await store.authState.readCredentials(sessionId)
   const credentials = stored === undefined ? codec.createCredentials() : codec.deserialize(stored) as Credentials

@@ -229,7 +229,13 @@ function directoryEntry (name: string, objectType: number, left: number, right: 
   return entry
 }
 
-function compoundFileHeader (fatSectorCount: number, firstDirectorySector: number, difat: number[], firstDifatSector = endOfChain, difatSectorCount = 0): Buffer {
+function compoundFileHeader (
+  fatSectorCount: number,
+  firstDirectorySector: number,
+  difat: number[],
+  firstDifatSector = endOfChain,
+  difatSectorCount = 0
+): Buffer {
   const header = Buffer.alloc(512)
   Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(header, 0)
   header.writeUInt16LE(0x3E, 0x18)

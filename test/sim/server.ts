@@ -452,7 +452,8 @@ export class Simulator {
   private connectionsOf (number?: string): Connection[] {
     const digits = number?.replace(/\D/g, '')
     return [...this.connections].filter(
-      (connection) => !connection.closed && !connection.replaced && (digits === undefined || connection.linkedDevice?.phone.phone === digits)
+      (connection) => !connection.closed && !connection.replaced &&
+        (digits === undefined || connection.linkedDevice?.phone.phone === digits)
     )
   }
 

@@ -165,7 +165,8 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     const harness = await createHarness(t)
     const [one, two] = [await harness.open(), await harness.open()]
     for (let index = 0; index < 40; index++) await one.webhookDeliveries.enqueue(delivery(`d${index}`, harness.now() - 1))
-    const batches = await Promise.all(Array.from({ length: 20 }, async (_, index) => await (index % 2 === 0 ? one : two).webhookDeliveries.claim(3, longTtlMs)))
+    const batches = await Promise.all(Array.from({ length: 20 }, async (_, index) =>
+      await (index % 2 === 0 ? one : two).webhookDeliveries.claim(3, longTtlMs)))
     const ids = batches.flat().map((item) => item.id)
     t.equal(ids.length, 40)
     t.equal(new Set(ids).size, 40, 'each delivery claimed once')
@@ -256,7 +257,8 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     await one.instances.heartbeat({ instanceId: 'instance-a', url: 'http://10.0.0.1:3000' }, longTtlMs)
     await two.instances.heartbeat({ instanceId: 'instance-b', url: 'http://10.0.0.2:3000' }, harness.shortTtlMs)
     await two.instances.heartbeat({ instanceId: 'instance-c', url: 'http://10.0.0.3:3000' }, longTtlMs)
-    const byId = (list: Array<{ instanceId: string }>) => [...list].sort((first, second) => first.instanceId.localeCompare(second.instanceId))
+    const byId = (list: Array<{ instanceId: string }>) =>
+      [...list].sort((first, second) => first.instanceId.localeCompare(second.instanceId))
     t.same(byId(await one.instances.live()).map((instance) => instance.instanceId), ['instance-a', 'instance-b', 'instance-c'])
     await two.instances.remove('instance-c')
     await harness.advance(harness.shortTtlMs + 20)
@@ -316,7 +318,8 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     const busyLease = (await other.leases.acquire('busy', 'instance-b', longTtlMs))!
 
     const options = { authStateDirectory, store, instanceId: 'instance-a', leaseMs: longTtlMs }
-    const bySession = (results: Array<{ sessionId: string, outcome: string }>) => Object.fromEntries(results.map((result) => [result.sessionId, result.outcome]))
+    const bySession = (results: Array<{ sessionId: string, outcome: string }>) =>
+      Object.fromEntries(results.map((result) => [result.sessionId, result.outcome]))
     t.same(bySession(await importAuthStateFolders(options)), { sales: 'imported', busy: 'busy', broken: 'unreadable' })
     t.equal(await other.leases.holder('sales'), undefined, 'the lease taken for the import is released')
 

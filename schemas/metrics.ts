@@ -1,0 +1,2 @@
+// Long OpenAPI descriptions of the routes, kept here so the route handlers stay short.
+export const getMetricsDescription = 'Prometheus text format: otp_sent_total, otp_verified_total{result}, messages_sent_total{type,result}, http_request_duration_seconds{method,route,status_code}, sessions{state}, session_reconnects_total{reason}, webhook_deliveries_total{result}, and the Node.js process defaults. Needs the API key like every other route: give the scraper the key as a bearer token.'
