@@ -204,7 +204,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 
 t.test('webhookEvents and event name validation', async (t) => {
   t.same([...webhookEvents], [
-    'session.qr', 'session.connected', 'session.disconnected', 'session.logged_out', 'session.replaced',
+    'session.qr', 'session.connected', 'session.disconnected', 'session.logged_out', 'session.replaced', 'session.restricted', 'session.restriction_lifted',
     'message.received', 'message.status', 'otp.sent', 'otp.verified', 'otp.failed'
   ])
   t.equal(isWebhookEvent('otp.sent'), true)
