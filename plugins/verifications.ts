@@ -4,14 +4,13 @@ import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
 import type { verificationStatuses } from '../schemas/otp.js'
 import { errors } from '../src/errors.js'
-import { guarded } from '../src/guarded-listener.js'
 import { generateOtpCode, hashOtpCode, otpCodeMatches } from '../src/otp-code.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import type { RecordCollection } from '../src/state/state-store.js'
 import type { OtpSendOverrides } from '../src/otp-service.js'
 import type { Otp, OtpSent } from './otp.js'
 import type { MessageSender } from './message-sender.js'
-import type { SessionEventMap } from '../src/events.js'
+import type { MessageStatusChange, SessionEventMap, VerificationEventMap } from '../src/events.js'
 import type { SessionRegistry } from './session-registry.js'
 
 // Every OTP is a verification with an id the app can follow: an outbound code the service sent,
@@ -51,14 +50,10 @@ export interface InboundVerification extends Verification {
   waLink: string
 }
 
-export interface VerificationEventMap {
-  approved: [{ verification: Verification, method: VerificationMethod, at: Date }]
-}
-
 export interface VerificationsOptions {
   records: RecordCollection<StoredVerification | VerificationIndex>
   otp: Pick<Otp, 'sendCode' | 'verify'>
-  sessions: Pick<SessionRegistry, 'get'> & { events: EventEmitter<SessionEventMap> }
+  sessions: Pick<SessionRegistry, 'get'>
   messageSender: Pick<MessageSender, 'sendText'>
   secret: string
   codeLength: number
@@ -82,7 +77,9 @@ export interface Verifications {
   cancel: (verificationId: string) => Promise<Verification>
   // WhatsApp took the OTP's message but later reported it failed: the code cannot arrive.
   messageFailed: (messageId: string) => Promise<void>
-  close: () => void
+  // What the session registry and the status tracker report, as plugins/event-wiring.ts passes it on.
+  handleInbound: (message: SessionEventMap['message-received'][0]) => void
+  handleStatusChange: (change: MessageStatusChange) => void
 }
 
 declare module 'fastify' {
@@ -243,10 +240,10 @@ export function createVerifications (options: VerificationsOptions): Verificatio
     }
   }
 
-  const onReceived = guarded(logger, 'verifications', (message: SessionEventMap['message-received'][0]) => {
-    onMessage(message).catch((error: unknown) => logger.error({ err: error }, 'checking a message for an inbound code failed'))
-  })
-  sessions.events.on('message-received', onReceived)
+  async function messageFailed (messageId: string): Promise<void> {
+    const index = await indexes.get(messageKey(messageId))
+    if (index !== undefined) await finish(index.verificationId, 'failed')
+  }
 
   return {
     events,
@@ -259,12 +256,13 @@ export function createVerifications (options: VerificationsOptions): Verificatio
       await finish(verificationId, 'canceled')
       return publicView(await read(verificationId), clock())
     },
-    async messageFailed (messageId) {
-      const index = await indexes.get(messageKey(messageId))
-      if (index !== undefined) await finish(index.verificationId, 'failed')
+    messageFailed,
+    handleInbound (message) {
+      onMessage(message).catch((error: unknown) => logger.error({ err: error }, 'checking a message for an inbound code failed'))
     },
-    close () {
-      sessions.events.off('message-received', onReceived)
+    handleStatusChange ({ message }) {
+      if (message.type !== 'otp' || message.status !== 'failed') return
+      messageFailed(message.messageId).catch((error: unknown) => logger.error({ err: error }, 'marking a verification failed did not work'))
     }
   }
 }
@@ -284,17 +282,6 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
     logger: log
   })
   fastify.decorate('verifications', verifications)
-  verifications.events.on('approved', guarded(log, 'verifications', ({ verification, method, at }) => {
-    fastify.metrics.otpVerified.inc({ result: 'valid' })
-    fastify.webhooks.publish('otp.verified', verification.sessionId, { to: verification.phone, method, verificationId: verification.verificationId, at: at.toISOString() })
-  }))
-  fastify.messageStatus.events.on('change', guarded(log, 'verifications', ({ message }) => {
-    if (message.type !== 'otp' || message.status !== 'failed') return
-    verifications.messageFailed(message.messageId).catch((error: unknown) => log.error({ err: error }, 'marking a verification failed did not work'))
-  }))
-  fastify.addHook('onClose', async () => {
-    verifications.close()
-  })
 }
 
-export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender', 'message-status', 'metrics', 'webhooks'] })
+export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender'] })

@@ -14,7 +14,9 @@ function producersOf (app: Awaited<ReturnType<typeof build>>['app']): EventProdu
     messageSender: app.messageSender.events,
     otp: app.otp.events,
     messageStatus: app.messageStatus.events,
-    webhooks: app.webhooks.events
+    webhooks: app.webhooks.events,
+    restrictions: app.restrictions.events,
+    verifications: app.verifications.events
   }
 }
 
