@@ -29,7 +29,7 @@ import { routeLibsignalConsole } from '../src/libsignal-console.js'
 import { createSentMessageStore, type SentMessageStore } from '../src/sent-message-store.js'
 import { openSessionAuthState } from '../src/state/session-auth-state.js'
 import { StaleLeaseError, type Lease, type StateStore } from '../src/state/state-store.js'
-import { SendRefusedError, type ConnectionHandlers, type Transport, type WhatsAppConnection } from '../src/whatsapp-connection.js'
+import { SendRefusedError, type Transport } from '../src/whatsapp-connection.js'
 import { capRestriction, mediaContent, messageText } from '../src/whatsapp-message-shapes.js'
 
 // The only module that speaks to the WhatsApp library. Everything above it sees connections

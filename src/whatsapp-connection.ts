@@ -32,7 +32,14 @@ export interface ConnectionHandlers {
   messageStatus?: (update: { messageId: string, remoteJid: string, status: MessageStatus }) => void
   // `phone`: the sender's number (digits), also for a sender addressed by LID when WhatsApp gave
   // its number with the message or Baileys knows the mapping; null when unknown.
-  messageReceived?: (message: { messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }) => void
+  messageReceived?: (message: {
+    messageId: string
+    from: string
+    phone: string | null
+    pushName: string | null
+    text: string | null
+    timestamp: number
+  }) => void
   restriction?: (update: RestrictionUpdate) => void
   // A credential or key write was refused: another instance holds the session's lease now.
   leaseRefused?: () => void

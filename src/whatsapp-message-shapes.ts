@@ -17,7 +17,8 @@ export function capRestriction (info: NewChatMessageCapInfo): RestrictionUpdate 
 }
 
 export function messageText (message: WAMessageContent | null | undefined): string | null {
-  return message?.conversation ?? message?.extendedTextMessage?.text ?? message?.imageMessage?.caption ?? message?.videoMessage?.caption ?? message?.documentMessage?.caption ?? null
+  return message?.conversation ?? message?.extendedTextMessage?.text ?? message?.imageMessage?.caption ??
+    message?.videoMessage?.caption ?? message?.documentMessage?.caption ?? null
 }
 
 // WhatsApp's message shape for each kind; audio carries no caption.
