@@ -1,11 +1,13 @@
 import type { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import type { MessageSenderEventMap, MessageStatusEventMap, OtpEventMap, SessionEventMap, WebhookEventMap } from '../src/events.js'
+import type { MessageSenderEventMap, MessageStatusEventMap, OtpEventMap, RestrictionEventMap, SessionEventMap, VerificationEventMap, WebhookEventMap } from '../src/events.js'
 import { guarded } from '../src/guarded-listener.js'
 import type { MessageSender } from './message-sender.js'
 import type { MessageStatusTracker } from './message-status.js'
 import type { Metrics } from './metrics.js'
+import type { Restrictions } from './restrictions.js'
+import type { Verifications } from './verifications.js'
 import type { Webhooks } from './webhooks.js'
 
 // Every subscription between plugins, in one list: which producer's event makes which consumer
@@ -19,14 +21,18 @@ export interface EventProducers {
   otp: EventEmitter<OtpEventMap>
   messageStatus: EventEmitter<MessageStatusEventMap>
   webhooks: EventEmitter<WebhookEventMap>
+  restrictions: EventEmitter<RestrictionEventMap>
+  verifications: EventEmitter<VerificationEventMap>
 }
 
 // Only what the reactions call, so the wiring can be tested with fakes.
 export interface EventConsumers {
   messageSender: Pick<MessageSender, 'forgetSession'>
   messageStatus: Pick<MessageStatusTracker, 'recordSent' | 'recordStatus'>
+  restrictions: Pick<Restrictions, 'recordRestriction' | 'recordReceived' | 'recordSent' | 'recordFailed' | 'forgetSession'>
+  verifications: Pick<Verifications, 'handleInbound' | 'handleStatusChange'>
   webhooks: Pick<Webhooks, 'publish'>
-  metrics: Pick<Metrics, 'messagesSent' | 'otpSent' | 'otpVerified' | 'sessionReconnects' | 'webhookDeliveries'>
+  metrics: Pick<Metrics, 'messagesSent' | 'otpSent' | 'otpVerified' | 'sessionReconnects' | 'webhookDeliveries' | 'sessionRestrictionChanges'>
 }
 
 export interface Subscription {
@@ -60,8 +66,20 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
     subscriptions.push({ producer, event, consumer })
   }
 
-  const { messageSender, messageStatus, webhooks, metrics } = consumers
+  const { messageSender, messageStatus, restrictions, verifications, webhooks, metrics } = consumers
   const publish = webhooks.publish
+
+  // Which sessions WhatsApp keeps from new chats, and which chats each already has. These come
+  // first: a send that lifts a restriction announces it before the send's own reactions.
+  on('sessions', 'restriction', 'restrictions', (update) => { restrictions.recordRestriction(update) })
+  on('sessions', 'message-received', 'restrictions', (message) => { restrictions.recordReceived(message) })
+  on('sessions', 'removed', 'restrictions', ({ sessionId }) => { restrictions.forgetSession(sessionId) })
+  on('messageSender', 'sent', 'restrictions', (sent) => { restrictions.recordSent(sent) })
+  on('messageSender', 'failed', 'restrictions', (failed) => { restrictions.recordFailed(failed) })
+
+  // An inbound code arrives as a chat message; an OTP message WhatsApp failed ends its verification.
+  on('sessions', 'message-received', 'verifications', (message) => { verifications.handleInbound(message) })
+  on('messageStatus', 'change', 'verifications', (change) => { verifications.handleStatusChange(change) })
 
   // A removed session's send queue and number lookups go with it.
   on('sessions', 'removed', 'messageSender', ({ sessionId }) => { void messageSender.forgetSession(sessionId) })
@@ -98,6 +116,13 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('otp', 'failed', 'webhooks', ({ to, reason, attemptsLeft, at }) => {
     publish('otp.failed', null, { to, reason, attemptsLeft, at: at.toISOString() })
   })
+  on('restrictions', 'restricted', 'webhooks', ({ sessionId, newChats, until, reason }) => {
+    publish('session.restricted', sessionId, { newChats, until, reason })
+  })
+  on('restrictions', 'lifted', 'webhooks', ({ sessionId }) => { publish('session.restriction_lifted', sessionId, {}) })
+  on('verifications', 'approved', 'webhooks', ({ verification, method, at }) => {
+    publish('otp.verified', verification.sessionId, { to: verification.phone, method, verificationId: verification.verificationId, at: at.toISOString() })
+  })
 
   on('messageSender', 'sent', 'metrics', ({ type }) => { metrics.messagesSent.inc({ type, result: 'sent' }) })
   on('messageSender', 'failed', 'metrics', ({ type }) => { metrics.messagesSent.inc({ type, result: 'failed' }) })
@@ -107,6 +132,9 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('sessions', 'disconnected', 'metrics', ({ kind, willReconnect }) => {
     if (willReconnect) metrics.sessionReconnects.inc({ reason: kind })
   })
+  on('restrictions', 'restricted', 'metrics', () => { metrics.sessionRestrictionChanges.inc({ change: 'restricted' }) })
+  on('restrictions', 'lifted', 'metrics', () => { metrics.sessionRestrictionChanges.inc({ change: 'lifted' }) })
+  on('verifications', 'approved', 'metrics', () => { metrics.otpVerified.inc({ result: 'valid' }) })
   on('webhooks', 'result', 'metrics', ({ outcome }) => { metrics.webhookDeliveries.inc({ result: outcome }) })
 
   return {
@@ -125,10 +153,14 @@ async function eventWiringPlugin (fastify: FastifyInstance): Promise<void> {
     messageSender: fastify.messageSender.events,
     otp: fastify.otp.events,
     messageStatus: fastify.messageStatus.events,
-    webhooks: fastify.webhooks.events
+    webhooks: fastify.webhooks.events,
+    restrictions: fastify.restrictions.events,
+    verifications: fastify.verifications.events
   }, {
     messageSender: fastify.messageSender,
     messageStatus: fastify.messageStatus,
+    restrictions: fastify.restrictions,
+    verifications: fastify.verifications,
     webhooks: fastify.webhooks,
     metrics: fastify.metrics
   }, fastify.log.child({ component: 'event-wiring' }))
@@ -142,5 +174,5 @@ async function eventWiringPlugin (fastify: FastifyInstance): Promise<void> {
 export default fp(eventWiringPlugin, {
   name: 'event-wiring',
   fastify: '5.x',
-  dependencies: ['session-registry', 'message-sender', 'otp', 'message-status', 'webhooks', 'metrics']
+  dependencies: ['session-registry', 'message-sender', 'otp', 'message-status', 'webhooks', 'metrics', 'restrictions', 'verifications']
 })

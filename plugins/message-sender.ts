@@ -7,8 +7,7 @@ import { normalizePhoneNumber } from '../src/phone-number.js'
 import { createSendQueue, type SendQueue } from '../src/send-queue.js'
 import type { MessageSenderEventMap, SentMessageType } from '../src/events.js'
 import type { SessionRegistry } from './session-registry.js'
-import { SendRefusedError } from '../src/send-refused-error.js'
-import type { OutgoingMedia, WhatsAppConnection } from './transport.js'
+import { SendRefusedError, type OutgoingMedia, type WhatsAppConnection } from '../src/whatsapp-connection.js'
 
 export interface SentMessage {
   messageId: string

@@ -13,6 +13,7 @@ export interface Metrics {
   sessions: Gauge<'state'>
   sessionReconnects: Counter<'reason'>
   webhookDeliveries: Counter<'result'>
+  sessionRestrictionChanges: Counter<'change'>
   // The monitoring counters of the troubleshooting guide (best practices 4), since start.
   troubleshootingGuideCounters: () => Promise<{ totalOTPSent: number, failedRequests: number, activeSessions: number }>
 }
@@ -62,6 +63,7 @@ export function createMetrics (sessions: Pick<SessionRegistry, 'counts'>): Metri
     sessions: sessionsByState,
     sessionReconnects: new Counter({ name: 'session_reconnects_total', help: 'Reconnects of WhatsApp sessions, by reason: restart-required (normal after linking) or connection-lost', labelNames: ['reason'] as const, registers }),
     webhookDeliveries: new Counter({ name: 'webhook_deliveries_total', help: 'Webhook delivery attempts, by result: delivered, retry or failed', labelNames: ['result'] as const, registers }),
+    sessionRestrictionChanges: new Counter({ name: 'session_restriction_changes_total', help: 'Restrictions on new chats that began (restricted) or ended (lifted)', labelNames: ['change'] as const, registers }),
     async troubleshootingGuideCounters () {
       return {
         totalOTPSent: await total(otpSent),

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { Counter, Gauge } from 'prom-client'
-import { guarded } from '../src/guarded-listener.js'
-import type { MessageSenderEventMap, RestrictionUpdate, SessionEventMap } from '../src/events.js'
+import { Gauge } from 'prom-client'
+import type { MessageSenderEventMap, RestrictionEventMap, RestrictionUpdate, SessionEventMap } from '../src/events.js'
 import type { SessionRestriction } from './session-registry.js'
 
 // What each session may do about new chats, and which chats it already has. WhatsApp restricts an
@@ -11,14 +10,7 @@ import type { SessionRestriction } from './session-registry.js'
 // chats that exist keep working. A chat exists once the number wrote to the account, or the
 // account wrote to it and was not refused.
 
-export interface RestrictionEventMap {
-  restricted: [{ sessionId: string } & SessionRestriction]
-  lifted: [{ sessionId: string }]
-}
-
 export interface RestrictionsOptions {
-  sessions: EventEmitter<SessionEventMap>
-  messageSender: EventEmitter<MessageSenderEventMap>
   logger: FastifyBaseLogger
   // How long a 463 alone (WhatsApp announced no timelock) keeps a session away from new chats.
   refusalHoldMs?: number
@@ -32,6 +24,12 @@ export interface Restrictions {
   describe: (sessionId: string) => SessionRestriction | null
   hasChat: (sessionId: string, phone: string) => boolean
   restrictedCount: () => number
+  // What the session registry and the sender report, as plugins/event-wiring.ts passes it on.
+  recordRestriction: (update: SessionEventMap['restriction'][0]) => void
+  recordReceived: (message: SessionEventMap['message-received'][0]) => void
+  recordSent: (sent: MessageSenderEventMap['sent'][0]) => void
+  recordFailed: (failed: MessageSenderEventMap['failed'][0]) => void
+  forgetSession: (sessionId: string) => void
   close: () => void
 }
 
@@ -52,7 +50,7 @@ interface Block {
 const sourcePriority: Source[] = ['timelock', 'cap', 'refusal']
 
 export function createRestrictions (options: RestrictionsOptions): Restrictions {
-  const { sessions, messageSender, logger } = options
+  const { logger } = options
   const clock = options.clock ?? Date.now
   const refusalHoldMs = options.refusalHoldMs ?? 15 * 60_000
   const maxChats = options.maxChatsPerSession ?? 50_000
@@ -129,8 +127,7 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
     return isNew
   }
 
-  const onRestriction = guarded(logger, 'restrictions', (update: SessionEventMap['restriction'][0]) => {
-    const { sessionId, source, active, until, reason } = update
+  function recordRestriction ({ sessionId, source, active, until, reason }: SessionEventMap['restriction'][0]): void {
     if (!active) {
       // WhatsApp says new chats may start again: an earlier refusal no longer holds either.
       set(sessionId, source, null)
@@ -138,46 +135,37 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
       return
     }
     set(sessionId, source, { until: until?.getTime() ?? null, reason })
-  })
-  const onReceived = guarded(logger, 'restrictions', ({ sessionId, phone }: SessionEventMap['message-received'][0]) => {
-    if (phone !== null) addChat(sessionId, phone)
-  })
-  const onSent = guarded(logger, 'restrictions', ({ sessionId, to }: MessageSenderEventMap['sent'][0]) => {
-    // WhatsApp took a message that starts a new chat: whatever restriction we knew of is over,
-    // even if its end was not announced to this device.
-    if (addChat(sessionId, to) && (blocks.get(sessionId)?.size ?? 0) > 0) {
-      blocks.delete(sessionId)
-      announce(sessionId)
-    }
-  })
-  const onFailed = guarded(logger, 'restrictions', ({ sessionId, errorCode }: MessageSenderEventMap['failed'][0]) => {
-    if (errorCode !== 'SENDER_RESTRICTED') return
-    set(sessionId, 'refusal', { until: clock() + refusalHoldMs, reason: 'REFUSED_463' })
-  })
-  const onRemoved = ({ sessionId }: { sessionId: string }): void => {
-    blocks.delete(sessionId)
-    chats.delete(sessionId)
-    announced.delete(sessionId)
-    clearTimeout(expiryTimers.get(sessionId))
-    expiryTimers.delete(sessionId)
   }
-  sessions.on('restriction', onRestriction)
-  sessions.on('message-received', onReceived)
-  sessions.on('removed', onRemoved)
-  messageSender.on('sent', onSent)
-  messageSender.on('failed', onFailed)
 
   return {
     events,
     describe: current,
     hasChat: (sessionId, phone) => chats.get(sessionId)?.has(phone) ?? false,
     restrictedCount: () => [...blocks.keys()].filter((sessionId) => current(sessionId) !== null).length,
+    recordRestriction,
+    recordReceived ({ sessionId, phone }) {
+      if (phone !== null) addChat(sessionId, phone)
+    },
+    recordSent ({ sessionId, to }) {
+      // WhatsApp took a message that starts a new chat: whatever restriction we knew of is over,
+      // even if its end was not announced to this device.
+      if (addChat(sessionId, to) && (blocks.get(sessionId)?.size ?? 0) > 0) {
+        blocks.delete(sessionId)
+        announce(sessionId)
+      }
+    },
+    recordFailed ({ sessionId, errorCode }) {
+      if (errorCode !== 'SENDER_RESTRICTED') return
+      set(sessionId, 'refusal', { until: clock() + refusalHoldMs, reason: 'REFUSED_463' })
+    },
+    forgetSession (sessionId) {
+      blocks.delete(sessionId)
+      chats.delete(sessionId)
+      announced.delete(sessionId)
+      clearTimeout(expiryTimers.get(sessionId))
+      expiryTimers.delete(sessionId)
+    },
     close () {
-      sessions.off('restriction', onRestriction)
-      sessions.off('message-received', onReceived)
-      sessions.off('removed', onRemoved)
-      messageSender.off('sent', onSent)
-      messageSender.off('failed', onFailed)
       for (const timer of expiryTimers.values()) clearTimeout(timer)
       expiryTimers.clear()
     }
@@ -185,31 +173,20 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
 }
 
 async function restrictionsPlugin (fastify: FastifyInstance): Promise<void> {
-  const log = fastify.log.child({ component: 'restrictions' })
-  const restrictions = createRestrictions({ sessions: fastify.sessions.events, messageSender: fastify.messageSender.events, logger: log })
+  const restrictions = createRestrictions({ logger: fastify.log.child({ component: 'restrictions' }) })
   fastify.decorate('restrictions', restrictions)
   fastify.sessions.describeRestrictionWith(restrictions.describe)
 
-  const registers = [fastify.metrics.registry]
   // eslint-disable-next-line no-new
   new Gauge({
     name: 'sessions_restricted',
     help: 'Sessions WhatsApp currently refuses to let start new chats (reach-out timelock, new-chat cap, or a 463 refusal)',
-    registers,
+    registers: [fastify.metrics.registry],
     collect () { this.set(restrictions.restrictedCount()) }
   })
-  const restrictionChanges = new Counter({ name: 'session_restriction_changes_total', help: 'Restrictions on new chats that began (restricted) or ended (lifted)', labelNames: ['change'] as const, registers })
-  restrictions.events.on('restricted', guarded(log, 'restrictions', ({ sessionId, newChats, until, reason }) => {
-    restrictionChanges.inc({ change: 'restricted' })
-    fastify.webhooks.publish('session.restricted', sessionId, { newChats, until, reason })
-  }))
-  restrictions.events.on('lifted', guarded(log, 'restrictions', ({ sessionId }) => {
-    restrictionChanges.inc({ change: 'lifted' })
-    fastify.webhooks.publish('session.restriction_lifted', sessionId, {})
-  }))
   fastify.addHook('onClose', async () => {
     restrictions.close()
   })
 }
 
-export default fp(restrictionsPlugin, { name: 'restrictions', fastify: '5.x', dependencies: ['session-registry', 'message-sender', 'metrics', 'webhooks'] })
+export default fp(restrictionsPlugin, { name: 'restrictions', fastify: '5.x', dependencies: ['session-registry', 'metrics'] })

@@ -18,73 +18,23 @@ import makeWASocket, {
   type AnyMessageContent,
   type AuthenticationCreds,
   type BinaryNode,
-  type NewChatMessageCapInfo,
   type SignalKeyStore,
-  type WAMessageContent,
   type WAMessageKey,
   type WASocket
 } from '@whiskeysockets/baileys'
 import type { VersionSource, WhatsAppVersion } from '../src/whatsapp-version.js'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
-import type { CloseKind, MessageStatus, RestrictionUpdate } from '../src/events.js'
+import type { CloseKind, MessageStatus } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
-import { SendRefusedError } from '../src/send-refused-error.js'
 import { createSentMessageStore, type SentMessageStore } from '../src/sent-message-store.js'
 import { openSessionAuthState } from '../src/state/session-auth-state.js'
 import { StaleLeaseError, type Lease, type StateStore } from '../src/state/state-store.js'
+import { SendRefusedError, type Transport } from '../src/whatsapp-connection.js'
+import { capRestriction, mediaContent, messageText } from '../src/whatsapp-message-shapes.js'
 
-// The only module that speaks to the WhatsApp library. Everything above it sees connections,
-// close kinds and plain message events, so the session policy can be read and tested without it.
-
-export interface ConnectionClose {
-  kind: CloseKind
-  statusCode: number | undefined
-  message: string
-}
-
-export interface ConnectionHandlers {
-  qr?: (qr: string) => void
-  paired?: () => void
-  open?: (user: { id: string, name: string | null }) => void
-  close?: (close: ConnectionClose) => void
-  messageStatus?: (update: { messageId: string, remoteJid: string, status: MessageStatus }) => void
-  // `phone`: the sender's number (digits), also for a sender addressed by LID when WhatsApp gave
-  // its number with the message or Baileys knows the mapping; null when unknown.
-  messageReceived?: (message: {
-    messageId: string
-    from: string
-    phone: string | null
-    pushName: string | null
-    text: string | null
-    timestamp: number
-  }) => void
-  restriction?: (update: RestrictionUpdate) => void
-  // A credential or key write was refused: another instance holds the session's lease now.
-  leaseRefused?: () => void
-}
-
-export type MediaKind = 'image' | 'video' | 'audio' | 'document'
-
-export interface OutgoingMedia {
-  kind: MediaKind
-  bytes: Buffer
-  mimetype: string
-  fileName?: string
-  caption?: string
-}
-
-export interface WhatsAppConnection {
-  requestPairingCode: (phoneNumber: string) => Promise<string>
-  sendText: (jid: string, text: string) => Promise<{ messageId: string }>
-  sendMedia: (jid: string, media: OutgoingMedia) => Promise<{ messageId: string }>
-  // Which of these numbers (digits only) are on WhatsApp, with their jids.
-  lookup: (phoneNumbers: string[]) => Promise<Map<string, string>>
-  // Tells WhatsApp to unlink this device, then closes. No events are reported afterwards.
-  logout: () => Promise<void>
-  // Closes without logging out, after the last credential write. No events are reported afterwards.
-  close: () => Promise<void>
-  credentialWrites: () => number
-}
+// The only module that speaks to the WhatsApp library. Everything above it sees connections
+// (src/whatsapp-connection.ts), close kinds and plain message events, so the session policy can be
+// read and tested without it.
 
 export interface TransportOptions {
   webSocketUrl?: string
@@ -104,18 +54,7 @@ export interface TransportOptions {
   stateStore?: StateStore
 }
 
-const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
-
-export interface Transport {
-  // With a lease, the credentials are the state store's (fenced by the lease), not the folder's.
-  connect: (sessionId: string, directory: string, handlers: ConnectionHandlers, lease?: Lease) => Promise<WhatsAppConnection>
-  // Whether the folder holds the credentials of a linked device, which log in without a scan.
-  hasLinkedCredentials: (directory: string) => Promise<boolean>
-  // The WhatsApp Web version this Baileys release announces when nothing newer is known.
-  bundledVersion: WhatsAppVersion
-  // Releases what connections share (the media upload agent); the registry closes connections first.
-  close: () => void
-}
+export const bundledWhatsAppVersion = [...DEFAULT_CONNECTION_CONFIG.version] as WhatsAppVersion
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -172,37 +111,6 @@ function mediaAgent (extraCaFile: string | undefined): Agent | undefined {
 
 const phoneOfJid = (jid: string): string => jidNormalizedUser(jid).split('@')[0]
 
-// A CAPPED new-chat cap blocks new chats until the cycle ends, like a timelock.
-export function capRestriction (info: NewChatMessageCapInfo): RestrictionUpdate {
-  const ends = Number(info.cycle_end_timestamp ?? 0)
-  return {
-    source: 'cap',
-    active: info.capping_status === 'CAPPED',
-    until: ends > 0 ? new Date(ends * 1000) : null,
-    reason: `NEW_CHAT_CAP_${info.capping_status ?? 'NONE'}`
-  }
-}
-
-function messageText (message: WAMessageContent | null | undefined): string | null {
-  return message?.conversation ??
-    message?.extendedTextMessage?.text ??
-    message?.imageMessage?.caption ??
-    message?.videoMessage?.caption ??
-    message?.documentMessage?.caption ??
-    null
-}
-
-// WhatsApp's message shape for each kind; audio carries no caption.
-function mediaContent (media: OutgoingMedia): AnyMessageContent {
-  const caption = media.caption === undefined ? {} : { caption: media.caption }
-  switch (media.kind) {
-    case 'image': return { image: media.bytes, mimetype: media.mimetype, ...caption }
-    case 'video': return { video: media.bytes, mimetype: media.mimetype, ...caption }
-    case 'audio': return { audio: media.bytes, mimetype: media.mimetype }
-    case 'document': return { document: media.bytes, mimetype: media.mimetype, fileName: media.fileName ?? 'file', ...caption }
-  }
-}
-
 export function createTransport (options: TransportOptions): Transport {
   const fetchAgent = mediaAgent(options.extraCaFile)
   function storeFor (lease: Lease): StateStore {
@@ -211,8 +119,6 @@ export function createTransport (options: TransportOptions): Transport {
   }
 
   return {
-    bundledVersion: bundledWhatsAppVersion,
-
     async connect (sessionId, directory, handlers, lease) {
       const logger = options.logger.child({ sessionId })
       const authFiles = lease === undefined
@@ -220,9 +126,8 @@ export function createTransport (options: TransportOptions): Transport {
         : await openSessionAuthState(storeFor(lease), lease, whatsappCodec)
       // Files are held in memory already; keys in the shared store are read over the network,
       // so the hot ones are kept in memory in front of it.
-      const keys = lease === undefined
-        ? authFiles.keys as SignalKeyStore
-        : makeCacheableSignalKeyStore(authFiles.keys as SignalKeyStore, logger)
+      const storedKeys = authFiles.keys as SignalKeyStore
+      const keys = lease === undefined ? storedKeys : makeCacheableSignalKeyStore(storedKeys, logger)
       function refusedWrite (error: unknown): void {
         if (error instanceof StaleLeaseError) handlers.leaseRefused?.()
       }
@@ -476,9 +381,7 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
     connectTimeoutMs: config.whatsappConnectTimeoutMs,
     queryTimeoutMs: config.whatsappQueryTimeoutMs,
     sendAckTimeoutMs: config.whatsappSendAckTimeoutMs,
-    // The version source is registered after the transport (it starts from bundledVersion); it is
-    // read when a socket opens, and sockets open only once the app is ready.
-    version: { current: () => fastify.whatsappVersion.current(), refresh: async () => await fastify.whatsappVersion.refresh() },
+    version: fastify.whatsappVersion,
     logger: fastify.whatsappLogger,
     sentMessages: createSentMessageStore(fastify.stateStore.records<string>('sent-message')),
     ...(config.redisUrl === undefined ? {} : { stateStore: fastify.stateStore })
@@ -489,4 +392,4 @@ async function transportPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['state-store'] })
+export default fp(transportPlugin, { name: 'transport', fastify: '5.x', dependencies: ['whatsapp-version', 'state-store'] })

@@ -4,14 +4,13 @@ import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
 import type { verificationStatuses } from '../schemas/otp.js'
 import { errors } from '../src/errors.js'
-import { guarded } from '../src/guarded-listener.js'
 import { generateOtpCode, hashOtpCode, otpCodeMatches } from '../src/otp-code.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import type { RecordCollection } from '../src/state/state-store.js'
 import type { OtpSendOverrides } from '../src/otp-service.js'
 import type { Otp, OtpSent } from './otp.js'
 import type { MessageSender } from './message-sender.js'
-import type { SessionEventMap } from '../src/events.js'
+import type { MessageStatusChange, SessionEventMap, VerificationEventMap } from '../src/events.js'
 import type { SessionRegistry } from './session-registry.js'
 
 // Every OTP is a verification with an id the app can follow: an outbound code the service sent,
@@ -51,14 +50,18 @@ export interface InboundVerification extends Verification {
   waLink: string
 }
 
-export interface VerificationEventMap {
-  approved: [{ verification: Verification, method: VerificationMethod, at: Date }]
+// What an OTP answer carries: the send, and the verification that follows its code.
+export type SentVerification = OtpSent & { verificationId: string, sessionId: string }
+
+export interface InboundOverrides {
+  ttlSeconds?: number
+  appName?: string
 }
 
 export interface VerificationsOptions {
   records: RecordCollection<StoredVerification | VerificationIndex>
   otp: Pick<Otp, 'sendCode' | 'verify'>
-  sessions: Pick<SessionRegistry, 'get'> & { events: EventEmitter<SessionEventMap> }
+  sessions: Pick<SessionRegistry, 'get'>
   messageSender: Pick<MessageSender, 'sendText'>
   secret: string
   codeLength: number
@@ -74,15 +77,17 @@ export interface VerificationsOptions {
 export interface Verifications {
   events: EventEmitter<VerificationEventMap>
   // Sends an OTP through that session and records its verification.
-  sendOtp: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent & { verificationId: string, sessionId: string }>
+  sendOtp: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<SentVerification>
   // The code the user typed, checked against the number's latest outbound verification.
   verifyCode: (to: string, code: string) => Promise<{ to: string, verificationId: string | null }>
-  startInbound: (sessionId: string, to: string | undefined, overrides?: { ttlSeconds?: number, appName?: string }) => Promise<InboundVerification>
+  startInbound: (sessionId: string, to: string | undefined, overrides?: InboundOverrides) => Promise<InboundVerification>
   get: (verificationId: string) => Promise<Verification>
   cancel: (verificationId: string) => Promise<Verification>
   // WhatsApp took the OTP's message but later reported it failed: the code cannot arrive.
   messageFailed: (messageId: string) => Promise<void>
-  close: () => void
+  // What the session registry and the status tracker report, as plugins/event-wiring.ts passes it on.
+  handleInbound: (message: SessionEventMap['message-received'][0]) => void
+  handleStatusChange: (change: MessageStatusChange) => void
 }
 
 declare module 'fastify' {
@@ -125,7 +130,11 @@ export function createVerifications (options: VerificationsOptions): Verificatio
   }
 
   // Only a pending one changes; its record lives on for reading after it ended.
-  async function finish (verificationId: string, status: VerificationStatus, extra: Partial<StoredVerification> = {}): Promise<StoredVerification | undefined> {
+  async function finish (
+    verificationId: string,
+    status: VerificationStatus,
+    extra: Partial<StoredVerification> = {}
+  ): Promise<StoredVerification | undefined> {
     return await verifications.update(verificationId, (current) => {
       if (current === undefined || current.status !== 'pending') return { value: current, result: undefined, expiresAt: current === undefined ? undefined : Date.parse(current.expiresAt) + retentionMs }
       const value = { ...current, status, ...extra }
@@ -134,10 +143,11 @@ export function createVerifications (options: VerificationsOptions): Verificatio
   }
 
   async function create (stored: StoredVerification): Promise<void> {
-    await verifications.update(stored.verificationId, () => ({ value: stored, result: undefined, expiresAt: Date.parse(stored.expiresAt) + retentionMs }))
+    const expiresAt = Date.parse(stored.expiresAt) + retentionMs
+    await verifications.update(stored.verificationId, () => ({ value: stored, result: undefined, expiresAt }))
   }
 
-  async function sendOtp (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent & { verificationId: string, sessionId: string }> {
+  async function sendOtp (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<SentVerification> {
     const sent = await otp.sendCode(sessionId, to, overrides)
     const now = new Date(clock())
     const verificationId = randomUUID()
@@ -154,9 +164,15 @@ export function createVerifications (options: VerificationsOptions): Verificatio
       messageId: sent.messageId
     })
     // The new code replaced the number's earlier one: that verification can no longer succeed.
-    const previous = await indexes.update(latestKey(sent.to), (current) => ({ value: { verificationId }, result: current?.verificationId, expiresAt: sent.expiresAt.getTime() + retentionMs }))
+    const keptUntil = sent.expiresAt.getTime() + retentionMs
+    const previous = await indexes.update(latestKey(sent.to), (current) => ({
+      value: { verificationId },
+      result: current?.verificationId,
+      expiresAt: keptUntil
+    }))
     if (previous !== undefined) await finish(previous, 'canceled')
-    await indexes.update(messageKey(sent.messageId), () => ({ value: { verificationId }, result: undefined, expiresAt: sent.expiresAt.getTime() }))
+    const codeExpiresAt = sent.expiresAt.getTime()
+    await indexes.update(messageKey(sent.messageId), () => ({ value: { verificationId }, result: undefined, expiresAt: codeExpiresAt }))
     return { ...sent, verificationId, sessionId }
   }
 
@@ -184,7 +200,7 @@ export function createVerifications (options: VerificationsOptions): Verificatio
     return user.id.split('@')[0].split(':')[0]
   }
 
-  async function startInbound (sessionId: string, to: string | undefined, overrides: { ttlSeconds?: number, appName?: string } = {}): Promise<InboundVerification> {
+  async function startInbound (sessionId: string, to: string | undefined, overrides: InboundOverrides = {}): Promise<InboundVerification> {
     const phone = to === undefined ? null : normalizePhoneNumber(to).formatted
     const sender = senderPhone(sessionId)
     const now = clock()
@@ -243,10 +259,10 @@ export function createVerifications (options: VerificationsOptions): Verificatio
     }
   }
 
-  const onReceived = guarded(logger, 'verifications', (message: SessionEventMap['message-received'][0]) => {
-    onMessage(message).catch((error: unknown) => logger.error({ err: error }, 'checking a message for an inbound code failed'))
-  })
-  sessions.events.on('message-received', onReceived)
+  async function messageFailed (messageId: string): Promise<void> {
+    const index = await indexes.get(messageKey(messageId))
+    if (index !== undefined) await finish(index.verificationId, 'failed')
+  }
 
   return {
     events,
@@ -259,12 +275,13 @@ export function createVerifications (options: VerificationsOptions): Verificatio
       await finish(verificationId, 'canceled')
       return publicView(await read(verificationId), clock())
     },
-    async messageFailed (messageId) {
-      const index = await indexes.get(messageKey(messageId))
-      if (index !== undefined) await finish(index.verificationId, 'failed')
+    messageFailed,
+    handleInbound (message) {
+      onMessage(message).catch((error: unknown) => logger.error({ err: error }, 'checking a message for an inbound code failed'))
     },
-    close () {
-      sessions.events.off('message-received', onReceived)
+    handleStatusChange ({ message }) {
+      if (message.type !== 'otp' || message.status !== 'failed') return
+      messageFailed(message.messageId).catch((error: unknown) => logger.error({ err: error }, 'marking a verification failed did not work'))
     }
   }
 }
@@ -284,17 +301,6 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
     logger: log
   })
   fastify.decorate('verifications', verifications)
-  verifications.events.on('approved', guarded(log, 'verifications', ({ verification, method, at }) => {
-    fastify.metrics.otpVerified.inc({ result: 'valid' })
-    fastify.webhooks.publish('otp.verified', verification.sessionId, { to: verification.phone, method, verificationId: verification.verificationId, at: at.toISOString() })
-  }))
-  fastify.messageStatus.events.on('change', guarded(log, 'verifications', ({ message }) => {
-    if (message.type !== 'otp' || message.status !== 'failed') return
-    verifications.messageFailed(message.messageId).catch((error: unknown) => log.error({ err: error }, 'marking a verification failed did not work'))
-  }))
-  fastify.addHook('onClose', async () => {
-    verifications.close()
-  })
 }
 
-export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender', 'message-status', 'metrics', 'webhooks'] })
+export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender'] })

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { createVersionSource, type VersionSource } from '../src/whatsapp-version.js'
+import { createVersionSource, type VersionSource, type WhatsAppVersion } from '../src/whatsapp-version.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,13 +8,19 @@ declare module 'fastify' {
   }
 }
 
-async function whatsappVersionPlugin (fastify: FastifyInstance): Promise<void> {
+export interface WhatsAppVersionPluginOptions {
+  // The version the WhatsApp library ships with (plugins/transport.ts), handed in by src/app.ts:
+  // plugins reach each other through decorators, and the transport is registered after this one.
+  bundled: WhatsAppVersion
+}
+
+async function whatsappVersionPlugin (fastify: FastifyInstance, options: WhatsAppVersionPluginOptions): Promise<void> {
   const config = fastify.config
   const source = createVersionSource({
     setting: config.whatsappVersion,
     url: config.whatsappVersionUrl,
     timeoutMs: config.whatsappVersionTimeoutMs,
-    bundled: fastify.transport.bundledVersion
+    bundled: options.bundled
   })
   // Before any socket opens (restored sessions connect once the app is ready); bounded by
   // WA_VERSION_TIMEOUT_MS, and a failure keeps the bundled version.
@@ -29,4 +35,4 @@ async function whatsappVersionPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(whatsappVersionPlugin, { name: 'whatsapp-version', fastify: '5.x', dependencies: ['health', 'transport'] })
+export default fp(whatsappVersionPlugin, { name: 'whatsapp-version', fastify: '5.x', dependencies: ['health'] })

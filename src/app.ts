@@ -13,7 +13,7 @@ import swagger from '../plugins/swagger.js'
 import health from '../plugins/health.js'
 import stateStore from '../plugins/state-store.js'
 import whatsappVersion from '../plugins/whatsapp-version.js'
-import transport from '../plugins/transport.js'
+import transport, { bundledWhatsAppVersion } from '../plugins/transport.js'
 import sessionRegistry from '../plugins/session-registry.js'
 import instanceRouter from '../plugins/instance-router.js'
 import qrLinks from '../plugins/qr-links.js'
@@ -97,8 +97,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await fastify.register(swagger)
   await fastify.register(health)
   await fastify.register(stateStore)
+  await fastify.register(whatsappVersion, { bundled: bundledWhatsAppVersion })
   await fastify.register(transport)
-  await fastify.register(whatsappVersion)
   await fastify.register(sessionRegistry)
   await fastify.register(instanceRouter)
   await fastify.register(qrLinks)

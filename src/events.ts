@@ -1,4 +1,6 @@
 import type { SessionStatus } from './session-status.js'
+import type { SessionRestriction } from './session.js'
+import type { Verification, VerificationMethod } from '../plugins/verifications.js'
 import type { WebhookResult } from './webhook-dispatcher.js'
 
 // Every event map of the service, in one module: what each producer emits and what it carries.
@@ -94,4 +96,17 @@ export interface MessageStatusEventMap {
 
 export interface WebhookEventMap {
   result: [WebhookResult]
+}
+
+// --- Restrictions on new chats (plugins/restrictions.ts) ---
+
+export interface RestrictionEventMap {
+  restricted: [{ sessionId: string } & SessionRestriction]
+  lifted: [{ sessionId: string }]
+}
+
+// --- Verifications (plugins/verifications.ts) ---
+
+export interface VerificationEventMap {
+  approved: [{ verification: Verification, method: VerificationMethod, at: Date }]
 }

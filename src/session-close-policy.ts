@@ -1,4 +1,4 @@
-import type { ConnectionClose } from '../plugins/transport.js'
+import type { ConnectionClose } from './whatsapp-connection.js'
 import type { CloseKind } from './events.js'
 import type { SessionStatus } from './session-status.js'
 

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import type { ConnectionClose, Transport, WhatsAppConnection } from '../plugins/transport.js'
+import type { ConnectionClose, Transport, WhatsAppConnection } from './whatsapp-connection.js'
 import { decideClose, reconnectDelay, willReconnect } from './session-close-policy.js'
 import type { KeyedLock } from './session-lock.js'
 import type { SessionStorage } from './session-storage.js'

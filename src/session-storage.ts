@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Transport } from '../plugins/transport.js'
+import type { Transport } from './whatsapp-connection.js'
 import type { Session } from './session.js'
 import { credentialsAreLinked } from './state/session-auth-state.js'
 import type { Lease, StateStore } from './state/state-store.js'

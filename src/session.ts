@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import type { Transport, WhatsAppConnection } from '../plugins/transport.js'
+import type { Transport, WhatsAppConnection } from './whatsapp-connection.js'
 import type { CloseKind, SessionEventMap } from './events.js'
 import type { SessionStatus } from './session-status.js'
 import type { Lease, StateStore } from './state/state-store.js'

@@ -14,7 +14,9 @@ function producersOf (app: Awaited<ReturnType<typeof build>>['app']): EventProdu
     messageSender: app.messageSender.events,
     otp: app.otp.events,
     messageStatus: app.messageStatus.events,
-    webhooks: app.webhooks.events
+    webhooks: app.webhooks.events,
+    restrictions: app.restrictions.events,
+    verifications: app.verifications.events
   }
 }
 
@@ -69,6 +71,56 @@ t.test('a consumer that throws is logged and the other consumers still hear the 
   producers.messageSender.emit('failed', { sessionId: 'main', to: '628123456789', type: 'text', errorCode: 'SESSION_NOT_CONNECTED', message: 'x', at: new Date() })
   t.doesNotThrow(() => producers.messageSender.emit('sent', { sessionId: 'main', messageId: 'M1', to: '628123456789', jid: 'j', type: 'text', at: new Date() }))
   t.same(published, ['message.status'])
+})
+
+t.test('restrictions and verifications react through the wiring, before the send\'s own consumers', async (t) => {
+  const producers = createProducers()
+  const heard: string[] = []
+  const counted: string[] = []
+  const wiring = wireEvents(producers, idleConsumers({
+    restrictions: {
+      recordRestriction: ({ source }) => { heard.push(`restriction:${source}`) },
+      recordReceived: ({ phone }) => { heard.push(`received:${String(phone)}`) },
+      recordSent: ({ to }) => { heard.push(`restrictions-sent:${to}`) },
+      recordFailed: ({ errorCode }) => { heard.push(`failed:${errorCode}`) },
+      forgetSession: (sessionId) => { heard.push(`forget:${sessionId}`) }
+    },
+    verifications: {
+      handleInbound: ({ text }) => { heard.push(`inbound:${String(text)}`) },
+      handleStatusChange: ({ message }) => { heard.push(`status:${message.status}`) }
+    },
+    messageStatus: { recordSent: async ({ to }) => { heard.push(`tracker-sent:${to}`) }, recordStatus: async () => {} },
+    webhooks: { publish: (event, sessionId, data) => { heard.push(`${event}:${String(sessionId)}:${JSON.stringify(data)}`) } },
+    metrics: {
+      ...idleConsumers().metrics,
+      sessionRestrictionChanges: { inc: ({ change }: { change: string }) => { counted.push(change) } },
+      otpVerified: { inc: ({ result }: { result: string }) => { counted.push(`otp:${result}`) } }
+    } as never
+  }), silentLogger)
+  t.teardown(wiring.unwire)
+  const at = new Date('2026-01-01T00:00:00.000Z')
+  producers.sessions.emit('restriction', { sessionId: 'main', source: 'timelock', active: true, until: null, reason: 'x' })
+  producers.messageSender.emit('sent', { sessionId: 'main', messageId: 'M1', to: '628123456789', jid: 'j', type: 'text', at })
+  producers.messageSender.emit('failed', { sessionId: 'main', to: '628123456789', type: 'text', errorCode: 'SENDER_RESTRICTED', message: 'x', at })
+  producers.sessions.emit('message-received', { sessionId: 'main', messageId: 'M2', from: 'f', phone: '628123456789', pushName: null, text: '123456', timestamp: 0 })
+  producers.messageStatus.emit('change', { message: { messageId: 'M3', sessionId: 'main', to: '628123456789', type: 'otp', status: 'failed', sentAt: '', deliveredAt: null, readAt: null, failedAt: '' }, at: '' })
+  producers.sessions.emit('removed', { sessionId: 'main' })
+  producers.restrictions.emit('restricted', { sessionId: 'main', newChats: 'blocked', until: null, reason: 'REFUSED_463' })
+  producers.restrictions.emit('lifted', { sessionId: 'main' })
+  const verification = { verificationId: 'V1', to: null, method: 'inbound' as const, status: 'approved' as const, sessionId: 'main', createdAt: '', expiresAt: '', approvedAt: '', phone: '628123456789' }
+  producers.verifications.emit('approved', { verification, method: 'inbound', at })
+  t.same(heard.filter((entry) => !entry.startsWith('message.')), [
+    'restriction:timelock',
+    'restrictions-sent:628123456789', 'tracker-sent:628123456789',
+    'failed:SENDER_RESTRICTED',
+    'received:628123456789', 'inbound:123456',
+    'status:failed',
+    'forget:main',
+    'session.restricted:main:{"newChats":"blocked","until":null,"reason":"REFUSED_463"}',
+    'session.restriction_lifted:main:{}',
+    'otp.verified:main:{"to":"628123456789","method":"inbound","verificationId":"V1","at":"2026-01-01T00:00:00.000Z"}'
+  ])
+  t.same(counted, ['restricted', 'lifted', 'otp:valid'])
 })
 
 // docs/architecture.md's events table is the map a newcomer reads: it must say what the code does.

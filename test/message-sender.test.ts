@@ -4,7 +4,7 @@
 import pino from 'pino'
 import t from 'tap'
 import { createMessageSender } from '../plugins/message-sender.js'
-import type { WhatsAppConnection } from '../plugins/transport.js'
+import type { WhatsAppConnection } from '../src/whatsapp-connection.js'
 import { errors } from '../src/errors.js'
 import type { MessageSenderEventMap } from '../src/events.js'
 

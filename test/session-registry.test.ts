@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { pino } from 'pino'
 import { createSessionRegistry, type SessionRegistryOptions } from '../plugins/session-registry.js'
-import type { ConnectionHandlers, Transport, WhatsAppConnection } from '../plugins/transport.js'
+import type { ConnectionHandlers, Transport, WhatsAppConnection } from '../src/whatsapp-connection.js'
 import { temporaryDirectory } from './helper.js'
 
 // AbortSignal.timeout does not keep a process alive; a server would, this test file must.
@@ -23,7 +23,6 @@ function scriptedTransport (
   return {
     sockets,
     opening: () => opening,
-    bundledVersion: [2, 3000, 0],
     async connect (sessionId, directory, handlers) {
       opening++
       await mkdir(directory, { recursive: true })

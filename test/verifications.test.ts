@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import t from 'tap'
 import { createVerifications, waLink } from '../plugins/verifications.js'
-import type { SessionEventMap } from '../src/events.js'
 import { openEmbeddedStateStore } from '../src/state/embedded-state-store.js'
 import { temporaryDirectory, type TestContext } from './helper.js'
 
@@ -14,12 +12,11 @@ async function setUp (t: TestContext) {
   t.teardown(() => store.close())
   // The store expires records by the real clock: the fake one starts now.
   let now = Date.now()
-  const events = new EventEmitter<SessionEventMap>()
   const replies: string[] = []
   const verifications = createVerifications({
     records: store.records('verification'),
     otp: { sendCode: async () => { throw new Error('not used') }, verify: async () => { throw new Error('not used') } },
-    sessions: { events, get: () => ({ user: { id: '6281200000001:3@s.whatsapp.net', name: null } }) as never },
+    sessions: { get: () => ({ user: { id: '6281200000001:3@s.whatsapp.net', name: null } }) as never },
     messageSender: { sendText: async (_sessionId, to, text) => { replies.push(`${to}:${text}`); return { messageId: 'x', to, jid: '' } } },
     secret: 'a-secret-of-sixteen-or-more',
     codeLength: 6,
@@ -28,10 +25,9 @@ async function setUp (t: TestContext) {
     logger: { info () {}, warn () {}, error: (...args: unknown[]) => console.error(...args) } as never,
     clock: () => now
   })
-  t.teardown(() => verifications.close())
   const approved = (): Promise<unknown> => new Promise((resolve) => verifications.events.once('approved', resolve))
   const write = (phone: string | null, text: string): void => {
-    events.emit('message-received', { sessionId: 'main', messageId: String(Math.random()), from: 'x', phone, pushName: null, text, timestamp: 0 })
+    verifications.handleInbound({ sessionId: 'main', messageId: String(Math.random()), from: 'x', phone, pushName: null, text, timestamp: 0 })
   }
   return { verifications, write, approved, replies, advance: (ms: number) => { now += ms } }
 }

@@ -8,7 +8,9 @@ export function createProducers (): EventProducers {
     messageSender: new EventEmitter(),
     otp: new EventEmitter(),
     messageStatus: new EventEmitter(),
-    webhooks: new EventEmitter()
+    webhooks: new EventEmitter(),
+    restrictions: new EventEmitter(),
+    verifications: new EventEmitter()
   }
 }
 
@@ -19,8 +21,10 @@ export function idleConsumers (overrides: Partial<EventConsumers> = {}): EventCo
   return {
     messageSender: { forgetSession: async () => {} },
     messageStatus: { recordSent: async () => {}, recordStatus: async () => {} },
+    restrictions: { recordRestriction () {}, recordReceived () {}, recordSent () {}, recordFailed () {}, forgetSession () {} },
+    verifications: { handleInbound () {}, handleStatusChange () {} },
     webhooks: { publish () {} },
-    metrics: { messagesSent: ignore, otpSent: ignore, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore } as unknown as EventConsumers['metrics'],
+    metrics: { messagesSent: ignore, otpSent: ignore, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore, sessionRestrictionChanges: ignore } as unknown as EventConsumers['metrics'],
     ...overrides
   }
 }
