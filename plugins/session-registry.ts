@@ -8,13 +8,14 @@ import { errors, withRetryAfter } from '../src/errors.js'
 import { createSessionLifecycle } from '../src/session-lifecycle.js'
 import { requestPairingCode, waitForQr } from '../src/session-linking.js'
 import { createKeyedLock } from '../src/session-lock.js'
+import { createSessionMetadataWriter } from '../src/session-metadata.js'
 import { createSessionOwnership, type SessionOwnership } from '../src/session-ownership.js'
 import { createRestoreQueue } from '../src/session-restore.js'
 import { folderStorage, sharedStorage } from '../src/session-storage.js'
 import type { SessionEventMap } from '../src/events.js'
 import { assertSessionId, isSessionId } from '../src/session-id.js'
 import type { SessionStatus } from '../src/session-status.js'
-import { newSession, snapshot, waitingForScan, type Session, type SessionRegistry, type SessionRegistryOptions, type SessionRestriction, type SessionSnapshot } from '../src/session.js'
+import { countSessions, newSession, snapshot, waitingForScan, type Session, type SessionRegistry, type SessionRegistryOptions, type SessionRestriction, type SessionSnapshot } from '../src/session.js'
 import { importAuthStateFolders } from '../src/state/import-auth-state.js'
 import type { Lease, SessionMetadata } from '../src/state/state-store.js'
 
@@ -57,6 +58,16 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     })
   })
 
+  const metadata = shared === undefined
+    ? undefined
+    : createSessionMetadataWriter({
+      store: shared.store,
+      instanceId: shared.instanceId,
+      logger,
+      holds: (session) => session.lease !== null && ownership?.holds(session.id) === true
+    })
+  const publish = (session: Session): void => { metadata?.publish(session) }
+
   const { setStatus, detach, connect, forget } = createSessionLifecycle({
     transport,
     storage,
@@ -73,38 +84,12 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     changed: publish,
     leaseRefused: (sessionId) => ownership?.refused(sessionId),
     forgotten: async (session) => {
-      if (shared === undefined || session.lease === null) return
-      // Behind the metadata writes already queued, so none of them lists the session again.
-      const removal = publishing.then(async () => await shared.store.sessions.delete(session.id))
-      publishing = removal.catch(() => {})
-      await removal
+      if (metadata === undefined || session.lease === null) return
+      await metadata.remove(session.id)
       await ownership?.release(session.lease)
       session.lease = null
     }
   })
-
-  // With REDIS_URL every change is written where the other instances read lists and statuses;
-  // in order, and only while this instance holds the lease.
-  let publishing: Promise<void> = Promise.resolve()
-  function publish (session: Session): void {
-    if (shared === undefined || session.lease === null || ownership?.holds(session.id) !== true) return
-    const { id, status, linked, user, createdAt, updatedAt } = session
-    publishing = publishing.then(async () => {
-      await shared.store.sessions.update(id, (current) => ({
-        value: {
-          ...current,
-          sessionId: id,
-          createdAt: current?.createdAt ?? createdAt.toISOString(),
-          status,
-          linked,
-          user,
-          holder: shared.instanceId,
-          updatedAt: updatedAt.toISOString()
-        },
-        result: null
-      }))
-    }).catch((error: unknown) => logger.warn({ sessionId: id, err: error }, 'writing the session metadata to the state store failed'))
-  }
 
   function find (sessionId: string): Session {
     assertSessionId(sessionId)
@@ -347,28 +332,14 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
           if (lease !== null) await ownership?.release(lease).catch((error: unknown) => logger.warn({ sessionId: session.id, err: error }, 'releasing the lease failed'))
         })
       }))
-      await publishing
+      await metadata?.flush()
     },
 
     describeRestrictionWith (describe) {
       describeRestriction = describe
     },
 
-    counts () {
-      const byStatus: Partial<Record<SessionStatus, number>> = {}
-      let waiting = 0
-      for (const session of sessions.values()) {
-        byStatus[session.status] = (byStatus[session.status] ?? 0) + 1
-        if (waitingForScan(session)) waiting++
-      }
-      return {
-        total: sessions.size,
-        connected: byStatus.connected ?? 0,
-        waitingForScan: waiting,
-        byStatus,
-        restore: restoreQueue.progress()
-      }
-    }
+    counts: () => countSessions(sessions.values(), restoreQueue.progress())
   }
 }
 

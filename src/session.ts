@@ -164,3 +164,15 @@ export function snapshot (session: Session, restriction: SessionRestriction | nu
 
 export const waitingForScan = (session: Session): boolean =>
   !session.linked && (session.status === 'initializing' || session.status === 'qr' || session.status === 'connecting')
+
+export function countSessions (sessions: Iterable<Session>, restore: RestoreProgress): SessionCounts {
+  const byStatus: Partial<Record<SessionStatus, number>> = {}
+  let total = 0
+  let waiting = 0
+  for (const session of sessions) {
+    total++
+    byStatus[session.status] = (byStatus[session.status] ?? 0) + 1
+    if (waitingForScan(session)) waiting++
+  }
+  return { total, connected: byStatus.connected ?? 0, waitingForScan: waiting, byStatus, restore }
+}

@@ -229,7 +229,12 @@ t.test('health shows instance and cluster; Redis stopped mid-run: 503 STATE_STOR
     recovered = await call(a, 'GET', '/api/health')
   }
   t.match(recovered.body, { data: { status: 'ok', cluster: { liveInstances: 2 } } }, 'recovered on its own')
-  const listAgain = await call(b, 'GET', '/api/sessions')
+  // Each instance's client reconnects on its own schedule: B recovers too, polled the same way.
+  let listAgain = await call(b, 'GET', '/api/sessions')
+  while (listAgain.status === 503) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    listAgain = await call(b, 'GET', '/api/sessions')
+  }
   t.equal(listAgain.status, 200)
   t.same(listAgain.body, { success: true, data: { sessions: {}, total: 0 } })
 })
