@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { errors, fieldErrorKeyword, withRetryAfter, type ApiError, type ErrorCode, type FieldErrorCodes } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
 import { StateStoreUnavailableError } from '../src/state/state-store.js'
-import { logAnsweredErrorCode } from '../src/logger.js'
+import { logAnsweredErrorCode, logRequestCompleted } from '../src/logger.js'
 
 // Ajv runs with `verbose`, so each issue carries the schema that failed: the field's own schema for
 // a broken value, the object's for a missing property.
@@ -82,6 +82,7 @@ function replyWithError (error: ApiError, request: FastifyRequest, reply: Fastif
 export function replyWithFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('x-request-id', request.id)
   void replyWithError(error, request, reply)
+  logRequestCompleted(request, reply)
 }
 
 async function errorHandlerPlugin (fastify: FastifyInstance): Promise<void> {

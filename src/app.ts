@@ -63,7 +63,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     },
     // Above every real parameter (session ids are at most 64 characters), so a long id still
     // reaches its route and gets that route's own error; longer ones are a 414 in our envelope.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     frameworkErrors: replyWithFrameworkError,
     // Bodies must arrive with the right JSON types: `{"to": 8123}` is a client bug to report, not to guess.
     // `verbose` puts the failing schema on each issue, where the error handler reads a field's own

@@ -124,19 +124,25 @@ export function logAnsweredErrorCode (reply: FastifyReply, errorCode: string): v
 
 // Fastify's own request lines are two per request and carry the raw URL, query string and all:
 // this writes one line when the answer is sent, with the path only (and the error code, if any).
+// The one line per request. Also written by hand for answers the router gives before the request's
+// lifecycle starts (frameworkErrors), which never reach requestCompleted.
+export function logRequestCompleted (request: FastifyRequest, reply: FastifyReply, error?: Error | null): void {
+  const line = {
+    method: request.method,
+    path: pathForLog(request.url),
+    statusCode: reply.statusCode,
+    responseTimeMs: Math.round(reply.elapsedTime),
+    errorCode: answeredErrorCodes.get(reply)
+  }
+  if (error === null || error === undefined) reply.log.info(line, 'request completed')
+  else reply.log.error({ ...line, err: error }, 'request errored')
+}
+
 export class RequestLogController extends LogController {
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = {
-      method: request.method,
-      path: pathForLog(request.url),
-      statusCode: reply.statusCode,
-      responseTimeMs: Math.round(reply.elapsedTime),
-      errorCode: answeredErrorCodes.get(reply)
-    }
-    if (error === null || error === undefined) reply.log.info(line, 'request completed')
-    else reply.log.error({ ...line, err: error }, 'request errored')
+    logRequestCompleted(request, reply, error)
   }
 
   override routeNotFound (request: FastifyRequest): void {
