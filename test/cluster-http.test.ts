@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { temporaryDirectory, testApiKey, type TestContext } from './helper.js'
+import { serviceEnvironment, temporaryDirectory, testApiKey, type TestContext } from './helper.js'
 import { png } from './helpers/media-samples.js'
 import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess } from './processes.js'
 import { startSimulator, type WhatsAppSimulator } from './sim/index.js'
@@ -48,12 +48,7 @@ async function startInstance (t: TestContext, id: string, redis: RedisServer, ex
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const started = spawnNode([entry], {
-    PATH: process.env.PATH,
-    PORT: String(port),
-    API_KEY: testApiKey,
-    AUTH_STATE_DIR: join(directory, 'auth_state'),
-    LOG_DIR: join(directory, 'logs'),
-    DATA_DIR: join(directory, 'data'),
+    ...serviceEnvironment({ port, directory }),
     REDIS_URL: redis.url,
     OTP_SECRET: 'shared-otp-secret-of-the-cluster',
     INSTANCE_ID: id,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { openRedisStateStore } from '../src/state/redis-state-store.js'
 import type { SessionMetadata, StateStore } from '../src/state/state-store.js'
-import { temporaryDirectory, testApiKey, type TestContext } from './helper.js'
+import { serviceEnvironment, temporaryDirectory, testApiKey, type TestContext } from './helper.js'
 import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess } from './processes.js'
 import { startRedisServer, type RedisServer } from './state/redis-server.js'
 import { startSimulator, type WhatsAppSimulator } from './sim/index.js'
@@ -45,14 +45,7 @@ async function startCluster (t: TestContext): Promise<Cluster> {
     const directory = options.directory ?? await temporaryDirectory(t)
     const port = await freePort()
     const started = spawnNode([entry], {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      API_KEY: testApiKey,
-      AUTH_STATE_DIR: join(directory, 'auth_state'),
-      LOG_DIR: join(directory, 'logs'),
-      DATA_DIR: join(directory, 'data'),
-      WA_WEB_SOCKET_URL: simulator.url,
-      WA_EXTRA_CA_FILE: caFile,
+      ...serviceEnvironment({ port, directory, simulator: { url: simulator.url, caFile } }),
       ...(options.redis === false ? {} : { REDIS_URL: redis.url, OTP_SECRET: 'shared-otp-secret-of-the-cluster', INSTANCE_ID: id, SESSION_LEASE_MS: String(leaseMs) })
     })
     t.teardown(async () => {

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { temporaryDirectory, testApiKey, type TestContext } from './helper.js'
+import { serviceEnvironment, temporaryDirectory, testApiKey, type TestContext } from './helper.js'
 import { startWebhookReceiver } from './helpers/webhook-receiver.js'
 import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess } from './processes.js'
 import { startSimulator, type WhatsAppSimulator } from './sim/index.js'
@@ -26,14 +26,7 @@ async function startService (
   const caFile = join(directory, 'simulator-ca.pem')
   await writeFile(caFile, simulator.mediaCertificate)
   const started = spawnNode([entry], {
-    PATH: process.env.PATH,
-    PORT: String(port),
-    API_KEY: testApiKey,
-    AUTH_STATE_DIR: join(directory, 'auth_state'),
-    LOG_DIR: join(directory, 'logs'),
-    DATA_DIR: join(directory, 'data'),
-    WA_WEB_SOCKET_URL: simulator.url,
-    WA_EXTRA_CA_FILE: caFile,
+    ...serviceEnvironment({ port, directory, simulator: { url: simulator.url, caFile } }),
     OTP_COOLDOWN_SECONDS: '600',
     OTP_MAX_ATTEMPTS: '5',
     ...env

@@ -12,6 +12,24 @@ import { startSimulator, type SimulatorOptions, type WhatsAppSimulator } from '.
 
 export const testApiKey = 'test-api-key-0123456789'
 
+// The environment of a built service started as a process (the PATH only, nothing else inherited):
+// its port, its own folders under `directory`, and the simulator when one is given.
+export function serviceEnvironment (options: {
+  port: number
+  directory: string
+  simulator?: { url: string, caFile: string }
+}): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    PORT: String(options.port),
+    API_KEY: testApiKey,
+    AUTH_STATE_DIR: join(options.directory, 'auth_state'),
+    LOG_DIR: join(options.directory, 'logs'),
+    DATA_DIR: join(options.directory, 'data'),
+    ...(options.simulator === undefined ? {} : { WA_WEB_SOCKET_URL: options.simulator.url, WA_EXTRA_CA_FILE: options.simulator.caFile })
+  }
+}
+
 export interface TestContext {
   teardown: (fn: () => unknown) => void
 }

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { temporaryDirectory, testApiKey } from './helper.js'
+import { serviceEnvironment, temporaryDirectory, testApiKey } from './helper.js'
 import { freePort, spawnNode, stopProcess, waitForOutput } from './processes.js'
 import { startSimulator } from './sim/index.js'
 
@@ -17,14 +17,7 @@ t.test('SIGTERM with sends queued: they are answered 503 at once and the process
   await writeFile(caFile, simulator.mediaCertificate)
   const port = await freePort()
   const server = spawnNode([entry], {
-    PATH: process.env.PATH,
-    PORT: String(port),
-    API_KEY: testApiKey,
-    AUTH_STATE_DIR: join(directory, 'auth_state'),
-    LOG_DIR: join(directory, 'logs'),
-    DATA_DIR: join(directory, 'data'),
-    WA_WEB_SOCKET_URL: simulator.url,
-    WA_EXTRA_CA_FILE: caFile,
+    ...serviceEnvironment({ port, directory, simulator: { url: simulator.url, caFile } }),
     // A turn every 30 s with waits of up to ten minutes allowed: two queued sends would hold the
     // old shutdown for a minute, far past its 9 s grace period.
     SEND_MIN_GAP_MS: '30000',
