@@ -4,7 +4,8 @@ import t from 'tap'
 import { buildWithSimulator, nextSessionEvent, testApiKey } from './helper.js'
 import { browserMissing, launchBrowser } from './helpers/browser.js'
 import * as samples from './helpers/media-samples.js'
-import { freePort, nginxLocationFile, proxyAddress, startNginx } from './helpers/nginx.js'
+import { nginxLocationFile, proxyAddress, startNginx } from './helpers/nginx.js'
+import { freePort } from './processes.js'
 
 // The service behind a real nginx that publishes it under /wa/ with the configuration the README
 // shows (docs/nginx.conf), as the design card deploys it. Everything below goes through the proxy.

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { freePort } from './processes.js'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import {
@@ -184,16 +185,8 @@ async function pendingCount (t: Test, dataDirectory: string): Promise<number> {
   return (await (await queueFor(t, dataDirectory)).queue.stats()).pending
 }
 
-// A port nothing listens on: bound once, then released.
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
+// A port nothing listens on: freePort binds one and releases it.
+const closedPort = freePort
 
 // For background work with no event to wait on: checks again on each turn of the event loop.
 async function waitUntil (condition: () => Promise<boolean>): Promise<void> {

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, watch } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { temporaryDirectory, type TestContext } from '../helper.js'
 
@@ -21,16 +20,6 @@ export const proxyAddress = '127.0.0.2'
 export interface RunningNginx {
   // Where the service is published, e.g. http://127.0.0.1:41234/wa
   publicUrl: string
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 // Starts nginx in the foreground on `port` with the documented location block, pointed at the
