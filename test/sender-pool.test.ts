@@ -82,6 +82,29 @@ t.test('an OTP is a verification: pending, approved by the right code, canceled 
   t.equal(missing.json().error, 'VERIFICATION_NOT_FOUND')
 })
 
+// Every delivery published so far has reached the receiver.
+async function webhooksSettled (): Promise<void> {
+  for (;;) {
+    const stats = (await app.inject({ method: 'GET', url: '/api/webhook/stats', headers: authHeaders })).json().data
+    if (stats.pending === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+t.test('a pool OTP verified with POST /api/otp/verify fires otp.verified once, with method "outbound" and its verificationId', async (t) => {
+  const phone = newRecipient()
+  const sent = await post('/api/otp/send', { to: phone })
+  t.equal(sent.statusCode, 200, sent.body)
+  const { verificationId, sessionId } = sent.json().data
+  const code = await codeAt(phone)
+  t.equal((await post('/api/otp/verify', { to: phone, code })).statusCode, 200)
+  const verified = await receiver.waitFor((request) => request.event === 'otp.verified' && request.data.to === phone)
+  t.equal(verified.sessionId, sessionId, 'the session that sent the code')
+  t.same(verified.data, { to: phone, method: 'outbound', verificationId, at: verified.data.at })
+  await webhooksSettled()
+  t.equal(receiver.requests.filter((request) => request.event === 'otp.verified' && request.data.to === phone).length, 1, 'once')
+})
+
 t.test('inbound verification: approved by the code from the right number only, including a LID sender', async (t) => {
   const user = newRecipient()
   const stranger = newRecipient()
