@@ -54,9 +54,9 @@ const sourcePriority: Source[] = ['timelock', 'cap', 'refusal']
 // A restricted account's message goes out when it carries the contact's privacy token (tctoken),
 // which the contact issues when it writes. Baileys 7.0.0-rc14 keeps a token for a rolling window of
 // 4 weekly buckets (Utils/tc-token-utils.js isTcTokenExpired): one issued at T is dropped when the
-// fourth bucket after T's begins. A chat is remembered exactly that long after its last message,
-// so the pool never prefers a restricted sender whose token is gone, nor forgets one that still
-// holds it; and a session keeps only the numbers of the last 4 weeks.
+// fourth bucket after T's begins. A chat is remembered exactly that long after its last message:
+// for a number that wrote, the pool never prefers a restricted sender whose token is gone, nor
+// forgets one that still holds it; and a session keeps only the numbers of the last 4 weeks.
 const tokenBucketMs = 7 * 24 * 60 * 60 * 1000
 const tokenBuckets = 4
 
@@ -129,7 +129,7 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
 
   // Listeners cannot wait: the write runs on, and a failure (the store unreachable) is logged.
   // Written before the event's other consumers run (the wiring lists this one first), so a
-  // reader who heard of the message (a webhook) finds the chat.
+  // reader who heard of the message (a webhook) finds the chat. close() waits for these writes.
   const writing = new Set<Promise<unknown>>()
   async function addChat (sessionId: string, phone: string): Promise<boolean> {
     const write = chats.record(sessionId, phone, chatExpiresAt(clock()))
@@ -179,7 +179,11 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
     },
     forgetSession (sessionId) {
       blocks.delete(sessionId)
-      chats.forgetSession(sessionId).catch((error: unknown) => logger.error({ err: error, sessionId }, 'forgetting a removed session\'s chats failed'))
+      const forgetting = chats.forgetSession(sessionId)
+      writing.add(forgetting)
+      forgetting
+        .catch((error: unknown) => logger.error({ err: error, sessionId }, 'forgetting a removed session\'s chats failed'))
+        .finally(() => writing.delete(forgetting))
       announced.delete(sessionId)
       clearTimeout(expiryTimers.get(sessionId))
       expiryTimers.delete(sessionId)
