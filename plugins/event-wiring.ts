@@ -98,8 +98,8 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   })
   on('sessions', 'logged_out', 'webhooks', ({ sessionId }) => { publish('session.logged_out', sessionId, {}) })
   on('sessions', 'replaced', 'webhooks', ({ sessionId }) => { publish('session.replaced', sessionId, {}) })
-  on('sessions', 'message-received', 'webhooks', ({ sessionId, messageId, from, pushName, text, timestamp }) => {
-    publish('message.received', sessionId, { messageId, from, pushName, text, timestamp: new Date(timestamp * 1000).toISOString() })
+  on('sessions', 'message-received', 'webhooks', ({ sessionId, messageId, from, phone, pushName, text, timestamp }) => {
+    publish('message.received', sessionId, { messageId, from, phone, pushName, text, timestamp: new Date(timestamp * 1000).toISOString() })
   })
   on('messageStatus', 'change', 'webhooks', ({ message, at }) => {
     const { sessionId, messageId, to, type, status } = message
@@ -112,7 +112,6 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('otp', 'sent', 'webhooks', ({ sessionId, to, messageId, expiresAt, at }) => {
     publish('otp.sent', sessionId, { to, messageId, expiresAt: expiresAt.toISOString(), at: at.toISOString() })
   })
-  on('otp', 'verified', 'webhooks', ({ to, at }) => { publish('otp.verified', null, { to, at: at.toISOString() }) })
   on('otp', 'failed', 'webhooks', ({ to, reason, attemptsLeft, at }) => {
     publish('otp.failed', null, { to, reason, attemptsLeft, at: at.toISOString() })
   })
@@ -120,14 +119,14 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
     publish('session.restricted', sessionId, { newChats, until, reason })
   })
   on('restrictions', 'lifted', 'webhooks', ({ sessionId }) => { publish('session.restriction_lifted', sessionId, {}) })
-  on('verifications', 'approved', 'webhooks', ({ verification, method, at }) => {
-    publish('otp.verified', verification.sessionId, { to: verification.phone, method, verificationId: verification.verificationId, at: at.toISOString() })
+  // The one publisher of otp.verified, for both methods: a verified code fires it once.
+  on('verifications', 'approved', 'webhooks', ({ to, verification, method, at }) => {
+    publish('otp.verified', verification?.sessionId ?? null, { to, method, verificationId: verification?.verificationId ?? null, at: at.toISOString() })
   })
 
   on('messageSender', 'sent', 'metrics', ({ type }) => { metrics.messagesSent.inc({ type, result: 'sent' }) })
   on('messageSender', 'failed', 'metrics', ({ type }) => { metrics.messagesSent.inc({ type, result: 'failed' }) })
   on('otp', 'sent', 'metrics', () => { metrics.otpSent.inc() })
-  on('otp', 'verified', 'metrics', () => { metrics.otpVerified.inc({ result: 'valid' }) })
   on('otp', 'failed', 'metrics', ({ reason }) => { metrics.otpVerified.inc({ result: reason }) })
   on('sessions', 'disconnected', 'metrics', ({ kind, willReconnect }) => {
     if (willReconnect) metrics.sessionReconnects.inc({ reason: kind })

@@ -104,7 +104,6 @@ export function createOtp (options: OtpOptions): Otp {
       }
       throw error
     }
-    events.emit('verified', { to: phone, at: new Date(clock()) })
     return { to: phone }
   }
 

@@ -3,26 +3,28 @@ import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
 import type { MessageSenderEventMap, RestrictionEventMap, RestrictionUpdate, SessionEventMap } from '../src/events.js'
+import type { ChatStore } from '../src/state/state-store.js'
 import type { SessionRestriction } from './session-registry.js'
 
 // What each session may do about new chats, and which chats it already has. WhatsApp restricts an
 // account that starts too many new chats: its messages to new contacts are refused (463) while
 // chats that exist keep working. A chat exists once the number wrote to the account, or the
-// account wrote to it and was not refused.
+// account wrote to it and was not refused. Chats are kept in the state store, so they outlive a
+// restart and every instance of a cluster sees them.
 
 export interface RestrictionsOptions {
   logger: FastifyBaseLogger
+  chats: ChatStore
   // How long a 463 alone (WhatsApp announced no timelock) keeps a session away from new chats.
   refusalHoldMs?: number
-  // Numbers remembered per session; the oldest are forgotten first.
-  maxChatsPerSession?: number
   clock?: () => number
 }
 
 export interface Restrictions {
   events: EventEmitter<RestrictionEventMap>
   describe: (sessionId: string) => SessionRestriction | null
-  hasChat: (sessionId: string, phone: string) => boolean
+  // Those of `sessionIds` that chat with the number (one read of the store).
+  sessionsChattingWith: (phone: string, sessionIds: string[]) => Promise<Set<string>>
   restrictedCount: () => number
   // What the session registry and the sender report, as plugins/event-wiring.ts passes it on.
   recordRestriction: (update: SessionEventMap['restriction'][0]) => void
@@ -30,7 +32,7 @@ export interface Restrictions {
   recordSent: (sent: MessageSenderEventMap['sent'][0]) => void
   recordFailed: (failed: MessageSenderEventMap['failed'][0]) => void
   forgetSession: (sessionId: string) => void
-  close: () => void
+  close: () => Promise<void>
 }
 
 declare module 'fastify' {
@@ -49,14 +51,25 @@ interface Block {
 // The order in which sources name the restriction's reason: what WhatsApp announced first.
 const sourcePriority: Source[] = ['timelock', 'cap', 'refusal']
 
+// A restricted account's message goes out when it carries the contact's privacy token (tctoken),
+// which the contact issues when it writes. Baileys 7.0.0-rc14 keeps a token for a rolling window of
+// 4 weekly buckets (Utils/tc-token-utils.js isTcTokenExpired): one issued at T is dropped when the
+// fourth bucket after T's begins. A chat is remembered exactly that long after its last message:
+// for a number that wrote, the pool never prefers a restricted sender whose token is gone, nor
+// forgets one that still holds it; and a session keeps only the numbers of the last 4 weeks.
+const tokenBucketMs = 7 * 24 * 60 * 60 * 1000
+const tokenBuckets = 4
+
+export function chatExpiresAt (at: number): number {
+  return (Math.floor(at / tokenBucketMs) + tokenBuckets) * tokenBucketMs
+}
+
 export function createRestrictions (options: RestrictionsOptions): Restrictions {
-  const { logger } = options
+  const { logger, chats } = options
   const clock = options.clock ?? Date.now
   const refusalHoldMs = options.refusalHoldMs ?? 15 * 60_000
-  const maxChats = options.maxChatsPerSession ?? 50_000
   const events = new EventEmitter<RestrictionEventMap>()
   const blocks = new Map<string, Map<Source, Block>>()
-  const chats = new Map<string, Set<string>>()
   const announced = new Map<string, string>()
   const expiryTimers = new Map<string, NodeJS.Timeout>()
 
@@ -114,17 +127,21 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
     announce(sessionId)
   }
 
-  function addChat (sessionId: string, phone: string): boolean {
-    let known = chats.get(sessionId)
-    if (known === undefined) {
-      known = new Set()
-      chats.set(sessionId, known)
+  // Listeners cannot wait: the write runs on, and a failure (the store unreachable) is logged.
+  // Written before the event's other consumers run (the wiring lists this one first), so a
+  // reader who heard of the message (a webhook) finds the chat. close() waits for these writes.
+  const writing = new Set<Promise<unknown>>()
+  async function addChat (sessionId: string, phone: string): Promise<boolean> {
+    const write = chats.record(sessionId, phone, chatExpiresAt(clock()))
+    writing.add(write)
+    try {
+      return await write
+    } finally {
+      writing.delete(write)
     }
-    const isNew = !known.has(phone)
-    known.delete(phone)
-    known.add(phone)
-    if (known.size > maxChats) known.delete(known.values().next().value as string)
-    return isNew
+  }
+  function logFailure (sessionId: string) {
+    return (error: unknown): void => { logger.error({ err: error, sessionId }, 'recording a chat in the state store failed') }
   }
 
   function recordRestriction ({ sessionId, source, active, until, reason }: SessionEventMap['restriction'][0]): void {
@@ -140,19 +157,21 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
   return {
     events,
     describe: current,
-    hasChat: (sessionId, phone) => chats.get(sessionId)?.has(phone) ?? false,
+    sessionsChattingWith: async (phone, sessionIds) => await chats.sessionsChattingWith(phone, sessionIds),
     restrictedCount: () => [...blocks.keys()].filter((sessionId) => current(sessionId) !== null).length,
     recordRestriction,
     recordReceived ({ sessionId, phone }) {
-      if (phone !== null) addChat(sessionId, phone)
+      if (phone !== null) addChat(sessionId, phone).catch(logFailure(sessionId))
     },
     recordSent ({ sessionId, to }) {
-      // WhatsApp took a message that starts a new chat: whatever restriction we knew of is over,
-      // even if its end was not announced to this device.
-      if (addChat(sessionId, to) && (blocks.get(sessionId)?.size ?? 0) > 0) {
-        blocks.delete(sessionId)
-        announce(sessionId)
-      }
+      addChat(sessionId, to).then((isNew) => {
+        // WhatsApp took a message that starts a new chat: whatever restriction we knew of is
+        // over, even if its end was not announced to this device.
+        if (isNew && (blocks.get(sessionId)?.size ?? 0) > 0) {
+          blocks.delete(sessionId)
+          announce(sessionId)
+        }
+      }).catch(logFailure(sessionId))
     },
     recordFailed ({ sessionId, errorCode }) {
       if (errorCode !== 'SENDER_RESTRICTED') return
@@ -160,20 +179,26 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
     },
     forgetSession (sessionId) {
       blocks.delete(sessionId)
-      chats.delete(sessionId)
+      const forgetting = chats.forgetSession(sessionId)
+      writing.add(forgetting)
+      forgetting
+        .catch((error: unknown) => logger.error({ err: error, sessionId }, 'forgetting a removed session\'s chats failed'))
+        .finally(() => writing.delete(forgetting))
       announced.delete(sessionId)
       clearTimeout(expiryTimers.get(sessionId))
       expiryTimers.delete(sessionId)
     },
-    close () {
+    async close () {
       for (const timer of expiryTimers.values()) clearTimeout(timer)
       expiryTimers.clear()
+      // The state store closes after this plugin: chats being written reach it first.
+      await Promise.allSettled(writing)
     }
   }
 }
 
 async function restrictionsPlugin (fastify: FastifyInstance): Promise<void> {
-  const restrictions = createRestrictions({ logger: fastify.log.child({ component: 'restrictions' }) })
+  const restrictions = createRestrictions({ logger: fastify.log.child({ component: 'restrictions' }), chats: fastify.stateStore.chats })
   fastify.decorate('restrictions', restrictions)
   fastify.sessions.describeRestrictionWith(restrictions.describe)
 
@@ -185,8 +210,8 @@ async function restrictionsPlugin (fastify: FastifyInstance): Promise<void> {
     collect () { this.set(restrictions.restrictedCount()) }
   })
   fastify.addHook('onClose', async () => {
-    restrictions.close()
+    await restrictions.close()
   })
 }
 
-export default fp(restrictionsPlugin, { name: 'restrictions', fastify: '5.x', dependencies: ['session-registry', 'metrics'] })
+export default fp(restrictionsPlugin, { name: 'restrictions', fastify: '5.x', dependencies: ['session-registry', 'metrics', 'state-store'] })

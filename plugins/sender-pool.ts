@@ -11,21 +11,21 @@ import type { SessionRegistry } from './session-registry.js'
 
 export interface SenderPoolOptions {
   sessions: Pick<SessionRegistry, 'list'>
-  restrictions: Pick<Restrictions, 'describe' | 'hasChat'>
+  restrictions: Pick<Restrictions, 'describe' | 'sessionsChattingWith'>
   // Retry-After when no session can send and no restriction's end is known.
   defaultRetryAfterSeconds?: number
   clock?: () => number
 }
 
 export interface SenderPool {
-  // Sessions that may send to the number, best first.
-  candidates: (phone: string, options?: { includeRestricted?: boolean }) => string[]
+  // Sessions that may send to the number (null: a number not known yet), best first.
+  candidates: (phone: string | null, options?: { includeRestricted?: boolean }) => Promise<string[]>
   // Runs the send on each candidate in turn until one takes it. A sender that cannot send now
   // (refused with 463, disconnected, closing, queue full) is skipped; any other answer (cooldown,
   // number not on WhatsApp) is the number's, and is the answer.
   send: <Result>(phone: string, attempt: (sessionId: string) => Promise<Result>) => Promise<{ sessionId: string, result: Result }>
   // The session for a user-first verification: restricted ones count, the user writes first.
-  pickForInbound: (phone: string | null) => string
+  pickForInbound: (phone: string | null) => Promise<string>
 }
 
 declare module 'fastify' {
@@ -42,10 +42,11 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
   const defaultRetryAfterSeconds = options.defaultRetryAfterSeconds ?? 60
   const lastUsed = new Map<string, number>()
 
-  function candidates (phone: string, { includeRestricted = false } = {}): string[] {
+  async function candidates (phone: string | null, { includeRestricted = false } = {}): Promise<string[]> {
     const connected = sessions.list().filter((session) => session.isConnected).map((session) => session.sessionId)
     const byUse = (a: string, b: string): number => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0)
-    const chatting = connected.filter((sessionId) => restrictions.hasChat(sessionId, phone)).sort(byUse)
+    const chattingWith = phone === null ? new Set<string>() : await restrictions.sessionsChattingWith(phone, connected)
+    const chatting = connected.filter((sessionId) => chattingWith.has(sessionId)).sort(byUse)
     const others = connected
       .filter((sessionId) => !chatting.includes(sessionId) && (includeRestricted || restrictions.describe(sessionId) === null))
       .sort(byUse)
@@ -65,7 +66,7 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
   return {
     candidates,
     async send (phone, attempt) {
-      for (const sessionId of candidates(phone)) {
+      for (const sessionId of await candidates(phone)) {
         lastUsed.set(sessionId, clock())
         try {
           return { sessionId, result: await attempt(sessionId) }
@@ -75,8 +76,8 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
       }
       throw noSender()
     },
-    pickForInbound (phone) {
-      const [sessionId] = candidates(phone ?? '', { includeRestricted: true })
+    async pickForInbound (phone) {
+      const [sessionId] = await candidates(phone, { includeRestricted: true })
       if (sessionId === undefined) throw noSender()
       lastUsed.set(sessionId, clock())
       return sessionId

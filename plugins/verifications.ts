@@ -190,7 +190,9 @@ export function createVerifications (options: VerificationsOptions): Verificatio
       if (verificationId !== null && errorCode === 'OTP_EXPIRED') await finish(verificationId, 'expired')
       throw error
     }
-    if (verificationId !== null) await finish(verificationId, 'approved', { approvedAt: new Date(clock()).toISOString(), phone })
+    const at = new Date(clock())
+    const approved = verificationId === null ? undefined : await finish(verificationId, 'approved', { approvedAt: at.toISOString(), phone })
+    events.emit('approved', { to: phone, verification: approved === undefined ? null : publicView(approved, at.getTime()), method: 'outbound', at })
     return { to: phone, verificationId }
   }
 
@@ -251,7 +253,7 @@ export function createVerifications (options: VerificationsOptions): Verificatio
       const approved = await finish(stored.verificationId, 'approved', { approvedAt: at.toISOString(), phone })
       if (approved === undefined) continue
       await indexes.delete(inboundKey(sessionId, candidate))
-      events.emit('approved', { verification: publicView(approved, at.getTime()), method: 'inbound', at })
+      events.emit('approved', { to: phone, verification: publicView(approved, at.getTime()), method: 'inbound', at })
       if (options.inboundReply !== undefined && phone !== null) {
         messageSender.sendText(sessionId, phone, options.inboundReply).catch((error: unknown) => logger.warn({ err: error, sessionId }, 'confirming an inbound verification failed'))
       }

@@ -62,7 +62,6 @@ export type OtpFailureReason = 'invalid' | 'expired' | 'too_many_attempts' | 'no
 
 export interface OtpEventMap {
   sent: [{ sessionId: string, to: string, messageId: string, expiresAt: Date, at: Date }]
-  verified: [{ to: string, at: Date }]
   failed: [{ to: string, reason: OtpFailureReason, attemptsLeft: number | null, at: Date }]
 }
 
@@ -108,5 +107,9 @@ export interface RestrictionEventMap {
 // --- Verifications (plugins/verifications.ts) ---
 
 export interface VerificationEventMap {
-  approved: [{ verification: Verification, method: VerificationMethod, at: Date }]
+  // Once per code that verified (outbound through POST /api/otp/verify, inbound by a message).
+  // `to` is the number that proved itself (null: an inbound code without `to` from a LID sender
+  // that could not be resolved). `verification` is null for an outbound code with no verification
+  // record (one sent before verifications were kept): the code still verified, so it still fires.
+  approved: [{ to: string | null, verification: Verification | null, method: VerificationMethod, at: Date }]
 }

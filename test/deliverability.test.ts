@@ -109,3 +109,38 @@ t.test('the initial bootstrap of history is processed (privacy tokens of existin
   t.equal(processed.length, 1)
   t.equal(simulator.initialHistorySyncs, 1)
 })
+
+t.test('privacy tokens end to end: a chat the phone had before linking (bootstrap history) still gets an OTP while restricted, a new number does not', async (t) => {
+  const phone = '6281200000902'
+  // The customer wrote to the business number from the phone before this device was linked:
+  // the phone holds the customer's privacy token, and its INITIAL_BOOTSTRAP history carries it.
+  const customer = simulator.addContact('6281399000001')
+  simulator.issuePrivacyToken(phone, customer.phone)
+  await linkSession(app, simulator, 'bootstrap', phone)
+  // Baileys keeps the token under the customer's LID (storeTcTokensFromHistorySync), in the
+  // session's tctoken key file; nothing else tells when it is there.
+  const tokenFile = join(config.authStateDirectory, 'bootstrap', 'keys', 'tctoken.json')
+  let stored: Record<string, unknown> = {}
+  for (let polls = 0; stored[customer.lid] === undefined && polls < 200; polls++) {
+    stored = JSON.parse(await readFile(tokenFile, 'utf8').catch(() => '{}')) as Record<string, unknown>
+    if (stored[customer.lid] === undefined) await delay(50)
+  }
+  t.ok(stored[customer.lid], 'the bootstrap history\'s token is in the key store')
+
+  // WhatsApp restricts the account without telling the device: only the tokens decide.
+  simulator.restrictAccount(phone, { notify: false })
+  t.teardown(() => simulator.liftRestriction(phone, { notify: false }))
+  const accepted = simulator.waitFor('token-accepted', ({ to }) => to === customer.phone)
+  const delivered = await app.inject({ method: 'POST', url: '/api/messages/bootstrap/otp', headers: authHeaders, payload: { to: customer.phone } })
+  t.equal(delivered.statusCode, 200, delivered.body)
+  await accepted
+  t.match((await simulator.nextMessage(customer.phone)).text, /\d{6}/)
+
+  const refusedBefore = simulator.refusedMessages
+  const stranger = newRecipient()
+  const refused = await app.inject({ method: 'POST', url: '/api/messages/bootstrap/otp', headers: authHeaders, payload: { to: stranger } })
+  t.equal(refused.statusCode, 503, refused.body)
+  t.equal(refused.json().error, 'SENDER_RESTRICTED')
+  t.equal(simulator.refusedMessages, refusedBefore + 1)
+  t.same(simulator.pendingMessages(stranger), [])
+})

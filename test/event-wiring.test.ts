@@ -108,7 +108,7 @@ t.test('restrictions and verifications react through the wiring, before the send
   producers.restrictions.emit('restricted', { sessionId: 'main', newChats: 'blocked', until: null, reason: 'REFUSED_463' })
   producers.restrictions.emit('lifted', { sessionId: 'main' })
   const verification = { verificationId: 'V1', to: null, method: 'inbound' as const, status: 'approved' as const, sessionId: 'main', createdAt: '', expiresAt: '', approvedAt: '', phone: '628123456789' }
-  producers.verifications.emit('approved', { verification, method: 'inbound', at })
+  producers.verifications.emit('approved', { to: '628123456789', verification, method: 'inbound', at })
   t.same(heard.filter((entry) => !entry.startsWith('message.')), [
     'restriction:timelock',
     'restrictions-sent:628123456789', 'tracker-sent:628123456789',

@@ -55,7 +55,7 @@ t.test('sender and OTP events move their counters and the health counters', asyn
   sender.emit('sent', { sessionId: 'main', messageId: 'B', to: '628123456789', jid: '628123456789@s.whatsapp.net', type: 'text', at })
   sender.emit('failed', { sessionId: 'main', to: '628123456789', type: 'otp', errorCode: 'SESSION_NOT_CONNECTED', message: 'Session tidak terhubung', at })
   otp.emit('sent', { sessionId: 'main', to: '628123456789', messageId: 'A', expiresAt: at, at })
-  otp.emit('verified', { to: '628123456789', at })
+  app.verifications.events.emit('approved', { to: '628123456789', verification: null, method: 'outbound', at })
   otp.emit('failed', { to: '628123456789', reason: 'expired', attemptsLeft: null, at })
   otp.emit('failed', { to: '628123456789', reason: 'invalid', attemptsLeft: 3, at })
 

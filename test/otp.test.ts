@@ -6,7 +6,7 @@ import { createOtp, loadOrCreateOtpSecret } from '../plugins/otp.js'
 import { loadConfig } from '../src/config.js'
 import { createOtpService } from '../src/otp-service.js'
 import { createMemoryOtpStore } from '../src/otp-store.js'
-import type { MessageSenderEventMap, OtpEventMap } from '../src/events.js'
+import type { MessageSenderEventMap, OtpEventMap, VerificationEventMap } from '../src/events.js'
 import { authHeaders, buildWithSimulator, linkSession, temporaryDirectory, type TestContext } from './helper.js'
 
 const sessionId = 'otp'
@@ -53,7 +53,7 @@ function collect<Event> (t: TestContext, emitter: EventEmitter, name: string): E
 t.test('the code decrypted at the phone verifies exactly once', async (t) => {
   const phone = newRecipient()
   const otpSent = collect<OtpEventMap['sent'][0]>(t, app.otp.events as EventEmitter, 'sent')
-  const verified = collect<OtpEventMap['verified'][0]>(t, app.otp.events as EventEmitter, 'verified')
+  const verified = collect<VerificationEventMap['approved'][0]>(t, app.verifications.events as EventEmitter, 'approved')
   const messagesSent = collect<MessageSenderEventMap['sent'][0]>(t, app.messageSender.events as EventEmitter, 'sent')
   const before = Date.now()
 
@@ -80,7 +80,7 @@ t.test('the code decrypted at the phone verifies exactly once', async (t) => {
   t.equal(second.json().error, 'OTP_NOT_FOUND')
 
   t.match(otpSent, [{ sessionId, to: phone, messageId: result.data.messageId, expiresAt: new Date(expiresAt), at: Date }])
-  t.match(verified, [{ to: phone, at: Date }])
+  t.match(verified, [{ to: phone, method: 'outbound', verification: { to: phone, status: 'approved', sessionId }, at: Date }])
   t.match(messagesSent, [{ sessionId, to: phone, messageId: result.data.messageId, type: 'otp' }])
 
   const log = await readAppLog()

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { authHeaders, buildWithSimulator, linkSession } from './helper.js'
+import { authHeaders, buildWithSimulator, linkSession, nextSessionEvent } from './helper.js'
 import { startWebhookReceiver } from './helpers/webhook-receiver.js'
 
 // End to end on the simulator: three linked accounts, one of them restricted (463 for new chats).
@@ -82,6 +82,29 @@ t.test('an OTP is a verification: pending, approved by the right code, canceled 
   t.equal(missing.json().error, 'VERIFICATION_NOT_FOUND')
 })
 
+// Every delivery published so far has reached the receiver.
+async function webhooksSettled (): Promise<void> {
+  for (;;) {
+    const stats = (await app.inject({ method: 'GET', url: '/api/webhook/stats', headers: authHeaders })).json().data
+    if (stats.pending === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+t.test('a pool OTP verified with POST /api/otp/verify fires otp.verified once, with method "outbound" and its verificationId', async (t) => {
+  const phone = newRecipient()
+  const sent = await post('/api/otp/send', { to: phone })
+  t.equal(sent.statusCode, 200, sent.body)
+  const { verificationId, sessionId } = sent.json().data
+  const code = await codeAt(phone)
+  t.equal((await post('/api/otp/verify', { to: phone, code })).statusCode, 200)
+  const verified = await receiver.waitFor((request) => request.event === 'otp.verified' && request.data.to === phone)
+  t.equal(verified.sessionId, sessionId, 'the session that sent the code')
+  t.same(verified.data, { to: phone, method: 'outbound', verificationId, at: verified.data.at })
+  await webhooksSettled()
+  t.equal(receiver.requests.filter((request) => request.event === 'otp.verified' && request.data.to === phone).length, 1, 'once')
+})
+
 t.test('inbound verification: approved by the code from the right number only, including a LID sender', async (t) => {
   const user = newRecipient()
   const stranger = newRecipient()
@@ -116,4 +139,39 @@ t.test('inbound verification: approved by the code from the right number only, i
     t.equal((await getVerification(short.verificationId)).json().data.status, 'pending')
     t.equal(Date.parse(short.expiresAt) - Date.now() <= 30_000, true)
   })
+})
+
+t.test('after a restart the pool still picks the session that chats with the number (chats are in the state store)', async (t) => {
+  const env = { OTP_COOLDOWN_SECONDS: '0' }
+  const first = await buildWithSimulator(t, { env })
+  const { simulator } = first
+  const phones = { alpha: '6281200000921', beta: '6281200000922' }
+  await linkSession(first.app, simulator, 'alpha', phones.alpha)
+  await linkSession(first.app, simulator, 'beta', phones.beta)
+  const [wroteAlpha, wroteBeta, alsoWroteBeta] = ['6281392000001', '6281392000002', '6281392000003'].map((phone) => simulator.addContact(phone).phone)
+  for (const [contact, sessionId] of [[wroteAlpha, 'alpha'], [wroteBeta, 'beta'], [alsoWroteBeta, 'beta']] as const) {
+    const received = nextSessionEvent(first.app, 'message-received', sessionId)
+    await simulator.sendText(contact, phones[sessionId], 'halo')
+    await received
+  }
+  await first.app.close()
+
+  let restored: Promise<unknown> | undefined
+  const second = await buildWithSimulator(t, {
+    simulator,
+    directory: first.directory,
+    env,
+    beforeReady: async (app) => {
+      restored = Promise.all(['alpha', 'beta'].map(async (sessionId) => await nextSessionEvent(app, 'connected', sessionId)))
+    }
+  })
+  await restored
+  // Without what was remembered, least recent use would alternate between the two sessions.
+  const senders: string[] = []
+  for (const phone of [wroteBeta, alsoWroteBeta, wroteAlpha]) {
+    const response = await second.app.inject({ method: 'POST', url: '/api/otp/send', headers: authHeaders, payload: { to: phone } })
+    t.equal(response.statusCode, 200, response.body)
+    senders.push(response.json().data.sessionId)
+  }
+  t.same(senders, ['beta', 'beta', 'alpha'])
 })

@@ -64,7 +64,8 @@ t.test('a linked session, its messages and its logout, as webhooks, statuses and
     const verify = await app.inject({ method: 'POST', url: '/api/otp/verify', headers: authHeaders, payload: { to: contactPhone, code } })
     t.equal(verify.statusCode, 200, verify.body)
     const verified = await receiver.waitFor((request) => request.event === 'otp.verified')
-    t.equal(verified.sessionId, null)
+    t.equal(verified.sessionId, 'main', 'the session that sent the code')
+    t.match(verified.data, { to: contactPhone, method: 'outbound', verificationId: sent.json().data.verificationId })
     t.notOk(receiver.requests.some((request) => request.rawBody.includes(`"${code}"`)), 'no webhook carries the code')
   })
 
@@ -72,7 +73,24 @@ t.test('a linked session, its messages and its logout, as webhooks, statuses and
     const messageId = await simulator.sendText(contactPhone, linkedPhone, 'Halo juga')
     const received = await receiver.waitFor((request) => request.event === 'message.received')
     t.equal(received.sessionId, 'main')
-    t.match(received.data, { messageId, from: simulator.addContact(contactPhone).jid, text: 'Halo juga', timestamp: /^\d{4}-/ })
+    t.match(received.data, { messageId, from: simulator.addContact(contactPhone).jid, phone: contactPhone, text: 'Halo juga', timestamp: /^\d{4}-/ })
+  })
+
+  t.test('message.received carries the sender\'s number also when WhatsApp addresses it by LID, null when unresolved', async (t) => {
+    const received = async (messageId: string) => (await receiver.waitFor((request) => request.event === 'message.received' && request.data.messageId === messageId)).data
+    // A number this device never heard of, named by LID only: nothing maps it to a number yet.
+    const hidden = simulator.addContact('6281234567103')
+    const unresolved = await simulator.sendText(hidden.phone, linkedPhone, 'tanpa nomor', { addressing: 'lid' })
+    const unresolvedData = await received(unresolved)
+    t.match(unresolvedData, { from: hidden.lid, text: 'tanpa nomor' })
+    t.equal(unresolvedData.phone, null, 'present, and null')
+
+    // The same sender with the alternate PN WhatsApp adds to 1:1 stanzas: resolved from it.
+    const withAlternate = await simulator.sendText(hidden.phone, linkedPhone, 'dengan nomor', { addressing: 'lid', alternateAddress: true })
+    t.match(await received(withAlternate), { from: hidden.lid, phone: hidden.phone })
+    // Baileys stored the mapping from that stanza: a later LID-only message resolves through it.
+    const mapped = await simulator.sendText(hidden.phone, linkedPhone, 'lagi', { addressing: 'lid' })
+    t.match(await received(mapped), { from: hidden.lid, phone: hidden.phone })
   })
 
   t.test('metrics and health follow the session', async (t) => {

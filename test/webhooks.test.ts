@@ -148,7 +148,7 @@ t.test('sender and OTP events become message.status and otp.* webhooks, never wi
 
   // A producer that one day puts the code on its event must still not leak it.
   otp.emit('sent', { sessionId: 'main', to: '628123456789', messageId: 'OTP-1', expiresAt, at, code: '123456' } as OtpEventMap['sent'][0])
-  otp.emit('verified', { to: '628123456789', at })
+  producers.verifications.emit('approved', { to: '628123456789', verification: null, method: 'outbound', at })
   otp.emit('failed', { to: '628123456780', reason: 'invalid', attemptsLeft: 4, at })
   sender.emit('failed', { sessionId: 'main', to: '628123456781', type: 'text', errorCode: 'SESSION_NOT_CONNECTED', message: 'Session tidak terhubung', at })
 
@@ -157,8 +157,8 @@ t.test('sender and OTP events become message.status and otp.* webhooks, never wi
   t.notOk('code' in sent.data)
   t.notMatch(sent.rawBody, /"123456"/)
   const verified = await receiver.waitFor((request) => request.event === 'otp.verified')
-  t.equal(verified.sessionId, null, 'a verification belongs to a phone number, not a session')
-  t.same(verified.data, { to: '628123456789', at: at.toISOString() })
+  t.equal(verified.sessionId, null, 'a code with no verification record names no session')
+  t.same(verified.data, { to: '628123456789', method: 'outbound', verificationId: null, at: at.toISOString() })
   t.same((await receiver.waitFor((request) => request.event === 'otp.failed')).data, { to: '628123456780', reason: 'invalid', attemptsLeft: 4, at: at.toISOString() })
   const failedSend = await receiver.waitFor((request) => request.event === 'message.status')
   t.equal(failedSend.sessionId, 'main')

@@ -68,7 +68,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const { to, expiresIn, appName } = request.body
     const phone = to === undefined ? null : normalizePhoneNumber(to).formatted
-    const sessionId = request.body.sessionId ?? fastify.senderPool.pickForInbound(phone)
+    const sessionId = request.body.sessionId ?? await fastify.senderPool.pickForInbound(phone)
     const started = await fastify.verifications.startInbound(sessionId, to, { ttlSeconds: expiresIn, appName })
     const { verificationId, code, text, waLink, expiresAt } = started
     return { success: true as const, data: { verificationId, code, text, waLink, sessionId, expiresAt } }

@@ -6,6 +6,7 @@ import {
   assertKeyPart,
   recordKinds,
   StaleLeaseError,
+  type ChatStore,
   type ClaimedWebhookDelivery,
   type InstanceInfo,
   type Lease,
@@ -63,6 +64,8 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
     recordKinds.map((kind) => [kind, state.openDB<StoredRecord, string>({ name: `record:${kind}` })])
   )
   const sessionDatabase = state.openDB<StoredRecord, string>({ name: 'sessions' })
+  // `<session>/<phone>` -> when the chat is forgotten.
+  const chatDatabase = state.openDB<number, string>({ name: 'chats' })
   const deliveryDatabase = state.openDB<StoredDelivery, string>({ name: 'webhook-deliveries' })
   const counterDatabase = state.openDB<number, string>({ name: 'webhook-counters' })
   const leaseDatabase = state.openDB<StoredLease, string>({ name: 'leases' })
@@ -140,11 +143,46 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
           }
         }
       }
+      for (const { key, value } of chatDatabase.getRange()) {
+        if (value <= now) {
+          chatDatabase.removeSync(key)
+          removed++
+        }
+      }
       for (const { key, value } of instanceDatabase.getRange()) {
         if (value.expiresAt <= now) instanceDatabase.removeSync(key)
       }
     })
     return removed
+  }
+
+  const chatKey = (sessionId: string, phone: string): string => `${keyPrefix(sessionId)}${phone}`
+  const chats: ChatStore = {
+    async record (sessionId, phone, expiresAt) {
+      assertOpen()
+      assertKeyPart('session id', sessionId)
+      assertKeyPart('phone number', phone)
+      const key = chatKey(sessionId, phone)
+      return await chatDatabase.transaction(() => {
+        const stored = chatDatabase.get(key)
+        chatDatabase.putSync(key, Math.max(stored ?? 0, expiresAt))
+        return stored === undefined || stored <= clock()
+      })
+    },
+    async sessionsChattingWith (phone, sessionIds) {
+      assertOpen()
+      const now = clock()
+      const found = await chatDatabase.getMany(sessionIds.map((sessionId) => chatKey(sessionId, phone)))
+      return new Set(sessionIds.filter((_, index) => (found[index] ?? 0) > now))
+    },
+    async forgetSession (sessionId) {
+      assertOpen()
+      assertKeyPart('session id', sessionId)
+      await chatDatabase.transaction(() => {
+        // As for signal keys below: the range from '<session>/' to '<session>0' is this session's.
+        for (const key of chatDatabase.getKeys({ start: keyPrefix(sessionId), end: `${sessionId}0` })) chatDatabase.removeSync(key)
+      })
+    }
   }
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
@@ -158,6 +196,8 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
       if (database === undefined) throw new Error(`unknown record kind ${kind}`)
       return collection<Value>(database)
     },
+
+    chats,
 
     sessions: {
       ...sessions,

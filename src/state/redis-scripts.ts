@@ -27,6 +27,22 @@ export const scripts = {
       end
       return 1`
   },
+  // KEYS: the session's chats (a sorted set: phone -> when it is forgotten). ARGV: phone, expiresAt, now.
+  // Answers 1 when the chat is new. Forgotten chats are trimmed here, and the set itself expires
+  // with its last chat, so an idle session leaves nothing behind.
+  recordChat: {
+    numberOfKeys: 1,
+    lua: `
+      local previous = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]))
+      local expiresAt = tonumber(ARGV[2])
+      if previous and previous > expiresAt then expiresAt = previous end
+      redis.call('ZADD', KEYS[1], expiresAt, ARGV[1])
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+      local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+      if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+      if previous and previous > tonumber(ARGV[3]) then return 0 end
+      return 1`
+  },
   acquireLease: {
     numberOfKeys: 2,
     lua: `

@@ -62,6 +62,7 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
   const webhookKeys = ['due', 'deliveries', 'claims', 'retrying', 'counters'].map((part) => key('webhook', part))
   const leaseKey = (sessionId: string): string => key('lease', sessionId)
   const authKey = (sessionId: string, ...parts: string[]): string => key('auth', sessionId, ...parts)
+  const chatsKey = (sessionId: string): string => key('chats', sessionId)
 
   function collection<Value> (keyOf: (name: string) => string, indexKey?: string): RecordCollection<Value> {
     return {
@@ -129,6 +130,30 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
       const found = recordCollections.get(kind)
       if (found === undefined) throw new Error(`unknown record kind ${kind}`)
       return found as RecordCollection<Value>
+    },
+
+    chats: {
+      async record (sessionId, phone, expiresAt) {
+        assertKeyPart('session id', sessionId)
+        assertKeyPart('phone number', phone)
+        return await run('recordChat', [chatsKey(sessionId)], [phone, Math.ceil(expiresAt), clock()]) === 1
+      },
+      async sessionsChattingWith (phone, sessionIds) {
+        if (sessionIds.length === 0) return new Set()
+        const pipeline = redis.pipeline()
+        for (const sessionId of sessionIds) pipeline.zscore(chatsKey(sessionId), phone)
+        const answers = await pipeline.exec() ?? []
+        const now = clock()
+        return new Set(sessionIds.filter((_, index) => {
+          const [error, score] = answers[index] ?? [null, null]
+          if (error !== null) throw error
+          return score !== null && Number(score) > now
+        }))
+      },
+      async forgetSession (sessionId) {
+        assertKeyPart('session id', sessionId)
+        await redis.del(chatsKey(sessionId))
+      }
     },
 
     sessions: {
@@ -265,6 +290,7 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
   return {
     ...store,
     records: (kind) => withUnavailableErrors(store.records(kind)),
+    chats: withUnavailableErrors(store.chats),
     sessions: withUnavailableErrors(store.sessions),
     webhookDeliveries: withUnavailableErrors(store.webhookDeliveries),
     leases: withUnavailableErrors(store.leases),

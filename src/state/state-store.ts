@@ -143,8 +143,23 @@ export interface AuthStateStore {
   delete: (sessionId: string, lease: Lease) => Promise<void>
 }
 
+// The chats each session has (plugins/restrictions.ts decides what counts and for how long): per
+// session, the numbers it chats with, each until a time. A kind of its own rather than a
+// RecordCollection: the sender pool asks about several sessions at once, and a removed session's
+// chats go in one step.
+export interface ChatStore {
+  // Remembers that the session chats with the number until `expiresAt` (a later time kept if one
+  // is stored). True when the chat is new: not remembered, or remembered only until `now` or before.
+  record: (sessionId: string, phone: string, expiresAt: number) => Promise<boolean>
+  // Those of `sessionIds` that chat with the number now: one read however many sessions.
+  sessionsChattingWith: (phone: string, sessionIds: string[]) => Promise<Set<string>>
+  // Every chat of the session (deleted, logged out).
+  forgetSession: (sessionId: string) => Promise<void>
+}
+
 export interface StateStore {
   records: <Value>(kind: RecordKind) => RecordCollection<Value>
+  chats: ChatStore
   sessions: SessionMetadataCollection
   webhookDeliveries: WebhookDeliveryQueue
   leases: LeaseStore

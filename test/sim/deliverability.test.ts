@@ -79,12 +79,23 @@ t.test('a restricted account: new chats refused with 463, existing chats deliver
     t.notOk(simulator.hasChat(account, stranger.phone), 'a refused message starts no chat')
   })
 
-  t.test('existing chats still go out', async (t) => {
-    await client.socket.sendMessage(wroteFirst.jid, { text: 'Kode OTP Anda: 222222' })
+  t.test('a chat whose contact wrote goes out: the stanza carries the token its privacy_token notification gave', async (t) => {
+    const accepted = simulator.waitFor('token-accepted')
+    const sent = await client.socket.sendMessage(wroteFirst.jid, { text: 'Kode OTP Anda: 222222' })
     t.equal((await simulator.nextMessage(wroteFirst.phone)).text, 'Kode OTP Anda: 222222')
-    await client.socket.sendMessage(writtenBefore.jid, { text: 'Kode OTP Anda: 333333' })
-    t.equal((await simulator.nextMessage(writtenBefore.phone)).text, 'Kode OTP Anda: 333333')
+    t.same(await accepted, { phone: account, to: wroteFirst.phone, messageId: sent!.key.id })
+    const stored = await client.socket.authState.keys.get('tctoken', [wroteFirst.lid])
+    t.same(Buffer.from(stored[wroteFirst.lid]!.token), simulator.privacyToken(account, wroteFirst.phone)!.token, 'Baileys stored it under the LID')
     t.equal(simulator.refusedMessages, 1)
+  })
+
+  t.test('a chat the account only wrote to holds no token of the contact: refused like a new one', async (t) => {
+    const refusal = simulator.waitFor('message-refused')
+    const sent = await client.socket.sendMessage(writtenBefore.jid, { text: 'Kode OTP Anda: 333333' })
+    t.same(await refusal, { phone: account, to: writtenBefore.phone, messageId: sent!.key.id })
+    t.same(simulator.pendingMessages(writtenBefore.phone), [], 'nothing delivered')
+    t.equal(simulator.privacyToken(account, writtenBefore.phone), undefined)
+    t.equal(simulator.refusedMessages, 2)
   })
 
   t.test('Baileys can ask for the timelock (w:mex xwa2_fetch_account_reachout_timelock)', async (t) => {

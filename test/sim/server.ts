@@ -118,6 +118,8 @@ export interface SimulatorEvents {
   'outdated-client': { version: string };
   /** A contact's text went out to a linked device (sendText), encrypted as pkmsg or msg. */
   inbound: { phone: string; from: string; messageId: string; encType: 'pkmsg' | 'msg'; addressing: 'pn' | 'lid' };
+  /** A restricted account's message carried the recipient's valid privacy token and went out. */
+  'token-accepted': { phone: string; to: string; messageId: string };
   /** Baileys acked a notification the server pushed (it has handled it). */
   'notification-acked': { phone?: string; id: string; type: string };
 }
@@ -137,6 +139,19 @@ const CLOSE_NODES: Record<CloseKind, BinaryNode> = {
 }
 
 const nowSeconds = () => String(Math.floor(Date.now() / 1000))
+
+/** A contact's privacy token for an account: opaque bytes and when it was issued (unix seconds). */
+export interface PrivacyToken {
+  token: Buffer;
+  t: number;
+}
+
+// WhatsApp honours a token for a rolling window of 4 weekly buckets, as Baileys 7.0.0-rc14 reads
+// it (Utils/tc-token-utils.js isTcTokenExpired): the simulator refuses what Baileys would drop.
+const TOKEN_BUCKET_SECONDS = 7 * 24 * 60 * 60
+function privacyTokenExpired (issuedAt: number, now = Math.floor(Date.now() / 1000)): boolean {
+  return issuedAt < (Math.floor(now / TOKEN_BUCKET_SECONDS) - 3) * TOKEN_BUCKET_SECONDS
+}
 
 const nodeText = (content: BinaryNode['content']): string =>
   typeof content === 'string' ? content : content instanceof Uint8Array ? Buffer.from(content).toString('utf8') : ''
@@ -300,6 +315,11 @@ export class Simulator {
   private readonly restrictions = new Map<string, Restriction>()
   /** Per account: the numbers it has a chat with (they wrote to it, or it wrote to them unrefused). */
   private readonly chats = new Map<string, Set<string>>()
+  /**
+   * Privacy tokens (tctokens), keyed `<account>><contact>`: the token the contact's client issued
+   * to the account. A restricted account's message to the contact must carry it.
+   */
+  private readonly privacyTokens = new Map<string, PrivacyToken>()
   private readonly messageCaps = new Map<string, NewChatMessageCapInfo>()
   private readonly replacedByPhone = new Map<string, number>()
   private minimumClientVersion?: WebVersion
@@ -583,6 +603,85 @@ export class Simulator {
     }
   }
 
+  // ---- privacy tokens (tctokens) ---------------------------------------------------------------
+
+  /** The token the contact issued to the account, if any (expired ones included). */
+  privacyToken (account: string, contact: string): PrivacyToken | undefined {
+    return this.privacyTokens.get(`${account.replace(/\D/g, '')}>${contact.replace(/\D/g, '')}`)
+  }
+
+  /**
+   * The contact's client issues its token to the account (a fresh one, or the same bytes with a
+   * new time). Exposed so a test can place a chat the phone had before a device was linked.
+   */
+  issuePrivacyToken (account: string, contact: string, issuedAt = Math.floor(Date.now() / 1000)): PrivacyToken {
+    const key = `${account.replace(/\D/g, '')}>${contact.replace(/\D/g, '')}`
+    const token = { token: this.privacyTokens.get(key)?.token ?? randomBytes(24), t: issuedAt }
+    this.privacyTokens.set(key, token)
+    return token
+  }
+
+  /** Whether the stanza carries `<tctoken>` with the recipient's valid token for the account. */
+  private carriesPrivacyToken (account: string, recipient: string, stanza: BinaryNode): boolean {
+    const presented = getBinaryNodeChild(stanza, 'tctoken')?.content
+    const issued = this.privacyToken(account, recipient)
+    if (!issued || !(presented instanceof Uint8Array) || privacyTokenExpired(issued.t)) return false
+    return Buffer.from(presented).equals(issued.token)
+  }
+
+  /**
+   * Answers Baileys' issuePrivacyTokens (iq xmlns=privacy type=set, <tokens><token jid t
+   * type=trusted_contact/></tokens>), sent after each 1:1 message and after a 463: the answer
+   * carries, per contact, the token that contact issued to the account, where it issued one
+   * (Baileys reads it with storeTcTokensFromIqResult). A contact that never wrote issued nothing,
+   * so issuing after a 463 does not open the way by itself. Observed with rc14: what Baileys
+   * stores from this answer after a send is lost (the write runs in the send's key-store
+   * transaction context, already committed), so the later send carries no token from it.
+   */
+  private answerPrivacyTokens (connection: Connection, tokens: BinaryNode): BinaryNode[] {
+    const account = connection.linkedDevice?.phone.phone
+    const answered: BinaryNode[] = []
+    for (const requested of getBinaryNodeChildren(tokens, 'token')) {
+      const contact = this.phoneOfJid(requested.attrs.jid)
+      const issued = account && contact ? this.privacyToken(account, contact.phone) : undefined
+      if (!contact || !issued) continue
+      answered.push({ tag: 'token', attrs: { jid: contact.jid, t: String(issued.t), type: 'trusted_contact' }, content: issued.token })
+    }
+    return answered.length === 0 ? [] : [{ tag: 'tokens', attrs: {}, content: answered }]
+  }
+
+  /**
+   * Pushes a `privacy_token` notification to the account's open devices, as WhatsApp does when a
+   * contact's client issues its token (it writes to the account). Baileys stores the token under
+   * the contact's LID (handlePrivacyTokenNotification: sender_lid, else its own mapping), then
+   * acks; resolves once every device acked (or closed).
+   */
+  private async pushPrivacyToken (account: string, contact: Phone, byLid: boolean): Promise<void> {
+    const issued = this.issuePrivacyToken(account, contact.phone)
+    const self = this.phonesByNumber.get(account)
+    const notification: BinaryNode = {
+      tag: 'notification',
+      attrs: { from: byLid ? contact.lid : contact.jid, ...(byLid ? {} : { sender_lid: contact.lid }), type: 'privacy_token', t: nowSeconds() },
+      content: [{ tag: 'tokens', attrs: {}, content: [{ tag: 'token', attrs: { jid: self?.jid ?? '', t: String(issued.t), type: 'trusted_contact' }, content: issued.token }] }],
+    }
+    const ids = new Set(this.connectionsOf(account).map(() => randomMessageId()))
+    if (ids.size === 0) return
+    const acked = new Promise<void>((resolve) => {
+      const waiting = new Set(ids)
+      const stop = this.on('notification-acked', ({ id }) => {
+        waiting.delete(id)
+        if (waiting.size === 0) { stop(); clearTimeout(timer); resolve() }
+      })
+      // A device that closed meanwhile never acks; the message still goes to the others.
+      const timer = setTimeout(() => { stop(); resolve() }, 5000)
+    })
+    const idList = [...ids]
+    this.connectionsOf(account).forEach((connection, index) => {
+      connection.send({ ...notification, attrs: { ...notification.attrs, id: idList[index]! } })
+    })
+    await acked
+  }
+
   /** Whether the account has a chat with that number (it wrote first, or was written to unrefused). */
   hasChat (account: string, contact: string): boolean {
     return this.chatsOf(account.replace(/\D/g, '')).has(contact.replace(/\D/g, ''))
@@ -823,7 +922,11 @@ export class Simulator {
       )
       return
     }
-    // Anything not modelled (abt props, blocklist, privacy, prekey upload, ...) gets an empty result.
+    if (xmlns === 'privacy' && type === 'set' && firstChild?.tag === 'tokens') {
+      connection.send(resultIq(node, this.answerPrivacyTokens(connection, firstChild)))
+      return
+    }
+    // Anything not modelled (abt props, blocklist, privacy settings, prekey upload, ...) gets an empty result.
     connection.send(resultIq(node))
   }
 
@@ -922,14 +1025,19 @@ export class Simulator {
     const recipientNumber = recipient?.phone ?? jidDecode(node.attrs.to)?.user ?? node.attrs.to
     const account = sender.phone.phone
     if (recipientNumber !== account) {
-      if (this.restriction(account) && !this.hasChat(account, recipientNumber)) {
-        // Reach-out timelock: a new chat is refused with a nack carrying error 463, nothing is
-        // delivered. Baileys emits messages.update status ERROR for it.
+      const restricted = this.restriction(account) !== undefined
+      if (restricted && !this.carriesPrivacyToken(account, recipientNumber, node)) {
+        // Reach-out timelock: a message without the recipient's valid privacy token is a new
+        // chat, refused with a nack carrying error 463; nothing is delivered. Baileys emits
+        // messages.update status ERROR for it.
         connection.send({ tag: 'ack', attrs: { class: 'message', id: messageId, from: node.attrs.to, t: nowSeconds(), error: '463' } })
         this.refusedMessages++
         this.emit('message-refused', { phone: account, to: recipientNumber, messageId })
         return
       }
+      if (restricted) this.emit('token-accepted', { phone: account, to: recipientNumber, messageId })
+      // Written to, the contact has issued no token yet: only its own message (pushPrivacyToken)
+      // or the phone's history gives the account one.
       this.chatsOf(account).add(recipientNumber)
     }
     connection.send({ tag: 'ack', attrs: { class: 'message', id: messageId, from: node.attrs.to, t: nowSeconds() } })
@@ -948,13 +1056,24 @@ export class Simulator {
   /**
    * What WhatsApp's phone does right after linking: a peer message from the account's primary
    * device (device 0, so Baileys sees it as fromMe, which it requires of history sync
-   * notifications) carrying the INITIAL_BOOTSTRAP history sync inline. The history is empty: the
-   * simulated phone has no chats. Baileys then leaves AwaitingInitialSync, syncs app state
+   * notifications) carrying the INITIAL_BOOTSTRAP history sync inline. Its conversations are the
+   * phone's chats that hold a privacy token (issuePrivacyToken before the link), without messages.
+   * Baileys then leaves AwaitingInitialSync, syncs app state
    * (answered empty) and flushes the events it buffered.
    */
   private async sendInitialHistorySync (connection: Connection, device: LinkedDevice): Promise<void> {
     const syncType = proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP
-    const history = proto.HistorySync.encode({ syncType, conversations: [], chunkOrder: 1, progress: 100 }).finish()
+    // The phone's chats whose contacts issued their token to the account: Baileys keeps each
+    // conversation's tcToken (storeTcTokensFromHistorySync) under the LID, learning the LID's number
+    // from pnJid first.
+    const conversations: proto.IConversation[] = []
+    for (const [key, issued] of this.privacyTokens) {
+      const [account, contactNumber] = key.split('>')
+      const contact = this.phonesByNumber.get(contactNumber!)
+      if (account !== device.phone.phone || !contact) continue
+      conversations.push({ id: contact.lid, pnJid: contact.jid, tcToken: issued.token, tcTokenTimestamp: issued.t })
+    }
+    const history = proto.HistorySync.encode({ syncType, conversations, chunkOrder: 1, progress: 100 }).finish()
     const message: proto.IMessage = {
       protocolMessage: {
         type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
@@ -1017,7 +1136,10 @@ export class Simulator {
       if (byLid) addressAttributes.sender_pn = contact.jid
       else addressAttributes.sender_lid = contact.lid
     }
-    this.chatsOf(connections[0].linkedDevice!.phone.phone).add(contact.phone)
+    const account = connections[0].linkedDevice!.phone.phone
+    this.chatsOf(account).add(contact.phone)
+    // The contact's client issues its token as it writes; Baileys has stored it before the text.
+    await this.pushPrivacyToken(account, contact, byLid)
     const messageId = randomMessageId()
     for (const connection of connections) {
       const device = connection.linkedDevice!

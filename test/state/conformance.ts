@@ -112,6 +112,28 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     t.same(await stores[1]!.records<Attempt>('otp').get('628555'), { attemptsLeft: 55, used: true })
   })
 
+  t.test('chats: recorded per session, read for several sessions at once, expire, forgotten with their session', async (t) => {
+    const harness = await createHarness(t)
+    const [store, other] = [await harness.open(), await harness.open()]
+    const until = harness.now() + longTtlMs
+    t.equal(await store.chats.record('sales', '6281001', until), true, 'a new chat')
+    t.equal(await store.chats.record('sales', '6281001', harness.now() + harness.shortTtlMs), false, 'known: not new, and its later end stays')
+    t.equal(await store.chats.record('support', '6281001', harness.now() + harness.shortTtlMs), true)
+    t.equal(await store.chats.record('support', '6281002', until), true)
+    t.same([...await other.chats.sessionsChattingWith('6281001', ['sales', 'support', 'billing'])].sort(), ['sales', 'support'], 'through another handle, one call for three sessions')
+    t.same([...await other.chats.sessionsChattingWith('6281009', ['sales', 'support'])], [])
+    t.same([...await other.chats.sessionsChattingWith('6281001', [])], [])
+
+    await harness.advance(harness.shortTtlMs + 20)
+    t.same([...await store.chats.sessionsChattingWith('6281001', ['sales', 'support'])], ['sales'], 'the chat recorded for a short time ran out')
+    t.equal(await store.chats.record('support', '6281001', until), true, 'an expired chat recorded again is new again')
+
+    await store.chats.forgetSession('support')
+    t.same([...await other.chats.sessionsChattingWith('6281002', ['support'])], [], 'gone with its session')
+    t.same([...await other.chats.sessionsChattingWith('6281001', ['sales', 'support'])], ['sales'], 'another session keeps its own')
+    await t.rejects(store.chats.record('no:colons', '6281001', until), /not usable/)
+  })
+
   t.test('session metadata: update, list, delete', async (t) => {
     const harness = await createHarness(t)
     const store = await harness.open()

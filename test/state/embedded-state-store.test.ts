@@ -27,9 +27,12 @@ t.test('the sweep removes expired records and heartbeats from disk; a closed sto
   await store.records('verification').update('v1', () => ({ value: 1, result: null, expiresAt: now + 5000 }))
   await store.records('otp').update('628forever', () => ({ value: 1, result: null }))
   await store.instances.heartbeat({ instanceId: 'a', url: 'http://127.0.0.1:3000' }, 1000)
+  await store.chats.record('main', '6281', now + 1000)
+  await store.chats.record('main', '6282', now + 5000)
   t.equal(await store.deleteExpired(), 0)
   now += 2000
-  t.equal(await store.deleteExpired(), 1, 'one record past its time')
+  t.equal(await store.deleteExpired(), 2, 'one record and one chat past their time')
+  t.same([...await store.chats.sessionsChattingWith('6282', ['main'])], ['main'])
   t.same(await store.instances.live(), [])
   t.equal(await store.records('verification').get('v1'), 1)
   t.equal(await store.records('otp').get('628forever'), 1)
