@@ -40,7 +40,7 @@ const connections = 50
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8)
 const mebibyte = 1024 * 1024
 
-async function measure (name: string, load: Load): Promise<HttpFigures> {
+export async function measure (name: string, load: Load): Promise<HttpFigures> {
   let next = 0
   let unexpected = 0
   const result = await autocannon({
@@ -66,14 +66,14 @@ async function measure (name: string, load: Load): Promise<HttpFigures> {
 
 // Started as people start it: `node dist/src/server.js`, output to a file as a container's log
 // would take it (a pipe the benchmark reads would slow the service down by what it costs us).
-async function startBuilt (args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
+export async function startBuilt (args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
   const output = openSync(logFile, 'a')
   const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', output, output] })
   closeSync(output)
   return child
 }
 
-async function waitUntilAnswering (child: ChildProcess, url: string, logFile: string): Promise<void> {
+export async function waitUntilAnswering (child: ChildProcess, url: string, logFile: string): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt++) {
     if (child.exitCode !== null) throw new Error(`${url} exited: ${readFileSync(logFile, 'utf8')}`)
     try {
