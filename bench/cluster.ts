@@ -8,7 +8,7 @@ import type { StateStore } from '../src/state/state-store.js'
 import { connectedOn, holders, startInstance, until, type Instance } from '../test/helpers/cluster.js'
 import { startRedisServer } from '../test/state/redis-server.js'
 import type { TestContext } from '../test/helper.js'
-import { measure, startBuilt, waitUntilAnswering, type HttpFigures } from './http.js'
+import { apiKey, loadTestSettings, measure, startBuilt, waitUntilAnswering, type HttpFigures } from './http.js'
 import { freePort, stopProcess } from './processes.js'
 
 export interface ClusterBenchOptions {
@@ -42,7 +42,6 @@ export interface ClusterFigures {
   }
 }
 
-const apiKey = 'bench-api-key-0123456789'
 const headers = { 'content-type': 'application/json', 'x-api-key': apiKey }
 
 // Cleanup in reverse order, for the helpers shared with the tests (they take a teardown).
@@ -86,18 +85,7 @@ async function measureVerifyOnRedis (options: ClusterBenchOptions): Promise<Http
     const logFile = join(directory, 'service.out')
     // The settings of bench/http.ts's service, plus Redis.
     const service = await startBuilt(['dist/src/server.js'], {
-      PORT: String(port),
-      API_KEY: apiKey,
-      WA_WEB_SOCKET_URL: options.simulatorUrl,
-      WA_EXTRA_CA_FILE: options.certificateFile,
-      AUTH_STATE_DIR: join(directory, 'auth_state'),
-      LOG_DIR: join(directory, 'logs'),
-      DATA_DIR: join(directory, 'data'),
-      RATE_LIMIT_MAX: '1000000',
-      SEND_MIN_GAP_MS: '0',
-      SEND_QUEUE_MAX: '100000',
-      OTP_MAX_ATTEMPTS: '100',
-      OTP_EXPOSE_CODE: 'true',
+      ...loadTestSettings(port, directory, options),
       REDIS_URL: redis.url,
       OTP_SECRET: 'bench-otp-secret-of-the-cluster',
       INSTANCE_ID: 'bench-redis'

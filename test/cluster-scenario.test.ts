@@ -4,28 +4,13 @@
 // through another; one code verified on three instances at once; each webhook event once, also
 // when the instance that attempted it dies.
 import t, { type Test } from 'tap'
-import { connectedOn, holders, startCluster, until, type Instance } from './helpers/cluster.js'
+import { call as callAt, connectedOn, holders, startCluster, until, type Answer, type Instance } from './helpers/cluster.js'
 import { startWebhookReceiver, type ReceivedWebhook } from './helpers/webhook-receiver.js'
-import { testApiKey } from './helper.js'
 import { waitForOutput } from './processes.js'
 import type { ServerResponse } from 'node:http'
 
-const headers = { 'x-api-key': testApiKey }
-const jsonHeaders = { ...headers, 'content-type': 'application/json' }
-
-interface Answer {
-  status: number
-  headers: Headers
-  body: Record<string, any>
-}
-
 async function call (instance: Instance, method: string, path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${instance.base}${path}`, {
-    method,
-    headers: body === undefined ? headers : jsonHeaders,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  })
-  return { status: response.status, headers: response.headers, body: await response.json() as Record<string, any> }
+  return await callAt(instance.base, method, path, body)
 }
 
 const cluster = await startCluster(t)

@@ -93,6 +93,22 @@ export async function startCluster (t: TestContext): Promise<Cluster> {
   return { simulator, redis, store, caFile, start }
 }
 
+export interface Answer {
+  status: number
+  headers: Headers
+  body: Record<string, any>
+}
+
+// One API call to the instance at `base`, with the test's key, and its JSON answer.
+export async function call (base: string, method: string, path: string, body?: unknown): Promise<Answer> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? { 'x-api-key': testApiKey } : clusterHeaders,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  return { status: response.status, headers: response.headers, body: await response.json() as Record<string, any> }
+}
+
 // Polls `check` until it gives a value: for what the processes announce nowhere else.
 export async function until<T> (what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs
