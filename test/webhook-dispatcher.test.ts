@@ -732,6 +732,46 @@ t.test('a delivery claimed by a dispatcher that died is sent by another once the
   t.equal(receiver.requests.length, 1)
 })
 
+t.test('a claim is extended while its request is in flight: a receiver slower than the claim gets the delivery once', async (t) => {
+  const dataDirectory = t.testdir()
+  const { queue } = await queueFor(t, dataDirectory)
+  const claimLeaseMs = 300
+  const held: ServerResponse[] = []
+  const receiver = await startReceiver(t, (_request, response) => { held.push(response) })
+  const logger = captureLogger()
+  const collector = collectResults()
+  const sender = await createDispatcher(t, { urls: [receiver.url], dataDirectory, claimLeaseMs, logger, onResult: collector.onResult })
+  await sender.start()
+  sender.publish('otp.sent', 's1', {})
+  await receiver.waitForRequests(1)
+  const claimedBefore = Date.now()
+
+  // Another instance, looking at the queue all the time, until it has looked twice the claim's
+  // lease after the request arrived.
+  let lookedLongEnough: () => void = () => {}
+  const looked = new Promise<void>((resolve) => { lookedLongEnough = resolve })
+  const watched: WebhookDeliveryQueue = {
+    ...queue,
+    claim: async (limit, leaseMs) => {
+      const claimed = await queue.claim(limit, leaseMs)
+      if (Date.now() > claimedBefore + 2 * claimLeaseMs) lookedLongEnough()
+      return claimed
+    }
+  }
+  const other = await createDispatcher(t, {
+    urls: [receiver.url], dataDirectory, claimLeaseMs, queue: watched, pollIntervalMs: 20, onResult: collector.onResult
+  })
+  await other.start()
+  await looked
+  t.equal(receiver.requests.length, 1, 'nobody else sent it while its request was in flight')
+
+  held[0]!.writeHead(204).end()
+  await collector.waitFor('delivered')
+  t.same(collector.results.map((result) => result.outcome), ['delivered'])
+  t.match(await queue.stats(), { pending: 0, delivered: 1 })
+  t.same(logger.entries.filter((entry) => entry.level !== 'debug'), [], 'no claim ran out')
+})
+
 t.test('pending deliveries to a URL removed from the configuration are not sent after a restart', async (t) => {
   const dataDirectory = t.testdir()
   const kept = await startReceiver(t, answerWith(503, { 'retry-after': '60' }))
