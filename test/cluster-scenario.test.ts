@@ -2,11 +2,11 @@
 // built service processes, one real redis-server, the simulator, one webhook receiver): sessions
 // created on A, QR read on B, status followed on C; OTPs sent through one instance and verified
 // through another; one code verified on three instances at once; each webhook event once, also
-// when the instance that attempted it dies.
+// when the instance that attempted it dies, or dies while sending it.
 import t, { type Test } from 'tap'
-import { call as callAt, connectedOn, holders, startCluster, until, type Answer, type Instance } from './helpers/cluster.js'
+import { call as callAt, clusterLeaseMs, connectedOn, holders, startCluster, until, type Answer, type Instance } from './helpers/cluster.js'
 import { startWebhookReceiver, type ReceivedWebhook } from './helpers/webhook-receiver.js'
-import { waitForOutput } from './processes.js'
+import { connectionOwner, waitForOutput } from './processes.js'
 import type { ServerResponse } from 'node:http'
 
 async function call (instance: Instance, method: string, path: string, body?: unknown): Promise<Answer> {
@@ -204,4 +204,46 @@ t.test('a delivery that failed on an instance killed with -9 is delivered once b
   t.ok(receiver.requests.filter((request) => deliveryId(request) === id).length >= 2, 'the failed attempt and the delivery')
   assertEachOnce(t)
   t.equal(simulator.replacedConnections(), 0, 'the failover made no second socket either')
+})
+
+t.test('a delivery in flight on an instance killed with -9 is sent once by a survivor, within the lease', async (t) => {
+  // The receiver holds this message's delivery open (never answers): its claim stays with the
+  // instance sending it, which is killed mid-request.
+  const text = 'held in flight'
+  let held: ReceivedWebhook | undefined
+  receiver.answer = (request, response) => {
+    if (held === undefined && request.event === 'message.received' && request.data.text === text) held = request
+    else accept(request, response)
+  }
+  const [, phone] = [...accounts][0]!
+  expected.received.push(await simulator.sendText(newRecipient(), phone, text))
+  const inFlight = await receiver.waitFor((request) => request === held, 20_000)
+  const id = deliveryId(inFlight)
+  const living = [...byId.values()]
+  const receiverPort = Number(new URL(receiver.url).port)
+  const pid = await connectionOwner(living.map((instance) => instance.process.child.pid!), inFlight.remotePort, receiverPort)
+  const sender = living.find((instance) => instance.process.child.pid === pid)
+  if (sender === undefined) throw new Error(`no instance holds the connection of delivery ${id}`)
+  // Nothing else in flight, so the kill cuts only this request (one cut after the receiver
+  // answered but before the sender wrote it would rightly be sent twice).
+  await until('only the held delivery pending', async () => (await store.webhookDeliveries.stats()).pending === 1 ? true : undefined)
+  t.comment(`delivery ${id} in flight on ${sender.id}, which is killed now`)
+  sender.process.child.kill('SIGKILL')
+  await sender.process.exited
+  const killedAt = Date.now()
+  byId.delete(sender.id)
+
+  // The old claim (twice the request timeout plus 30 s) would keep it back for 50 s.
+  const delivered = await receiver.waitFor((request) => deliveryId(request) === id && accepted.includes(request), 25_000)
+  const afterMs = Date.now() - killedAt
+  t.comment(`sent by a survivor ${afterMs} ms after the kill (lease ${clusterLeaseMs} ms)`)
+  t.ok(afterMs < clusterLeaseMs + 5000, `within the lease plus a few seconds (${afterMs} ms)`)
+  t.equal(delivered.rawBody, inFlight.rawBody, 'the same delivery')
+  await until('every session connected on the survivor', async () => (await Promise.all(sessionIds.map(async (id) => await connectedOn(store, id, (holder) => byId.has(holder))))).every((holder) => holder !== undefined) ? true : undefined)
+  await queueDrained()
+  t.equal(acceptedTimes(id), 1, 'delivered once')
+  t.equal(receiver.requests.filter((request) => deliveryId(request) === id).length, 2, 'the request cut by the kill and the delivery')
+  assertEachOnce(t)
+  const stats = await store.webhookDeliveries.stats()
+  t.equal(stats.delivered, accepted.length, 'the killed claim counted nothing: each delivery counted once')
 })
