@@ -40,7 +40,7 @@ const connections = 50
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8)
 const mebibyte = 1024 * 1024
 
-async function measure (name: string, load: Load): Promise<HttpFigures> {
+export async function measure (name: string, load: Load): Promise<HttpFigures> {
   let next = 0
   let unexpected = 0
   const result = await autocannon({
@@ -66,14 +66,14 @@ async function measure (name: string, load: Load): Promise<HttpFigures> {
 
 // Started as people start it: `node dist/src/server.js`, output to a file as a container's log
 // would take it (a pipe the benchmark reads would slow the service down by what it costs us).
-async function startBuilt (args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
+export async function startBuilt (args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
   const output = openSync(logFile, 'a')
   const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', output, output] })
   closeSync(output)
   return child
 }
 
-async function waitUntilAnswering (child: ChildProcess, url: string, logFile: string): Promise<void> {
+export async function waitUntilAnswering (child: ChildProcess, url: string, logFile: string): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt++) {
     if (child.exitCode !== null) throw new Error(`${url} exited: ${readFileSync(logFile, 'utf8')}`)
     try {
@@ -96,7 +96,30 @@ async function settledRssMiB (pid: number): Promise<number> {
   return Number((rssOf(pid) / mebibyte).toFixed(1))
 }
 
-const apiKey = 'bench-api-key-0123456789'
+export const apiKey = 'bench-api-key-0123456789'
+
+// Default settings, except what would stop a load test: the rate limit, the pacing between
+// sends, and the attempts per code (the wrong-code load tries each code up to 99 times).
+export function loadTestSettings (
+  port: number,
+  directory: string,
+  simulator: { simulatorUrl: string, certificateFile: string }
+): Record<string, string> {
+  return {
+    PORT: String(port),
+    API_KEY: apiKey,
+    WA_WEB_SOCKET_URL: simulator.simulatorUrl,
+    WA_EXTRA_CA_FILE: simulator.certificateFile,
+    AUTH_STATE_DIR: join(directory, 'auth_state'),
+    LOG_DIR: join(directory, 'logs'),
+    DATA_DIR: join(directory, 'data'),
+    RATE_LIMIT_MAX: '1000000',
+    SEND_MIN_GAP_MS: '0',
+    SEND_QUEUE_MAX: '100000',
+    OTP_MAX_ATTEMPTS: '100',
+    OTP_EXPOSE_CODE: 'true'
+  }
+}
 
 async function postOnce (
   agent: Agent,
@@ -152,22 +175,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   const barePort = await freePort()
   const serviceLog = join(directory, 'service.out')
   const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`]
-  // Default settings, except what would stop a load test: the rate limit, the pacing between
-  // sends, and the attempts per code (the wrong-code load tries each code up to 99 times).
-  const service = await startBuilt([...profiling, 'dist/src/server.js'], {
-    PORT: String(servicePort),
-    API_KEY: apiKey,
-    WA_WEB_SOCKET_URL: options.simulatorUrl,
-    WA_EXTRA_CA_FILE: options.certificateFile,
-    AUTH_STATE_DIR: join(directory, 'auth_state'),
-    LOG_DIR: join(directory, 'logs'),
-    DATA_DIR: join(directory, 'data'),
-    RATE_LIMIT_MAX: '1000000',
-    SEND_MIN_GAP_MS: '0',
-    SEND_QUEUE_MAX: '100000',
-    OTP_MAX_ATTEMPTS: '100',
-    OTP_EXPOSE_CODE: 'true'
-  }, serviceLog)
+  const service = await startBuilt([...profiling, 'dist/src/server.js'], loadTestSettings(servicePort, directory, options), serviceLog)
   const bareLog = join(directory, 'bare.out')
   const bare = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(barePort) }, bareLog)
   try {

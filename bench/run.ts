@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
 import { measureService, type HttpFigures, type ServiceFigures } from './http.js'
+import { clusterTables, measureCluster, type ClusterFigures } from './cluster.js'
 
 const sessionCounts = (process.env.BENCH_SESSIONS ?? '1,10,50').split(',').filter((count) => count !== '').map(Number)
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8)
@@ -46,6 +47,7 @@ interface SessionFigures {
 const figures: SessionFigures[] = []
 const rawBaileys: { rssMiB: Record<string, number>, sequentialSendsPerSecond: number } = { rssMiB: {}, sequentialSendsPerSecond: 0 }
 let service: ServiceFigures
+let cluster: ClusterFigures
 try {
   service = await measureService({
     workDirectory,
@@ -58,6 +60,17 @@ try {
     cpuProfileDirectory: process.env.BENCH_CPU_PROFILE_DIR
   })
   process.stderr.write('measured HTTP\n')
+  cluster = await measureCluster({
+    workDirectory,
+    simulatorUrl: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
+    controlUrl: `http://127.0.0.1:${controlPort}`,
+    certificateFile,
+    wrongCodeNumbers: Number(process.env.BENCH_WRONG_CODE_NUMBERS ?? 400),
+    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 600),
+    sessions: Number(process.env.BENCH_CLUSTER_SESSIONS ?? 10),
+    leaseMs: Number(process.env.BENCH_CLUSTER_LEASE_MS ?? 15_000)
+  })
+  process.stderr.write('measured several instances on Redis\n')
   rawBaileys.rssMiB.noSocket = round((await worker('raw', 0, join(workDirectory, 'raw-0'))).rss / mebibyte, 1)
   for (const sessions of sessionCounts) {
     const serviceDirectory = join(workDirectory, `service-${sessions}`)
@@ -124,6 +137,7 @@ const results = {
   rssMiB: { service: service.rssMiB, rawBaileys: rawBaileys.rssMiB },
   verifyLoad: service.verifyLoad,
   sessions: figures,
+  cluster,
   targets
 }
 await writeFile(resultsFile, JSON.stringify(results, null, 2) + '\n')
@@ -143,13 +157,14 @@ const sessionTable = [
   '|---|---|---|---|---|---|---|',
   ...figures.map((figure) => `| ${figure.sessions} | ${figure.serviceRssPerSessionMiB} MiB | ${figure.rawBaileysRssPerSessionMiB} MiB | ${figure.overheadRatio} | ${figure.restoreAllConnectedMs} ms | ${figure.credentialWritesPerMessage} | ${figure.rawBaileysFileWritesPerMessage} |`)
 ].join('\n')
+const clusterTable = clusterTables(cluster, service.http)
 const readmePath = join(projectRoot, 'README.md')
 const readme = await readFile(readmePath, 'utf8')
 const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/
 if (marked.test(readme)) {
   const day = results.measuredAt.slice(0, 10)
-  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${httpTable}\n\n${sessionTable}\n<!-- bench:end -->`))
+  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n<!-- bench:end -->`))
 }
 
-console.log(`\n${table}\n\n${httpTable}\n\n${sessionTable}\n`)
+console.log(`\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n`)
 console.log('written to bench/results.json and README.md')

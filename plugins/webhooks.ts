@@ -70,6 +70,9 @@ async function webhooksPlugin (fastify: FastifyInstance): Promise<void> {
     queue: fastify.stateStore.webhookDeliveries,
     dataDirectory: config.dataDirectory,
     version: packageInfo.version,
+    // A delivery in flight on an instance that dies goes out from another in the time the
+    // cluster takes to notice a dead instance, as its sessions do.
+    claimLeaseMs: config.sessionLeaseMs,
     logger: log
   })
   fastify.decorate('webhooks', webhooks)

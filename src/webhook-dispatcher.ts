@@ -79,8 +79,9 @@ export interface WebhookDispatcherOptions {
   // How often the queue is looked at when nothing here says it changed: deliveries published by
   // another instance that died, or claims that ran out.
   pollIntervalMs?: number
-  // How long a claimed delivery is hidden from other claims; it must outlive an attempt and the
-  // writes around it, or a stalled attempt is sent again elsewhere.
+  // How long a claimed delivery stays hidden from other claims without news from its instance,
+  // which extends the claim every third of this while the attempt runs. A delivery in flight on
+  // an instance that dies (kill -9) or stalls is sent by another after at most this long.
   claimLeaseMs?: number
   logger: WebhookLogger
   onResult?: (result: WebhookResult) => void
@@ -110,8 +111,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     concurrency = 4,
     keepFailedDeliveries = 100,
     pollIntervalMs = 5000,
-    // A delivery is sent again elsewhere only when this process died or stalled.
-    claimLeaseMs = 2 * requestTimeoutMs + 30_000,
+    claimLeaseMs = 15_000,
     logger,
     onResult,
     clock = Date.now,
@@ -123,7 +123,7 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
     if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`Webhook URL ${url} is not an http or https URL`)
   }
   if (events !== 'all') assertWebhookEvents(events)
-  for (const [name, value] of Object.entries({ maxAttempts, concurrency })) {
+  for (const [name, value] of Object.entries({ maxAttempts, concurrency, claimLeaseMs })) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`Webhook option ${name} must be a positive integer, got ${value}`)
   }
 
@@ -212,14 +212,36 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
 
   function startAttempt (delivery: ClaimedWebhookDelivery): void {
     activeAttempts += 1
+    const extension = keepClaimed(delivery)
     runInBackground(async () => {
       try {
         await attemptDelivery(delivery)
       } finally {
+        clearInterval(extension)
         activeAttempts -= 1
         pump()
       }
     })
+  }
+
+  // A short claim kept alive while the attempt runs, rather than one long enough for any attempt:
+  // the claim of an instance that died lapses within claimLeaseMs, and it needs nothing but the
+  // queue (the instance heartbeat exists only with REDIS_URL). A late extension after the result
+  // was written finds the claim gone and changes nothing.
+  function keepClaimed (delivery: ClaimedWebhookDelivery): NodeJS.Timeout {
+    const extension = setInterval(() => {
+      runInBackground(async () => {
+        try {
+          if (await queue.extend(delivery, claimLeaseMs)) return
+          clearInterval(extension)
+          logger.warn({ deliveryId: delivery.id }, 'webhook delivery claim ran out while its request was in flight; another instance may send it too')
+        } catch (error) {
+          // The store is unreachable: the next extension tries again while the claim lasts.
+          logger.warn({ err: error, deliveryId: delivery.id }, 'could not extend the webhook delivery claim')
+        }
+      })
+    }, Math.max(1, Math.floor(claimLeaseMs / 3)))
+    return extension
   }
 
   async function attemptDelivery (delivery: ClaimedWebhookDelivery): Promise<void> {

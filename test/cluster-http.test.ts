@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { serviceEnvironment, temporaryDirectory, testApiKey, type TestContext } from './helper.js'
+import { call as callAt, type Answer } from './helpers/cluster.js'
 import { png } from './helpers/media-samples.js'
 import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess } from './processes.js'
 import { startSimulator, type WhatsAppSimulator } from './sim/index.js'
@@ -18,7 +19,6 @@ import type { StateStore } from '../src/state/state-store.js'
 
 const entry = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
 const headers = { 'x-api-key': testApiKey }
-const jsonHeaders = { ...headers, 'content-type': 'application/json' }
 // Far longer than the test: a hand-written lease or heartbeat must not run out under it.
 const handWrittenTtlMs = 600_000
 
@@ -28,19 +28,8 @@ interface Instance {
   process: NodeProcess
 }
 
-interface Answer {
-  status: number
-  headers: Headers
-  body: Record<string, unknown>
-}
-
 async function call (instance: Instance, method: string, path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${instance.url}${path}`, {
-    method,
-    headers: body === undefined ? headers : jsonHeaders,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  })
-  return { status: response.status, headers: response.headers, body: await response.json() as Record<string, unknown> }
+  return await callAt(instance.url, method, path, body)
 }
 
 async function startInstance (t: TestContext, id: string, redis: RedisServer, extra: Record<string, string> = {}): Promise<Instance> {

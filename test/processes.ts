@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readdir, readFile, readlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
@@ -52,4 +53,25 @@ export async function stopProcess (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill('SIGTERM')
   await once(child, 'exit')
+}
+
+// Which of `pids` holds the local end of the TCP connection from `localPort` to `remotePort` (on
+// 127.0.0.1): the socket's inode from the kernel's table, then the process with a descriptor on
+// it. Linux only (/proc), as the tests that run several service processes are.
+export async function connectionOwner (pids: number[], localPort: number, remotePort: number): Promise<number | undefined> {
+  const hexPort = (port: number): string => `:${port.toString(16).toUpperCase().padStart(4, '0')}`
+  // Columns: slot, local address, remote address, state, queues, timer, retransmits, uid, timeout, inode.
+  const connection = (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .find((columns) => columns[1]?.endsWith(hexPort(localPort)) === true && columns[2]?.endsWith(hexPort(remotePort)) === true)
+  if (connection?.[9] === undefined) return undefined
+  const socket = `socket:[${connection[9]}]`
+  for (const pid of pids) {
+    // A process that exited meanwhile has no descriptors left.
+    const descriptors = await readdir(`/proc/${pid}/fd`).catch(() => [])
+    for (const descriptor of descriptors) {
+      if (await readlink(`/proc/${pid}/fd/${descriptor}`).catch(() => '') === socket) return pid
+    }
+  }
+  return undefined
 }

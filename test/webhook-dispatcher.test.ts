@@ -16,7 +16,7 @@ import {
 } from '../src/webhook-dispatcher.js'
 import { verifyWebhookSignature } from '../src/webhook-signature.js'
 import { importSpooledDeliveries } from '../src/webhook-spool-import.js'
-import type { StateStore, WebhookDeliveryQueue } from '../src/state/state-store.js'
+import type { ClaimedWebhookDelivery, StateStore, WebhookDeliveryQueue } from '../src/state/state-store.js'
 import { openTestStateStore } from './helpers/state-store.js'
 
 interface ReceivedRequest {
@@ -730,6 +730,84 @@ t.test('a delivery claimed by a dispatcher that died is sent by another once the
   t.equal(delivered.deliveryId, claimed.id)
   t.equal(await queue.ack(claimed), false, 'the dead claim can no longer settle it')
   t.equal(receiver.requests.length, 1)
+})
+
+t.test('a claim is extended while its request is in flight: a receiver slower than the claim gets the delivery once', async (t) => {
+  const dataDirectory = t.testdir()
+  const { queue } = await queueFor(t, dataDirectory)
+  // Extended every 200 ms: a margin of 400 ms for a busy machine.
+  const claimLeaseMs = 600
+  const held: ServerResponse[] = []
+  const receiver = await startReceiver(t, (_request, response) => { held.push(response) })
+  const logger = captureLogger()
+  const collector = collectResults()
+  const sender = await createDispatcher(t, {
+    urls: [receiver.url], dataDirectory, claimLeaseMs, requestTimeoutMs: 10_000, logger, onResult: collector.onResult
+  })
+  await sender.start()
+  sender.publish('otp.sent', 's1', {})
+  await receiver.waitForRequests(1)
+  const claimedBefore = Date.now()
+
+  // Another instance, looking at the queue all the time, until it has looked twice the claim's
+  // lease after the request arrived.
+  let lookedLongEnough: () => void = () => {}
+  const looked = new Promise<void>((resolve) => { lookedLongEnough = resolve })
+  const watched: WebhookDeliveryQueue = {
+    ...queue,
+    claim: async (limit, leaseMs) => {
+      const claimed = await queue.claim(limit, leaseMs)
+      if (Date.now() > claimedBefore + 2 * claimLeaseMs) lookedLongEnough()
+      return claimed
+    }
+  }
+  const other = await createDispatcher(t, {
+    urls: [receiver.url], dataDirectory, claimLeaseMs, queue: watched, pollIntervalMs: 20, onResult: collector.onResult
+  })
+  await other.start()
+  await looked
+  t.equal(receiver.requests.length, 1, 'nobody else sent it while its request was in flight')
+
+  held[0]!.writeHead(204).end()
+  await collector.waitFor('delivered')
+  t.same(collector.results.map((result) => result.outcome), ['delivered'])
+  t.match(await queue.stats(), { pending: 0, delivered: 1 })
+  t.same(logger.entries.filter((entry) => entry.level !== 'debug'), [], 'no claim ran out')
+})
+
+t.test('a claim taken over while its request is in flight is no longer extended, and its late result is not counted', async (t) => {
+  const dataDirectory = t.testdir()
+  const { queue, shiftTime } = await queueFor(t, dataDirectory)
+  const claimLeaseMs = 600
+  const held: ServerResponse[] = []
+  const receiver = await startReceiver(t, (_request, response) => { held.push(response) })
+  const logger = captureLogger()
+  const collector = collectResults()
+  const sender = await createDispatcher(t, {
+    urls: [receiver.url], dataDirectory, claimLeaseMs, requestTimeoutMs: 10_000, logger, onResult: collector.onResult
+  })
+  await sender.start()
+  sender.publish('otp.sent', 's1', {})
+  await receiver.waitForRequests(1)
+
+  // As if the sender had stalled past its claim: another instance takes the delivery over. An
+  // extension may land between the clock's move and the claim, so the clock moves again then.
+  let takenOver: ClaimedWebhookDelivery | undefined
+  while (takenOver === undefined) {
+    shiftTime(claimLeaseMs)
+    takenOver = (await queue.claim(1, 60_000))[0]
+  }
+  const lost = 'webhook delivery claim ran out while its request was in flight; another instance may send it too'
+  await waitUntil(async () => logger.entries.some((entry) => entry.level === 'warn' && entry.message === lost))
+
+  held[0]!.writeHead(204).end()
+  await collector.waitFor('delivered')
+  const unwritten = 'webhook delivery claim ran out before its result was written; another attempt may follow'
+  t.ok(logger.entries.some((entry) => entry.message === unwritten), 'the sender says its result was not written')
+  t.match(await queue.stats(), { pending: 1, delivered: 0 }, 'the late result of the lost claim is not counted')
+  t.equal(await queue.ack(takenOver), true, 'the instance that took it over settles it')
+  t.match(await queue.stats(), { pending: 0, delivered: 1 })
+  t.equal(logger.entries.filter((entry) => entry.message === lost).length, 1, 'no extension tried after the claim was lost')
 })
 
 t.test('pending deliveries to a URL removed from the configuration are not sent after a restart', async (t) => {

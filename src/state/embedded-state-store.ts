@@ -120,8 +120,8 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
     counterDatabase.putSync(name, (counterDatabase.get(name) ?? 0) + 1)
   }
 
-  // Settles a claim in one transaction; false when the claim was lost.
-  async function settle (claimed: ClaimedWebhookDelivery, apply: (stored: StoredDelivery) => void): Promise<boolean> {
+  // Changes a claimed delivery in one transaction; false when the claim was lost.
+  async function changeClaimed (claimed: ClaimedWebhookDelivery, apply: (stored: StoredDelivery) => void): Promise<boolean> {
     assertOpen()
     return await deliveryDatabase.transaction(() => {
       const stored = deliveryDatabase.get(claimed.id)
@@ -231,20 +231,25 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
           })
         })
       },
+      async extend (claimed, leaseMs) {
+        return await changeClaimed(claimed, (stored) => {
+          deliveryDatabase.putSync(claimed.id, { ...stored, visibleAt: clock() + leaseMs })
+        })
+      },
       async ack (claimed) {
-        return await settle(claimed, () => {
+        return await changeClaimed(claimed, () => {
           deliveryDatabase.removeSync(claimed.id)
           counter('delivered')
         })
       },
       async retry (claimed, nextAttemptAt) {
-        return await settle(claimed, (stored) => {
+        return await changeClaimed(claimed, (stored) => {
           const delivery = { ...stored.delivery, attempts: stored.delivery.attempts + 1, nextAttemptAt }
           deliveryDatabase.putSync(claimed.id, { delivery, visibleAt: nextAttemptAt, claimToken: null })
         })
       },
       async fail (claimed) {
-        return await settle(claimed, () => {
+        return await changeClaimed(claimed, () => {
           deliveryDatabase.removeSync(claimed.id)
           counter('failed')
         })

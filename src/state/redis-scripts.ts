@@ -128,6 +128,15 @@ export const scripts = {
       end
       return claimed`
   },
+  // Only the claim's own holder moves its end, and only while the claim is its own: a settled
+  // claim (gone from claims) or one taken over (another token) is left alone.
+  extendClaim: {
+    numberOfKeys: 5,
+    lua: `
+      if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+      redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+      return 1`
+  },
   settleDelivery: {
     numberOfKeys: 5,
     lua: `

@@ -184,6 +184,9 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
         }
         return deliveries
       },
+      async extend (claimed, leaseMs) {
+        return await run('extendClaim', webhookKeys, [claimed.id, claimed.claimToken, clock() + leaseMs]) === 1
+      },
       ack: async (claimed) => await settle(claimed, 'delivered'),
       retry: async (claimed, nextAttemptAt) => await settle(claimed, 'retry', nextAttemptAt),
       fail: async (claimed) => await settle(claimed, 'failed'),

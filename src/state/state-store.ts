@@ -63,7 +63,7 @@ export interface WebhookDelivery {
 }
 
 export interface ClaimedWebhookDelivery extends WebhookDelivery {
-  // Proves the claim in ack, retry and fail: a claim whose lease ran out (its instance died or
+  // Proves the claim in extend, ack, retry and fail: a claim whose lease ran out (its instance died or
   // stalled) was handed to another instance, and the late answer of the first one is ignored.
   claimToken: string
 }
@@ -80,9 +80,12 @@ export interface WebhookDeliveryStats {
 export interface WebhookDeliveryQueue {
   enqueue: (delivery: WebhookDelivery) => Promise<void>
   // Up to `limit` deliveries due now (next attempt reached, no live claim), each hidden from other
-  // claims for `leaseMs`; a claimed delivery neither acked, retried nor failed in time is due again.
+  // claims for `leaseMs`; a claimed delivery neither extended, acked, retried nor failed in time is
+  // due again.
   claim: (limit: number, leaseMs: number) => Promise<ClaimedWebhookDelivery[]>
-  // Each returns false when the claim is no longer valid (expired and maybe claimed elsewhere).
+  // Each returns false when the claim is no longer valid (expired and claimed elsewhere, or settled).
+  // extend hides the delivery for `leaseMs` from now, while its request is in flight.
+  extend: (delivery: ClaimedWebhookDelivery, leaseMs: number) => Promise<boolean>
   ack: (delivery: ClaimedWebhookDelivery) => Promise<boolean>
   retry: (delivery: ClaimedWebhookDelivery, nextAttemptAt: number) => Promise<boolean>
   fail: (delivery: ClaimedWebhookDelivery) => Promise<boolean>

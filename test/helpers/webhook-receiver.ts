@@ -9,6 +9,8 @@ export interface ReceivedWebhook {
   event: string
   sessionId: string | null
   data: Record<string, unknown>
+  // The sender's end of the connection, to tell which process sent it (connectionOwner).
+  remotePort: number
 }
 
 // Answers one request; `index` counts requests from 0. The default answers 204.
@@ -31,7 +33,8 @@ export async function startWebhookReceiver (t: TestContext): Promise<WebhookRece
     incoming.on('end', () => {
       const rawBody = Buffer.concat(chunks).toString('utf8')
       const { event, sessionId, data } = JSON.parse(rawBody) as { event: string, sessionId: string | null, data: Record<string, unknown> }
-      const request: ReceivedWebhook = { headers: incoming.headers, rawBody, event, sessionId, data }
+      const remotePort = incoming.socket.remotePort ?? 0
+      const request: ReceivedWebhook = { headers: incoming.headers, rawBody, event, sessionId, data, remotePort }
       receiver.requests.push(request)
       receiver.answer(request, response, receiver.requests.length - 1)
       for (const wake of waiters) wake()

@@ -183,6 +183,31 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     t.equal(await one.webhookDeliveries.nextDueAt(), now + longTtlMs)
   })
 
+  t.test('webhook deliveries: an extended claim stays hidden past its first lease; a lost or settled one cannot be extended', async (t) => {
+    const harness = await createHarness(t)
+    const [one, two] = [await harness.open(), await harness.open()]
+    const leaseMs = harness.shortTtlMs
+    for (const id of ['in-flight', 'dead', 'retried']) await one.webhookDeliveries.enqueue(delivery(id, harness.now() - 1))
+    const claimed = new Map((await one.webhookDeliveries.claim(10, leaseMs)).map((item) => [item.id, item]))
+    const [inFlight, dead, retried] = ['in-flight', 'dead', 'retried'].map((id) => claimed.get(id)!)
+
+    await harness.advance(leaseMs / 2)
+    t.equal(await one.webhookDeliveries.extend(inFlight, leaseMs), true, 'the holder extends the claim of a request in flight')
+    const retryAt = harness.now() + longTtlMs
+    t.equal(await one.webhookDeliveries.retry(retried, retryAt), true)
+    t.equal(await one.webhookDeliveries.extend(retried, leaseMs), false, 'a late extension after the result was written changes nothing')
+    await harness.advance(leaseMs / 2 + 20)
+    const takenOver = await two.webhookDeliveries.claim(10, longTtlMs)
+    t.same(takenOver.map((item) => item.id), ['dead'], 'past the first lease only the claim nobody extended is taken over')
+    t.equal(await one.webhookDeliveries.extend(dead, leaseMs), false, 'a claim taken over cannot be extended')
+    t.equal(await one.webhookDeliveries.ack(dead), false, 'nor settled by its first holder')
+    t.equal(await two.webhookDeliveries.ack(takenOver[0]!), true)
+    t.equal(await one.webhookDeliveries.ack(inFlight), true)
+    t.equal(await one.webhookDeliveries.extend(inFlight, leaseMs), false, 'a settled claim cannot be extended')
+    t.same(await two.webhookDeliveries.stats(), { pending: 1, retrying: 1, delivered: 2, failed: 0 }, 'each delivery counted once')
+    t.equal(await two.webhookDeliveries.nextDueAt(), retryAt, 'the retried delivery keeps the next attempt written')
+  })
+
   t.test('webhook deliveries: concurrent claims from two handles never hand one delivery out twice', async (t) => {
     const harness = await createHarness(t)
     const [one, two] = [await harness.open(), await harness.open()]
