@@ -8,10 +8,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
+import { loadConfig } from '../src/config.js'
 import { spawnNode } from '../test/processes.js'
 
 const sessionCounts = (process.env.BENCH_SCALE_SESSIONS ?? '50,300,500').split(',').map(Number)
-const restoreConcurrency = process.env.BENCH_RESTORE_CONCURRENCY ?? '8'
+// The service's own default unless BENCH_RESTORE_CONCURRENCY compares another.
+const restoreConcurrency = process.env.BENCH_RESTORE_CONCURRENCY ?? String(loadConfig({}).sessionRestoreConcurrency)
 // When set, each restarted service runs under `node --cpu-prof` and leaves its profile here.
 const cpuProfileDirectory = process.env.BENCH_CPU_PROFILE_DIR
 const apiKey = 'bench-api-key-0123456789'
