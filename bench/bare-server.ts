@@ -4,8 +4,10 @@
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { VerifyOtpBody } from '../schemas/otp.js'
+import { fieldErrorKeyword } from '../src/errors.js'
 
-const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>()
+// The schema names its fields' error codes with a keyword Ajv must know to compile it.
+const app = Fastify({ logger: false, ajv: { customOptions: { keywords: [fieldErrorKeyword] } } }).withTypeProvider<TypeBoxTypeProvider>()
 app.get('/', async () => ({ success: true, data: { name: 'bare' } }))
 app.post('/verify', { schema: { body: VerifyOtpBody } }, async (request) => ({ success: true, data: { verified: true, to: request.body.to } }))
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })

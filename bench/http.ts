@@ -4,6 +4,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent, request as httpRequest } from 'node:http'
+import { seedOtpCodes } from './otp-seed.js'
 import { freePort, projectRoot, stopProcess } from './processes.js'
 
 export interface HttpFigures {
@@ -154,8 +155,9 @@ export interface HttpOptions {
   simulatorUrl: string
   controlUrl: string
   certificateFile: string
-  // Numbers given a code for the wrong-code load and for the right-code load.
+  // Numbers given a code through the API for the wrong-code load.
   wrongCodeNumbers: number
+  // Right codes seeded before the start (bench/otp-seed.ts), one per request of the right-code load.
   rightCodeNumbers: number
   verifyLoadRequests: number
   // When set, the service runs under `node --cpu-prof` and leaves its profile here.
@@ -174,6 +176,12 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   const servicePort = await freePort()
   const barePort = await freePort()
   const serviceLog = join(directory, 'service.out')
+  // Numbers apart from every other load's, each with a known code valid for the whole run.
+  const phoneFor = (index: number): string => `62812${String(index).padStart(7, '0')}`
+  const rightCodePhones = Array.from({ length: options.rightCodeNumbers }, (_, index) => phoneFor(1_000_000 + index))
+  const seedStarted = performance.now()
+  const rightCodes = await seedOtpCodes(join(directory, 'data'), rightCodePhones, 3600)
+  process.stderr.write(`  ${rightCodes.size} right codes seeded in ${Math.round(performance.now() - seedStarted)} ms\n`)
   const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`]
   const service = await startBuilt([...profiling, 'dist/src/server.js'], loadTestSettings(servicePort, directory, options), serviceLog)
   const bareLog = join(directory, 'bare.out')
@@ -211,8 +219,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
 
     // Codes are created through the API, as a client would: one OTP per number, sent through
     // the simulator with OTP_EXPOSE_CODE on so the benchmark knows each code.
-    const phoneFor = (index: number): string => `62812${String(index).padStart(7, '0')}`
-    const codedPhones = Array.from({ length: options.wrongCodeNumbers + options.rightCodeNumbers }, (_, index) => phoneFor(index))
+    const codedPhones = Array.from({ length: options.wrongCodeNumbers }, (_, index) => phoneFor(index))
     const codes = new Map<string, string>()
     const sendStarted = performance.now()
     // Spread over the ten sessions: one session sends one message at a time, on purpose.
@@ -232,8 +239,8 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     const verify = (to: string, code: string): Request => ({ method: 'POST', path: '/api/otp/verify', headers, body: JSON.stringify({ to, code }) })
     // Another code of the same length: the last digit moved on by one.
     const wrong = (code: string): string => code.slice(0, -1) + String((Number(code.at(-1)) + 1) % 10)
-    const wrongCodeRequests = codedPhones.slice(0, options.wrongCodeNumbers).map((phone) => verify(phone, wrong(codes.get(phone)!)))
-    const rightCodeRequests = codedPhones.slice(options.wrongCodeNumbers).map((phone) => verify(phone, codes.get(phone)!))
+    const wrongCodeRequests = codedPhones.map((phone) => verify(phone, wrong(codes.get(phone)!)))
+    const rightCodeRequests = [...rightCodes].map(([phone, code]) => verify(phone, code))
     const noCodeRequests = Array.from({ length: 1000 }, (_, index) => verify(phoneFor(5_000_000 + index), '123456'))
 
     const bareGet = await measure('bare Fastify GET (reference)', { url: bareBase, requests: [{ method: 'GET', path: '/' }], expectedStatus: 200 })
@@ -246,7 +253,8 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     })
     const noCode = await measure('POST /api/otp/verify, no code (404)', { url: base, requests: noCodeRequests, expectedStatus: 404 })
     const wrongCode = await measure('POST /api/otp/verify, wrong code (400)', { url: base, requests: wrongCodeRequests, expectedStatus: 400 })
-    // Each right code is spent by its first verify, so this load is one request per code.
+    // Each right code is spent by its first verify: the load walks through the seeded codes, each
+    // request a fresh right code, and ends when they are all spent (its duration follows the rate).
     const rightCode = await measure('POST /api/otp/verify, right code (200)', { url: base, requests: rightCodeRequests, expectedStatus: 200, amount: rightCodeRequests.length })
 
     // Sequential sends: the next starts when the last one's answer arrived.

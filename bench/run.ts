@@ -55,7 +55,7 @@ try {
     controlUrl: `http://127.0.0.1:${controlPort}`,
     certificateFile,
     wrongCodeNumbers: Number(process.env.BENCH_WRONG_CODE_NUMBERS ?? 400),
-    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 600),
+    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 50_000),
     verifyLoadRequests,
     cpuProfileDirectory: process.env.BENCH_CPU_PROFILE_DIR
   })

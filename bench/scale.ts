@@ -8,10 +8,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
+import { loadConfig } from '../src/config.js'
 import { spawnNode } from '../test/processes.js'
 
 const sessionCounts = (process.env.BENCH_SCALE_SESSIONS ?? '50,300,500').split(',').map(Number)
-const restoreConcurrency = process.env.BENCH_RESTORE_CONCURRENCY ?? '8'
+// The service's own default unless BENCH_RESTORE_CONCURRENCY compares another.
+const restoreConcurrency = process.env.BENCH_RESTORE_CONCURRENCY ?? String(loadConfig({}).sessionRestoreConcurrency)
+// When set, each restarted service runs under `node --cpu-prof` and leaves its profile here.
+const cpuProfileDirectory = process.env.BENCH_CPU_PROFILE_DIR
 const apiKey = 'bench-api-key-0123456789'
 const mebibyte = 1024 * 1024
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
@@ -39,7 +43,8 @@ async function measureRestart (sessions: number, directory: string): Promise<Rec
   const base = `http://127.0.0.1:${port}`
   const headers = { 'x-api-key': apiKey }
   const started = performance.now()
-  const service = spawnNode(['dist/src/server.js'], {
+  const profiling = cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDirectory, `restart-${sessions}`)}`]
+  const service = spawnNode([...profiling, 'dist/src/server.js'], {
     ...process.env,
     PORT: String(port),
     API_KEY: apiKey,

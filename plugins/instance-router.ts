@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
 import { errors, withRetryAfter } from '../src/errors.js'
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
@@ -198,6 +197,9 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
 
   const secret = config.instanceSecret
   const timeoutMs = forwardTimeoutMs(fastify)
+  // Loaded only here: a single instance never forwards, and the proxy (with its HTTP client) is
+  // among the slowest modules to load at start.
+  const { default: replyFrom } = await import('@fastify/reply-from')
   await fastify.register(replyFrom, {
     // Never retried behind the caller's back: a send must not go out twice, and a 503 (a QR not
     // offered yet) is the holder's answer to pass on as it is.

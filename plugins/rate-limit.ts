@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { errors, withRetryAfter } from '../src/errors.js'
 import { checkInstanceCall } from '../src/instance-signature.js'
@@ -25,7 +25,9 @@ export function rateLimitKey (fastify: FastifyInstance, request: FastifyRequest)
 
 // Fails at once while Redis is away (no offline queue), like the state store; the limiter then lets
 // calls through (skipOnError) rather than taking health and every route down with Redis.
-function openRedis (url: string): Redis {
+// The client is loaded only with REDIS_URL: a single instance never needs it, and it is slow to load.
+async function openRedis (url: string): Promise<Redis> {
+  const { Redis } = await import('ioredis')
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   // Reconnection is ioredis' job; an error event without a listener would crash the process.
   redis.on('error', () => {})
@@ -33,7 +35,7 @@ function openRedis (url: string): Redis {
 }
 
 async function rateLimitPlugin (fastify: FastifyInstance, options: RateLimitOptions): Promise<void> {
-  const redis = options.redisUrl === undefined ? undefined : openRedis(options.redisUrl)
+  const redis = options.redisUrl === undefined ? undefined : await openRedis(options.redisUrl)
   if (redis !== undefined) {
     fastify.addHook('onClose', async () => {
       redis.disconnect()

@@ -188,17 +188,24 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       return sessions.size
     }
     const entries = await readdir(authStateDirectory, { withFileTypes: true }).catch(() => [])
+    const folders = entries
+      .filter((entry) => entry.isDirectory() && isSessionId(entry.name) && !sessions.has(entry.name))
+      .map((entry) => entry.name)
+    // Read together, not one after another: the service answers only once the listing is done,
+    // and with hundreds of sessions a read after another delays its first answer.
+    const linked = await Promise.all(folders.map(async (sessionId) => await storage.hasLinkedCredentials(sessionId)))
     const queue: Session[] = []
-    for (const entry of entries) {
-      if (!entry.isDirectory() || !isSessionId(entry.name) || sessions.has(entry.name)) continue
-      if (!await storage.hasLinkedCredentials(entry.name)) {
+    for (const [index, sessionId] of folders.entries()) {
+      // Created meanwhile through the API.
+      if (sessions.has(sessionId)) continue
+      if (!linked[index]) {
         // A device that never linked (the service stopped while it waited for a scan).
-        await rm(join(authStateDirectory, entry.name), { recursive: true, force: true })
-        logger.info({ sessionId: entry.name }, 'removed the folder of a session that never linked')
+        await rm(join(authStateDirectory, sessionId), { recursive: true, force: true })
+        logger.info({ sessionId }, 'removed the folder of a session that never linked')
         continue
       }
-      const session = newSession(entry.name, 'connecting', true)
-      sessions.set(entry.name, session)
+      const session = newSession(sessionId, 'connecting', true)
+      sessions.set(sessionId, session)
       queue.push(session)
     }
     const listed = queue.length

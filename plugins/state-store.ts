@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.js'
 import { openEmbeddedStateStore } from '../src/state/embedded-state-store.js'
-import { openRedisStateStore } from '../src/state/redis-state-store.js'
 import type { StateStore } from '../src/state/state-store.js'
 
 declare module 'fastify' {
@@ -17,6 +16,8 @@ export type StateStoreConfig = Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'dat
 // One place decides which store runs: REDIS_URL set means several instances share one Redis.
 export async function openStateStore (config: StateStoreConfig): Promise<StateStore> {
   if (config.redisUrl !== undefined) {
+    // Loaded only here: the Redis client is slow to load and a single instance never needs it.
+    const { openRedisStateStore } = await import('../src/state/redis-state-store.js')
     return await openRedisStateStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
   }
   // One process keeps credentials in AUTH_STATE_DIR's session folders (src/auth-state-files.ts);

@@ -46,7 +46,7 @@ export interface TransportOptions {
   // Longest a send waits for WhatsApp's server to take the message (its ack) or refuse it.
   sendAckTimeoutMs: number
   // The WhatsApp Web version each new socket announces, asked again after a 405 (outdated client).
-  version?: Pick<VersionSource, 'current' | 'refresh'>
+  version?: Pick<VersionSource, 'settled' | 'refresh'>
   logger: Logger
   // Where sent contents are kept for resend requests; without it, none can be answered.
   sentMessages?: SentMessageStore
@@ -132,6 +132,7 @@ export function createTransport (options: TransportOptions): Transport {
         if (error instanceof StaleLeaseError) handlers.leaseRefused?.()
       }
       let reporting = true
+      const version = await options.version?.settled()
 
       const socket: WASocket = makeWASocket({
         // The key files are already held in memory: Baileys' cacheable key store would keep a
@@ -153,7 +154,7 @@ export function createTransport (options: TransportOptions): Transport {
         },
         logger,
         browser: Browsers.ubuntu('Chrome'),
-        ...(options.version === undefined ? {} : { version: options.version.current() }),
+        ...(version === undefined ? {} : { version }),
         ...(options.webSocketUrl === undefined ? {} : { waWebSocketUrl: options.webSocketUrl }),
         ...(fetchAgent === undefined ? {} : { fetchAgent }),
         connectTimeoutMs: options.connectTimeoutMs,

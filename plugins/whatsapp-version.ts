@@ -16,19 +16,26 @@ export interface WhatsAppVersionPluginOptions {
 
 async function whatsappVersionPlugin (fastify: FastifyInstance, options: WhatsAppVersionPluginOptions): Promise<void> {
   const config = fastify.config
+  const closing = new AbortController()
   const source = createVersionSource({
     setting: config.whatsappVersion,
     url: config.whatsappVersionUrl,
     timeoutMs: config.whatsappVersionTimeoutMs,
-    bundled: options.bundled
+    bundled: options.bundled,
+    signal: closing.signal
   })
-  // Before any socket opens (restored sessions connect once the app is ready); bounded by
-  // WA_VERSION_TIMEOUT_MS, and a failure keeps the bundled version.
-  const state = await source.refresh()
   const log = fastify.log.child({ component: 'whatsapp-version' })
-  if (state.lastError !== null) log.warn({ url: config.whatsappVersionUrl, err: state.lastError, version: state.version.join('.') }, 'fetching the WhatsApp Web version failed; using the bundled one')
-  else log.info({ version: state.version.join('.'), source: state.source }, 'WhatsApp Web version')
+  // Not awaited: the service answers while the version is fetched (up to WA_VERSION_TIMEOUT_MS on
+  // a slow network), and sockets wait for it through settled(). refresh() never rejects.
+  void source.refresh().then((state) => {
+    if (state.lastError !== null) log.warn({ url: config.whatsappVersionUrl, err: state.lastError, version: state.version.join('.') }, 'fetching the WhatsApp Web version failed; using the bundled one')
+    else log.info({ version: state.version.join('.'), source: state.source }, 'WhatsApp Web version')
+  })
   fastify.decorate('whatsappVersion', source)
+  fastify.addHook('onClose', async () => {
+    closing.abort()
+    await source.settled()
+  })
   fastify.healthChecks.add('whatsappVersion', () => {
     const { version, ...rest } = source.state()
     return { status: 'ok', version: version.join('.'), ...rest }

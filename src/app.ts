@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { fieldErrorKeyword } from './errors.js'
+import { lazySerializerFactory } from './lazy-serializers.js'
 import { createLoggers, RequestLogController, type Loggers } from './logger.js'
 import errorHandler, { replyWithFrameworkError } from '../plugins/error-handler.js'
 import requestBodies from '../plugins/request-bodies.js'
@@ -68,6 +69,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Bodies must arrive with the right JSON types: `{"to": 8123}` is a client bug to report, not to guess.
     // `verbose` puts the failing schema on each issue, where the error handler reads a field's own
     // error code (fieldErrorKeyword), a keyword Ajv must know to accept it.
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
     ajv: { customOptions: { coerceTypes: false, verbose: true, keywords: [fieldErrorKeyword] } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 

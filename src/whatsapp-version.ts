@@ -23,6 +23,8 @@ export interface VersionSourceOptions {
   bundled: WhatsAppVersion
   fetch?: typeof fetch
   clock?: () => number
+  // Ends a fetch under way early (the service is closing).
+  signal?: AbortSignal
 }
 
 export interface VersionSource {
@@ -30,6 +32,10 @@ export interface VersionSource {
   state: () => VersionState
   // Asks WA_VERSION_URL again (only with WA_VERSION=auto); keeps the version in use when that fails.
   refresh: () => Promise<VersionState>
+  // The version a new socket announces: the current one once a fetch under way has ended (bounded
+  // by timeoutMs), so the service can answer while the first fetch runs and no socket opens with
+  // a version about to be replaced.
+  settled: () => Promise<WhatsAppVersion>
 }
 
 // The same pattern as Baileys' fetchLatestWaWebVersion (Utils/generics.js): sw.js carries the
@@ -55,7 +61,9 @@ export function createVersionSource (options: VersionSourceOptions): VersionSour
 
   async function fetchVersion (): Promise<VersionState> {
     try {
-      const response = await fetchText(options.url, { signal: AbortSignal.timeout(options.timeoutMs) })
+      const timeout = AbortSignal.timeout(options.timeoutMs)
+      const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
+      const response = await fetchText(options.url, { signal })
       if (!response.ok) throw new Error(`${options.url} answered ${response.status}`)
       const version = parseClientRevision(await response.text())
       if (version === undefined) throw new Error(`${options.url} holds no client_revision`)
@@ -74,6 +82,10 @@ export function createVersionSource (options: VersionSourceOptions): VersionSour
       // Sockets closed with 405 together ask once.
       inFlight ??= fetchVersion().finally(() => { inFlight = null })
       return await inFlight
+    },
+    async settled () {
+      if (inFlight !== null) await inFlight
+      return state.version
     }
   }
 }

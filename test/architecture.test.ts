@@ -51,3 +51,22 @@ t.test('imports follow the layers', async (t) => {
   }
   t.same(broken, [])
 })
+
+// Loaded where they are used (a dynamic import), so a start that does not need them does not pay
+// their load time and memory: Redis and forwarding only with REDIS_URL, the QR renderer only for a QR.
+const loadedOnUse = ['ioredis', '@fastify/reply-from', 'qrcode']
+// Itself imported only dynamically (plugins/state-store.ts), so it may import ioredis.
+const redisStateStore = 'src/state/redis-state-store.ts'
+
+t.test(`${loadedOnUse.join(', ')} are never imported at start`, async (t) => {
+  const eager: string[] = []
+  const startFiles = new Set<string>()
+  for (const { path, text } of await productFiles()) {
+    for (const specifier of runtimeImports(text)) {
+      if (loadedOnUse.includes(specifier) && path !== redisStateStore) eager.push(`${path}: ${specifier}`)
+      if (specifier.endsWith('redis-state-store.js')) startFiles.add(`${path}: ${specifier}`)
+    }
+  }
+  t.same(eager, [])
+  t.same([...startFiles], [], 'the Redis state store module loads ioredis')
+})

@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import { createServer, type ServerResponse } from 'node:http'
 import t from 'tap'
 import { DEFAULT_CONNECTION_CONFIG } from '@whiskeysockets/baileys'
 import { parseClientRevision, parseVersionSetting, type WhatsAppVersion } from '../src/whatsapp-version.js'
@@ -27,6 +29,7 @@ t.test('a stale version gets a fresh one after a 405 and connects', async (t) =>
   const simulator = await startSimulator()
   t.teardown(() => simulator.stop())
   const { app } = await buildWithSimulator(t, { simulator })
+  await app.whatsappVersion.settled()
   t.match(await healthVersion(app), { version: bundledWhatsAppVersion.join('.'), source: 'fetched' })
   simulator.setWebVersion(current)
   simulator.setMinimumClientVersion(current)
@@ -43,6 +46,7 @@ t.test('the version URL fails: the bundled version, and health says why', async 
   t.teardown(() => simulator.stop())
   simulator.setWebVersion(null)
   const { app } = await buildWithSimulator(t, { simulator })
+  await app.whatsappVersion.settled()
   t.match(await healthVersion(app), { version: bundledWhatsAppVersion.join('.'), source: 'bundled', lastError: /503/ })
 })
 
@@ -55,4 +59,35 @@ t.test('an explicit WA_VERSION is used as is and never fetched', async (t) => {
   t.equal(simulator.outdatedClientRefusals, 0)
   const status = await app.inject({ method: 'GET', url: '/api/sessions/pinned/status', headers: authHeaders })
   t.equal(status.json().data.isConnected, true)
+})
+
+t.test('the service answers while the version is fetched, and sockets wait for the fetched one', async (t) => {
+  // A version URL that holds its answer: a slow network at start. Before, the service did not
+  // answer until it had the version (up to WA_VERSION_TIMEOUT_MS).
+  const held: ServerResponse[] = []
+  const versionServer = createServer((_request, response) => { held.push(response) })
+  versionServer.listen(0, '127.0.0.1')
+  await once(versionServer, 'listening')
+  t.teardown(() => { versionServer.closeAllConnections(); versionServer.close() })
+  const simulator = await startSimulator({ minimumClientVersion: current })
+  t.teardown(() => simulator.stop())
+  simulator.setWebVersion(current)
+  let released = false
+  function release (): void {
+    released = true
+    for (const response of held.splice(0)) response.end(`self.__swData=JSON.parse("{\\"client_revision\\":${current[2]}}")`)
+  }
+  // Only reached when the start waits for the fetch (the old behaviour): the test then fails below.
+  const fallback = setTimeout(release, 5000)
+  t.teardown(() => clearTimeout(fallback))
+  const { port } = versionServer.address() as { port: number }
+  const { app } = await buildWithSimulator(t, { simulator, env: { WA_VERSION_URL: `http://127.0.0.1:${port}/sw.js`, WA_VERSION_TIMEOUT_MS: '60000' } })
+  t.equal(released, false, 'the service started before the version URL answered')
+  t.match(await healthVersion(app), { version: bundledWhatsAppVersion.join('.'), source: 'bundled', lastError: null })
+
+  const linked = linkSession(app, simulator, 'waits', '6281200000933')
+  release()
+  await linked
+  t.equal(simulator.outdatedClientRefusals, 0, 'the socket announced the fetched version, not the bundled one')
+  t.match(await healthVersion(app), { version: current.join('.'), source: 'fetched' })
 })

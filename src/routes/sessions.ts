@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import QRCode from 'qrcode'
 import { errorResponses, SessionIdParams } from '../../schemas/common.js'
 import {
   CreateSessionBody,
@@ -32,8 +31,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 // One size for every QR the API renders, so the PNG, the data URL and the page show the same image.
 const qrImageOptions = { margin: 2, width: 320 }
 
+// The QR renderer is loaded by the first QR asked for: it is not needed to start, and a linked
+// service may never show one.
+async function qrRenderer (): Promise<typeof import('qrcode')> {
+  return (await import('qrcode')).default
+}
+
+async function qrDataUrl (qr: string): Promise<string> {
+  return await (await qrRenderer()).toDataURL(qr, qrImageOptions)
+}
+
 async function sendQrPng (reply: FastifyReply, qr: string): Promise<FastifyReply> {
-  const image = await QRCode.toBuffer(qr, { type: 'png', ...qrImageOptions })
+  const image = await (await qrRenderer()).toBuffer(qr, { type: 'png', ...qrImageOptions })
   // The JSON serializer is bypassed on purpose: this answer is a binary body.
   return await reply.type('image/png').header('cache-control', 'no-store')
     .serializer((payload) => payload as string).send(image as unknown as string)
@@ -130,7 +139,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const { sessionId } = request.params
     const qr = await fastify.sessions.qr(sessionId)
     if (request.query.format === 'png') return await sendQrPng(reply, qr)
-    return { success: true as const, data: { sessionId, qr, qrImage: await QRCode.toDataURL(qr, qrImageOptions) } }
+    return { success: true as const, data: { sessionId, qr, qrImage: await qrDataUrl(qr) } }
   })
 
   // The image alone, as its own operation: a generated client gets a binary answer here and JSON
@@ -206,7 +215,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         sessionId,
         status: session.status,
         isConnected: session.isConnected,
-        qrImage: qr === null ? null : await QRCode.toDataURL(qr, qrImageOptions),
+        qrImage: qr === null ? null : await qrDataUrl(qr),
         pairingCode: session.pairingCode,
         user: session.user
       }
