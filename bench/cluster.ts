@@ -8,6 +8,7 @@ import type { StateStore } from '../src/state/state-store.js'
 import { connectedOn, holders, startInstance, until, type Instance } from '../test/helpers/cluster.js'
 import { startRedisServer } from '../test/state/redis-server.js'
 import type { TestContext } from '../test/helper.js'
+import { seedOtpCodes } from './otp-seed.js'
 import { apiKey, loadTestSettings, measure, startBuilt, waitUntilAnswering, type HttpFigures } from './http.js'
 import { freePort, stopProcess } from './processes.js'
 
@@ -16,7 +17,8 @@ export interface ClusterBenchOptions {
   simulatorUrl: string
   controlUrl: string
   certificateFile: string
-  // Numbers given a code for the wrong-code and the right-code loads, as bench/http.ts does.
+  // Numbers given a code through the API for the wrong-code load, and right codes seeded for the
+  // right-code load, as bench/http.ts does.
   wrongCodeNumbers: number
   rightCodeNumbers: number
   // Linked sessions spread over two instances before one of them is killed.
@@ -84,19 +86,23 @@ async function measureVerifyOnRedis (options: ClusterBenchOptions): Promise<Http
     const base = `http://127.0.0.1:${port}`
     const logFile = join(directory, 'service.out')
     // The settings of bench/http.ts's service, plus Redis.
-    const service = await startBuilt(['dist/src/server.js'], {
+    const settings = {
       ...loadTestSettings(port, directory, options),
       REDIS_URL: redis.url,
       OTP_SECRET: 'bench-otp-secret-of-the-cluster',
       INSTANCE_ID: 'bench-redis'
-    }, logFile)
+    }
+    const phoneFor = (index: number): string => `62814${String(index).padStart(7, '0')}`
+    // One right code per request of the right-code load, as bench/http.ts does on the embedded store.
+    const rightCodePhones = Array.from({ length: options.rightCodeNumbers }, (_, index) => phoneFor(1_000_000 + index))
+    const rightCodes = await seedOtpCodes(settings, rightCodePhones, 3600)
+    const service = await startBuilt(['dist/src/server.js'], settings, logFile)
     context.teardown(async () => await stopProcess(service))
     await waitUntilAnswering(service, `${base}/api/health`, logFile)
 
     const sessionIds = Array.from({ length: 5 }, (_, index) => `redis-${index}`)
     for (const [index, sessionId] of sessionIds.entries()) await linkThrough(base, options.controlUrl, store, sessionId, `62813000000${index}`)
-    const phoneFor = (index: number): string => `62814${String(index).padStart(7, '0')}`
-    const codedPhones = Array.from({ length: options.wrongCodeNumbers + options.rightCodeNumbers }, (_, index) => phoneFor(index))
+    const codedPhones = Array.from({ length: options.wrongCodeNumbers }, (_, index) => phoneFor(index))
     const codes = new Map<string, string>()
     let next = 0
     await Promise.all(Array.from({ length: 20 }, async () => {
@@ -116,8 +122,8 @@ async function measureVerifyOnRedis (options: ClusterBenchOptions): Promise<Http
       ({ method: 'POST', path: '/api/otp/verify', headers: { ...headers }, body: JSON.stringify({ to, code }) })
     const wrong = (code: string): string => code.slice(0, -1) + String((Number(code.at(-1)) + 1) % 10)
     const noCodeRequests = Array.from({ length: 1000 }, (_, index) => verify(phoneFor(5_000_000 + index), '123456'))
-    const wrongCodeRequests = codedPhones.slice(0, options.wrongCodeNumbers).map((phone) => verify(phone, wrong(codes.get(phone)!)))
-    const rightCodeRequests = codedPhones.slice(options.wrongCodeNumbers).map((phone) => verify(phone, codes.get(phone)!))
+    const wrongCodeRequests = codedPhones.map((phone) => verify(phone, wrong(codes.get(phone)!)))
+    const rightCodeRequests = [...rightCodes].map(([phone, code]) => verify(phone, code))
     return [
       await measure('POST /api/otp/verify, no code (404), on Redis', { url: base, requests: noCodeRequests, expectedStatus: 404 }),
       await measure('POST /api/otp/verify, wrong code (400), on Redis', { url: base, requests: wrongCodeRequests, expectedStatus: 400 }),

@@ -180,10 +180,11 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   const phoneFor = (index: number): string => `62812${String(index).padStart(7, '0')}`
   const rightCodePhones = Array.from({ length: options.rightCodeNumbers }, (_, index) => phoneFor(1_000_000 + index))
   const seedStarted = performance.now()
-  const rightCodes = await seedOtpCodes(join(directory, 'data'), rightCodePhones, 3600)
+  const settings = loadTestSettings(servicePort, directory, options)
+  const rightCodes = await seedOtpCodes(settings, rightCodePhones, 3600)
   process.stderr.write(`  ${rightCodes.size} right codes seeded in ${Math.round(performance.now() - seedStarted)} ms\n`)
   const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`]
-  const service = await startBuilt([...profiling, 'dist/src/server.js'], loadTestSettings(servicePort, directory, options), serviceLog)
+  const service = await startBuilt([...profiling, 'dist/src/server.js'], settings, serviceLog)
   const bareLog = join(directory, 'bare.out')
   const bare = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(barePort) }, bareLog)
   try {

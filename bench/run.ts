@@ -66,7 +66,7 @@ try {
     controlUrl: `http://127.0.0.1:${controlPort}`,
     certificateFile,
     wrongCodeNumbers: Number(process.env.BENCH_WRONG_CODE_NUMBERS ?? 400),
-    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 600),
+    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 50_000),
     sessions: Number(process.env.BENCH_CLUSTER_SESSIONS ?? 10),
     leaseMs: Number(process.env.BENCH_CLUSTER_LEASE_MS ?? 15_000)
   })
