@@ -12,8 +12,9 @@ import { loadConfig } from '../src/config.js'
 import { spawnNode } from '../test/processes.js'
 
 const sessionCounts = (process.env.BENCH_SCALE_SESSIONS ?? '50,300,500').split(',').map(Number)
-// The service's own default unless BENCH_RESTORE_CONCURRENCY compares another.
-const restoreConcurrency = process.env.BENCH_RESTORE_CONCURRENCY ?? String(loadConfig({}).sessionRestoreConcurrency)
+// The service's own default unless BENCH_RESTORE_CONCURRENCY names others ("2,4,8": each restart
+// measured on the same linked folders, one row each, to choose the default by measurement).
+const restoreConcurrencies = (process.env.BENCH_RESTORE_CONCURRENCY ?? String(loadConfig({}).sessionRestoreConcurrency)).split(',').map(Number)
 // When set, each restarted service runs under `node --cpu-prof` and leaves its profile here.
 const cpuProfileDirectory = process.env.BENCH_CPU_PROFILE_DIR
 const apiKey = 'bench-api-key-0123456789'
@@ -38,12 +39,12 @@ interface HealthBody { data: { memory: { rssBytes: number }, checks: { sessions:
 
 // Restarts the built service on the folders the service worker linked, and measures it from the
 // outside as a client would: first answer, all connected, latencies under load during the restore.
-async function measureRestart (sessions: number, directory: string): Promise<Record<string, number>> {
+async function measureRestart (sessions: number, directory: string, restoreConcurrency: number): Promise<Record<string, number>> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const headers = { 'x-api-key': apiKey }
   const started = performance.now()
-  const profiling = cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDirectory, `restart-${sessions}`)}`]
+  const profiling = cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDirectory, `restart-${sessions}-${restoreConcurrency}`)}`]
   const service = spawnNode([...profiling, 'dist/src/server.js'], {
     ...process.env,
     PORT: String(port),
@@ -56,7 +57,7 @@ async function measureRestart (sessions: number, directory: string): Promise<Rec
     LOG_LEVEL: 'warn',
     WA_LOG_LEVEL: 'error',
     RATE_LIMIT_MAX: '1000000',
-    SESSION_RESTORE_CONCURRENCY: restoreConcurrency
+    SESSION_RESTORE_CONCURRENCY: String(restoreConcurrency)
   })
   const health = async (): Promise<HealthBody | null> => await fetch(`${base}/api/health`, { headers }).then(async (response) => await response.json() as HealthBody, () => null)
   try {
@@ -106,9 +107,10 @@ const resultsFile = join(projectRoot, 'bench', 'results.json')
 async function writeResults (figures: Array<Record<string, number>>): Promise<void> {
   const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>
   // A run for some N (BENCH_SCALE_SESSIONS=50) replaces those rows and keeps the others.
-  const measured = new Set(figures.map((figure) => figure.sessions))
+  const rowKey = (row: Record<string, number>): string => `${row.sessions}/${row.restoreConcurrency}`
+  const measured = new Set(figures.map(rowKey))
   const existingRows = (existing.scale as { sessions?: Array<Record<string, number>> } | undefined)?.sessions ?? []
-  const kept = existingRows.filter((row) => !measured.has(row.sessions))
+  const kept = existingRows.filter((row) => !measured.has(rowKey(row)))
   existing.scale = {
     measuredAt: new Date().toISOString(),
     machine: {
@@ -117,8 +119,9 @@ async function writeResults (figures: Array<Record<string, number>>): Promise<vo
       arch: process.arch,
       loadAverage: os.loadavg().map((load) => round(load))
     },
-    restoreConcurrency: Number(restoreConcurrency),
-    sessions: [...kept, ...figures].sort((left, right) => left.sessions - right.sessions)
+    defaultRestoreConcurrency: loadConfig({}).sessionRestoreConcurrency,
+    sessions: [...kept, ...figures]
+      .sort((left, right) => left.sessions - right.sessions || left.restoreConcurrency - right.restoreConcurrency)
   }
   await writeFile(resultsFile, JSON.stringify(existing, null, 2) + '\n')
 }
@@ -130,28 +133,31 @@ try {
     const service = await worker('service', sessions, serviceDirectory)
     const raw = await worker('raw', sessions, join(workDirectory, `raw-${sessions}`))
     // Reference under the same load: the same service started on an empty auth_state.
-    const emptyStart = await measureRestart(0, join(workDirectory, `empty-${sessions}`))
-    const restart = await measureRestart(sessions, serviceDirectory)
+    const emptyStart = await measureRestart(0, join(workDirectory, `empty-${sessions}`), restoreConcurrencies[0]!)
     const serviceRss = service.baselineRss + service.rssPerSession * sessions
     const rawRss = raw.baselineRss + raw.rssPerSession * sessions
-    figures.push({
-      sessions,
-      serviceRssMiB: round(serviceRss / mebibyte, 1),
-      rawBaileysRssMiB: round(rawRss / mebibyte, 1),
-      rssRatio: round(serviceRss / rawRss),
-      serviceMiBPerSession: round(service.rssPerSession / mebibyte),
-      rawBaileysMiBPerSession: round(raw.rssPerSession / mebibyte),
-      restartApiAnsweringMs: Math.round(restart.apiAnsweringMs),
-      emptyStartApiAnsweringMs: Math.round(emptyStart.apiAnsweringMs),
-      restartAllConnectedMs: Math.round(restart.allConnectedMs),
-      healthP99DuringRestoreMs: restart.healthP99Ms,
-      otpVerifyP99DuringRestoreMs: restart.verifyP99Ms,
-      restorePendingWhenLoadEnded: restart.restorePendingWhenLoadEnded,
-      restartedServiceRssMiB: round(restart.rssAfterRestore / mebibyte, 1),
-      // The machine is shared: the figures of a row hold for the load it was measured under.
-      loadAverage1m: round(os.loadavg()[0])
-    })
-    await writeResults(figures)
+    for (const restoreConcurrency of restoreConcurrencies) {
+      const restart = await measureRestart(sessions, serviceDirectory, restoreConcurrency)
+      figures.push({
+        sessions,
+        restoreConcurrency,
+        serviceRssMiB: round(serviceRss / mebibyte, 1),
+        rawBaileysRssMiB: round(rawRss / mebibyte, 1),
+        rssRatio: round(serviceRss / rawRss),
+        serviceMiBPerSession: round(service.rssPerSession / mebibyte),
+        rawBaileysMiBPerSession: round(raw.rssPerSession / mebibyte),
+        restartApiAnsweringMs: Math.round(restart.apiAnsweringMs),
+        emptyStartApiAnsweringMs: Math.round(emptyStart.apiAnsweringMs),
+        restartAllConnectedMs: Math.round(restart.allConnectedMs),
+        healthP99DuringRestoreMs: restart.healthP99Ms,
+        otpVerifyP99DuringRestoreMs: restart.verifyP99Ms,
+        restorePendingWhenLoadEnded: restart.restorePendingWhenLoadEnded,
+        restartedServiceRssMiB: round(restart.rssAfterRestore / mebibyte, 1),
+        // The machine is shared: the figures of a row hold for the load it was measured under.
+        loadAverage1m: round(os.loadavg()[0])
+      })
+      await writeResults(figures)
+    }
     process.stderr.write(`measured ${sessions} session(s)\n`)
   }
 } finally {
