@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
 import type { MessageSenderEventMap, RestrictionEventMap, RestrictionUpdate, SessionEventMap } from '../src/events.js'
-import type { ChatStore } from '../src/state/state-store.js'
+import type { ChatOrigin, ChatStore } from '../src/state/state-store.js'
 import type { SessionRestriction } from './session-registry.js'
 
 // What each session may do about new chats, and which chats it already has. WhatsApp restricts an
@@ -23,8 +23,8 @@ export interface RestrictionsOptions {
 export interface Restrictions {
   events: EventEmitter<RestrictionEventMap>
   describe: (sessionId: string) => SessionRestriction | null
-  // Those of `sessionIds` that chat with the number (one read of the store).
-  sessionsChattingWith: (phone: string, sessionIds: string[]) => Promise<Set<string>>
+  // Those of `sessionIds` that chat with the number, and whether the number wrote (one read).
+  sessionsChattingWith: (phone: string, sessionIds: string[]) => Promise<Map<string, ChatOrigin>>
   restrictedCount: () => number
   // What the session registry and the sender report, as plugins/event-wiring.ts passes it on.
   recordRestriction: (update: SessionEventMap['restriction'][0]) => void
@@ -131,8 +131,8 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
   // Written before the event's other consumers run (the wiring lists this one first), so a
   // reader who heard of the message (a webhook) finds the chat. close() waits for these writes.
   const writing = new Set<Promise<unknown>>()
-  async function addChat (sessionId: string, phone: string): Promise<boolean> {
-    const write = chats.record(sessionId, phone, chatExpiresAt(clock()))
+  async function addChat (sessionId: string, phone: string, origin: ChatOrigin): Promise<boolean> {
+    const write = chats.record(sessionId, phone, chatExpiresAt(clock()), origin)
     writing.add(write)
     try {
       return await write
@@ -161,10 +161,10 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
     restrictedCount: () => [...blocks.keys()].filter((sessionId) => current(sessionId) !== null).length,
     recordRestriction,
     recordReceived ({ sessionId, phone }) {
-      if (phone !== null) addChat(sessionId, phone).catch(logFailure(sessionId))
+      if (phone !== null) addChat(sessionId, phone, 'contact').catch(logFailure(sessionId))
     },
     recordSent ({ sessionId, to }) {
-      addChat(sessionId, to).then((isNew) => {
+      addChat(sessionId, to, 'account').then((isNew) => {
         // WhatsApp took a message that starts a new chat: whatever restriction we knew of is
         // over, even if its end was not announced to this device.
         if (isNew && (blocks.get(sessionId)?.size ?? 0) > 0) {

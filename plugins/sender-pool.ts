@@ -4,10 +4,15 @@ import { errors } from '../src/errors.js'
 import type { Restrictions } from './restrictions.js'
 import type { SessionRegistry } from './session-registry.js'
 
-// Picks the session that sends to a number when the caller names none. A session that already
-// chats with the number goes first: WhatsApp delivers to existing chats even from a restricted
-// account, and writing there starts nothing new. Otherwise an unrestricted one, the least
-// recently used, so new chats spread over the accounts instead of wearing one out.
+// Picks the session that sends to a number when the caller names none, in this order:
+// 1. a session the number wrote to: it holds the number's privacy token, so WhatsApp delivers
+//    even from a restricted account, and writing there starts nothing new;
+// 2. an unrestricted session that wrote to the number before (the user sees the same sender);
+// 3. any other unrestricted session, the least recently used first, so new chats spread over the
+//    accounts instead of wearing one out;
+// 4. last, a restricted session that only wrote to the number before: WhatsApp may count it as
+//    an existing chat, but without the number's token it may refuse it (463) as a reach-out,
+//    which weighs on the restriction (docs/architecture.md, "What counts as an existing chat").
 
 export interface SenderPoolOptions {
   sessions: Pick<SessionRegistry, 'list'>
@@ -45,12 +50,17 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
   async function candidates (phone: string | null, { includeRestricted = false } = {}): Promise<string[]> {
     const connected = sessions.list().filter((session) => session.isConnected).map((session) => session.sessionId)
     const byUse = (a: string, b: string): number => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0)
-    const chattingWith = phone === null ? new Set<string>() : await restrictions.sessionsChattingWith(phone, connected)
-    const chatting = connected.filter((sessionId) => chattingWith.has(sessionId)).sort(byUse)
-    const others = connected
-      .filter((sessionId) => !chatting.includes(sessionId) && (includeRestricted || restrictions.describe(sessionId) === null))
-      .sort(byUse)
-    return [...chatting, ...others]
+    const chats = phone === null ? new Map() : await restrictions.sessionsChattingWith(phone, connected)
+    const restricted = (sessionId: string): boolean => !includeRestricted && restrictions.describe(sessionId) !== null
+    const tier = (sessionId: string): number => {
+      const origin = chats.get(sessionId)
+      if (origin === 'contact') return 1
+      if (restricted(sessionId)) return origin === 'account' ? 4 : 5
+      return origin === 'account' ? 2 : 3
+    }
+    return connected
+      .filter((sessionId) => tier(sessionId) < 5)
+      .sort((a, b) => tier(a) - tier(b) || byUse(a, b))
   }
 
   function noSender (): Error {

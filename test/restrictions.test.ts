@@ -51,11 +51,11 @@ t.test('received and sent messages record chats; a removed session forgets its o
   first.recordSent({ sessionId: 'two', messageId: 'M3', to: '6281001', jid: 'j', type: 'otp', at: new Date() })
   await first.close()
   const second = open()
-  t.same([...await second.sessionsChattingWith('6281001', ['one', 'two', 'three'])].sort(), ['one', 'two'])
+  t.same(Object.fromEntries(await second.sessionsChattingWith('6281001', ['one', 'two', 'three'])), { one: 'contact', two: 'account' }, 'the number wrote to one; two wrote to it')
   t.same([...await second.sessionsChattingWith('6281009', ['one', 'two'])], [], 'an unresolved sender records nothing')
   second.forgetSession('two')
   await second.close()
-  t.same([...await open().sessionsChattingWith('6281001', ['one', 'two'])], ['one'])
+  t.same([...await open().sessionsChattingWith('6281001', ['one', 'two'])], [['one', 'contact']])
 })
 
 t.test('a send WhatsApp took to a new number lifts a refusal', async (t) => {

@@ -175,3 +175,39 @@ t.test('after a restart the pool still picks the session that chats with the num
   }
   t.same(senders, ['beta', 'beta', 'alpha'])
 })
+
+// The order itself, on the pure factory: which chats hold the number's privacy token cannot be
+// told apart on the simulator's account list alone, so the restrictions are given here.
+t.test('order: the number wrote, unrestricted that wrote to it, other unrestricted by use, restricted that only wrote to it', async (t) => {
+  const { createSenderPool } = await import('../plugins/sender-pool.js')
+  const restricted = new Set(['restricted-contact', 'restricted-account', 'restricted-new'])
+  const chats = new Map<string, 'contact' | 'account'>([
+    ['restricted-contact', 'contact'],
+    ['restricted-account', 'account'],
+    ['free-account', 'account']
+  ])
+  const connected = ['restricted-new', 'restricted-account', 'free-new-1', 'free-account', 'free-new-2', 'restricted-contact']
+  let now = 1000
+  const pool = createSenderPool({
+    sessions: { list: () => [...connected.map((sessionId) => ({ sessionId, isConnected: true })), { sessionId: 'offline', isConnected: false }] as never },
+    restrictions: {
+      describe: (sessionId) => restricted.has(sessionId) ? { newChats: 'blocked', reason: 'REFUSED_463', until: null } as never : null,
+      sessionsChattingWith: async (phone, sessionIds) => new Map([...chats].filter(([sessionId]) => phone === '6281' && sessionIds.includes(sessionId)))
+    },
+    clock: () => now
+  })
+  t.same(await pool.candidates('6281'), ['restricted-contact', 'free-account', 'free-new-1', 'free-new-2', 'restricted-account'])
+  t.same(await pool.candidates(null), ['free-new-1', 'free-account', 'free-new-2'], 'a number not known yet: unrestricted only')
+  t.same(await pool.candidates('6281', { includeRestricted: true }), ['restricted-contact', 'restricted-account', 'free-account', 'restricted-new', 'free-new-1', 'free-new-2'],
+    'a user-first verification: restricted ones count as any other')
+
+  const tried: string[] = []
+  await pool.send('6281', async (sessionId) => {
+    tried.push(sessionId)
+    if (sessionId !== 'free-new-1') throw Object.assign(new Error('refused'), { code: 'SENDER_RESTRICTED' })
+    return 'sent'
+  })
+  t.same(tried, ['restricted-contact', 'free-account', 'free-new-1'], 'each refusal moves on to the next')
+  now += 1000
+  t.same(await pool.candidates('6289'), ['free-new-2', 'free-new-1', 'free-account'], 'another number: the one not used yet first')
+})

@@ -6,6 +6,7 @@ import {
   assertKeyPart,
   recordKinds,
   StaleLeaseError,
+  type ChatOrigin,
   type ChatStore,
   type ClaimedWebhookDelivery,
   type InstanceInfo,
@@ -156,24 +157,32 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
     return removed
   }
 
-  const chatKey = (sessionId: string, phone: string): string => `${keyPrefix(sessionId)}${phone}`
+  // A chat under '<session>/<phone>'; one the number wrote in also under '<session>/+<phone>', with
+  // its own end, inside the session's key range (forgotten and swept with it).
+  const chatKey = (sessionId: string, phone: string, origin: ChatOrigin = 'account'): string =>
+    `${keyPrefix(sessionId)}${origin === 'contact' ? '+' : ''}${phone}`
   const chats: ChatStore = {
-    async record (sessionId, phone, expiresAt) {
+    async record (sessionId, phone, expiresAt, origin) {
       assertOpen()
       assertKeyPart('session id', sessionId)
       assertKeyPart('phone number', phone)
-      const key = chatKey(sessionId, phone)
+      const keys = origin === 'contact' ? [chatKey(sessionId, phone), chatKey(sessionId, phone, 'contact')] : [chatKey(sessionId, phone)]
       return await chatDatabase.transaction(() => {
-        const stored = chatDatabase.get(key)
-        chatDatabase.putSync(key, Math.max(stored ?? 0, expiresAt))
+        const [stored, ...others] = keys.map((key) => chatDatabase.get(key))
+        keys.forEach((key, index) => chatDatabase.putSync(key, Math.max([stored, ...others][index] ?? 0, expiresAt)))
         return stored === undefined || stored <= clock()
       })
     },
     async sessionsChattingWith (phone, sessionIds) {
       assertOpen()
       const now = clock()
-      const found = await chatDatabase.getMany(sessionIds.map((sessionId) => chatKey(sessionId, phone)))
-      return new Set(sessionIds.filter((_, index) => (found[index] ?? 0) > now))
+      const found = await chatDatabase.getMany(sessionIds.flatMap((sessionId) => [chatKey(sessionId, phone), chatKey(sessionId, phone, 'contact')]))
+      const chatting = new Map<string, ChatOrigin>()
+      sessionIds.forEach((sessionId, index) => {
+        if ((found[2 * index + 1] ?? 0) > now) chatting.set(sessionId, 'contact')
+        else if ((found[2 * index] ?? 0) > now) chatting.set(sessionId, 'account')
+      })
+      return chatting
     },
     async forgetSession (sessionId) {
       assertOpen()

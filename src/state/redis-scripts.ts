@@ -27,20 +27,25 @@ export const scripts = {
       end
       return 1`
   },
-  // KEYS: the session's chats (a sorted set: phone -> when it is forgotten). ARGV: phone, expiresAt, now.
-  // Answers 1 when the chat is new. Forgotten chats are trimmed here, and the set itself expires
-  // with its last chat, so an idle session leaves nothing behind.
+  // KEYS: the session's chats (a sorted set: member -> when it is forgotten). ARGV: expiresAt, now,
+  // then the members to remember (the phone, and '+<phone>' when the number wrote). Answers 1 when
+  // the first member is new. Forgotten chats are trimmed here, and the set itself expires with its
+  // last chat, so an idle session leaves nothing behind.
   recordChat: {
     numberOfKeys: 1,
     lua: `
-      local previous = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]))
-      local expiresAt = tonumber(ARGV[2])
-      if previous and previous > expiresAt then expiresAt = previous end
-      redis.call('ZADD', KEYS[1], expiresAt, ARGV[1])
-      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+      local now = tonumber(ARGV[2])
+      local first = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[3]))
+      for index = 3, #ARGV do
+        local previous = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[index]))
+        local expiresAt = tonumber(ARGV[1])
+        if previous and previous > expiresAt then expiresAt = previous end
+        redis.call('ZADD', KEYS[1], expiresAt, ARGV[index])
+      end
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
       local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
       if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
-      if previous and previous > tonumber(ARGV[3]) then return 0 end
+      if first and first > now then return 0 end
       return 1`
   },
   acquireLease: {

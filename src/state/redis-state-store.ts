@@ -6,6 +6,7 @@ import {
   InvalidStateKeyError,
   StaleLeaseError,
   StateStoreUnavailableError,
+  type ChatOrigin,
   type ClaimedWebhookDelivery,
   type RecordChanger,
   type RecordCollection,
@@ -133,22 +134,28 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
     },
 
     chats: {
-      async record (sessionId, phone, expiresAt) {
+      // Members '<phone>', and '+<phone>' for a chat the number wrote in (its own end).
+      async record (sessionId, phone, expiresAt, origin) {
         assertKeyPart('session id', sessionId)
         assertKeyPart('phone number', phone)
-        return await run('recordChat', [chatsKey(sessionId)], [phone, Math.ceil(expiresAt), clock()]) === 1
+        const members = origin === 'contact' ? [phone, `+${phone}`] : [phone]
+        return await run('recordChat', [chatsKey(sessionId)], [Math.ceil(expiresAt), clock(), ...members]) === 1
       },
       async sessionsChattingWith (phone, sessionIds) {
-        if (sessionIds.length === 0) return new Set()
+        const chatting = new Map<string, ChatOrigin>()
+        if (sessionIds.length === 0) return chatting
         const pipeline = redis.pipeline()
-        for (const sessionId of sessionIds) pipeline.zscore(chatsKey(sessionId), phone)
+        for (const sessionId of sessionIds) pipeline.zmscore(chatsKey(sessionId), phone, `+${phone}`)
         const answers = await pipeline.exec() ?? []
         const now = clock()
-        return new Set(sessionIds.filter((_, index) => {
-          const [error, score] = answers[index] ?? [null, null]
+        sessionIds.forEach((sessionId, index) => {
+          const [error, scores] = answers[index] ?? [null, null]
           if (error !== null) throw error
-          return score !== null && Number(score) > now
-        }))
+          const [any, contact] = (scores as Array<string | null>).map((score) => score !== null && Number(score) > now)
+          if (contact === true) chatting.set(sessionId, 'contact')
+          else if (any === true) chatting.set(sessionId, 'account')
+        })
+        return chatting
       },
       async forgetSession (sessionId) {
         assertKeyPart('session id', sessionId)

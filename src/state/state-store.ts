@@ -150,12 +150,18 @@ export interface AuthStateStore {
 // session, the numbers it chats with, each until a time. A kind of its own rather than a
 // RecordCollection: the sender pool asks about several sessions at once, and a removed session's
 // chats go in one step.
+// Who wrote in the chat: `contact` (the number wrote to the account, which gave it the contact's
+// privacy token) or only `account` (the account wrote to the number).
+export type ChatOrigin = 'contact' | 'account'
+
 export interface ChatStore {
   // Remembers that the session chats with the number until `expiresAt` (a later time kept if one
-  // is stored). True when the chat is new: not remembered, or remembered only until `now` or before.
-  record: (sessionId: string, phone: string, expiresAt: number) => Promise<boolean>
-  // Those of `sessionIds` that chat with the number now: one read however many sessions.
-  sessionsChattingWith: (phone: string, sessionIds: string[]) => Promise<Set<string>>
+  // is stored), and for `contact`, that the number wrote. True when the chat is new: not
+  // remembered, or remembered only until `now` or before, whoever wrote.
+  record: (sessionId: string, phone: string, expiresAt: number, origin: ChatOrigin) => Promise<boolean>
+  // Those of `sessionIds` that chat with the number now, each with `contact` when the number wrote
+  // (until that chat's own end), else `account`: one read however many sessions.
+  sessionsChattingWith: (phone: string, sessionIds: string[]) => Promise<Map<string, ChatOrigin>>
   // Every chat of the session (deleted, logged out).
   forgetSession: (sessionId: string) => Promise<void>
 }

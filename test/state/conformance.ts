@@ -116,22 +116,26 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     const harness = await createHarness(t)
     const [store, other] = [await harness.open(), await harness.open()]
     const until = harness.now() + longTtlMs
-    t.equal(await store.chats.record('sales', '6281001', until), true, 'a new chat')
-    t.equal(await store.chats.record('sales', '6281001', harness.now() + harness.shortTtlMs), false, 'known: not new, and its later end stays')
-    t.equal(await store.chats.record('support', '6281001', harness.now() + harness.shortTtlMs), true)
-    t.equal(await store.chats.record('support', '6281002', until), true)
-    t.same([...await other.chats.sessionsChattingWith('6281001', ['sales', 'support', 'billing'])].sort(), ['sales', 'support'], 'through another handle, one call for three sessions')
-    t.same([...await other.chats.sessionsChattingWith('6281009', ['sales', 'support'])], [])
-    t.same([...await other.chats.sessionsChattingWith('6281001', [])], [])
+    const chatting = async (handle: StateStore, phone: string, sessionIds: string[]): Promise<Record<string, string>> =>
+      Object.fromEntries(await handle.chats.sessionsChattingWith(phone, sessionIds))
+    t.equal(await store.chats.record('sales', '6281001', until, 'account'), true, 'a new chat')
+    t.equal(await store.chats.record('sales', '6281001', harness.now() + harness.shortTtlMs, 'account'), false, 'known: not new, and its later end stays')
+    t.equal(await store.chats.record('support', '6281001', harness.now() + harness.shortTtlMs, 'contact'), true)
+    t.equal(await store.chats.record('support', '6281002', until, 'account'), true)
+    t.same(await chatting(other, '6281001', ['sales', 'support', 'billing']), { sales: 'account', support: 'contact' }, 'through another handle, one call for three sessions')
+    t.same(await chatting(other, '6281009', ['sales', 'support']), {})
+    t.same(await chatting(other, '6281001', []), {})
+    t.equal(await store.chats.record('sales', '6281001', harness.now() + harness.shortTtlMs, 'contact'), false, 'the number writes in a known chat: not new')
+    t.same(await chatting(other, '6281001', ['sales']), { sales: 'contact' }, 'the number wrote')
 
     await harness.advance(harness.shortTtlMs + 20)
-    t.same([...await store.chats.sessionsChattingWith('6281001', ['sales', 'support'])], ['sales'], 'the chat recorded for a short time ran out')
-    t.equal(await store.chats.record('support', '6281001', until), true, 'an expired chat recorded again is new again')
+    t.same(await chatting(store, '6281001', ['sales', 'support']), { sales: 'account' }, 'chats recorded for a short time ran out; the number\'s message in sales too, not the chat')
+    t.equal(await store.chats.record('support', '6281001', until, 'account'), true, 'an expired chat recorded again is new again')
 
     await store.chats.forgetSession('support')
-    t.same([...await other.chats.sessionsChattingWith('6281002', ['support'])], [], 'gone with its session')
-    t.same([...await other.chats.sessionsChattingWith('6281001', ['sales', 'support'])], ['sales'], 'another session keeps its own')
-    await t.rejects(store.chats.record('no:colons', '6281001', until), /not usable/)
+    t.same(await chatting(other, '6281002', ['support']), {}, 'gone with its session')
+    t.same(await chatting(other, '6281001', ['sales', 'support']), { sales: 'account' }, 'another session keeps its own')
+    await t.rejects(store.chats.record('no:colons', '6281001', until, 'contact'), /not usable/)
   })
 
   t.test('session metadata: update, list, delete', async (t) => {
