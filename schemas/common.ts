@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema, type TSchemaOptions } from 'typebox'
+import { Type, type Static, type TSchema, type TSchemaOptions } from './typebox.js'
 import { fieldErrorKeyword, type FieldErrorCodes } from '../src/errors.js'
 import { sessionIdDescription, sessionIdPattern } from '../src/session-id.js'
 

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from './typebox.js'
 import { Nullable, SessionIdField, SuccessResponse } from './common.js'
 
 const nullableTime = (description: string) => Nullable(Type.String({ format: 'date-time' }), { description })

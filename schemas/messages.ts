@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from './typebox.js'
 import { fieldErrors, named, PhoneNumberField, SuccessResponse } from './common.js'
 
 export const FormatPhoneParams = Type.Object({

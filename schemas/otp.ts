@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from './typebox.js'
 import { fieldErrors, named, Nullable, PhoneNumberField, SessionIdField, SuccessResponse } from './common.js'
 import { appNameMaxLength, appNamePattern } from '../src/otp-message.js'
 

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from './typebox.js'
 import { named, Nullable, PhoneNumberField, SessionIdField, SuccessResponse } from './common.js'
 import { sessionStatuses } from '../src/session-status.js'
 

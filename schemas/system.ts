@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from './typebox.js'
 import { SuccessResponse } from './common.js'
 
 export const ServiceInfoResponse = SuccessResponse('ServiceInfoResponse', 'Name, version and links', Type.Object({

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static } from './typebox.js'
 import { Nullable, SuccessResponse } from './common.js'
 
 export const WebhookStatsResponse = SuccessResponse('WebhookStatsResponse', 'Webhook delivery counts since start', Type.Object({

@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -58,4 +59,30 @@ t.test('a public HOST without API_KEY refuses to start', async (t) => {
   const [code] = await once(child, 'exit') as [number | null]
   t.equal(code, 1)
   t.match(output(), /^Invalid configuration: API_KEY must be set when HOST is not a loopback address/)
+})
+
+// The build writes schemas/typebox.ts as one bundled module (see there why): the built service
+// must load no TypeBox module of its own and still serve exactly the committed document.
+t.test('the built service loads TypeBox as one module and serves the committed OpenAPI document', async (t) => {
+  const bundle = await readFile(new URL('../dist/schemas/typebox.js', import.meta.url), 'utf8')
+  t.notMatch(bundle, /^\s*(import|export)\s[^;]*\sfrom\s/m, 'the bundle imports and re-exports no other module')
+
+  const directory = await temporaryDirectory(t)
+  const port = await freePort()
+  const server = startServer({
+    PORT: String(port),
+    API_KEY: testApiKey,
+    AUTH_STATE_DIR: join(directory, 'auth_state'),
+    LOG_DIR: join(directory, 'logs'),
+    DATA_DIR: join(directory, 'data')
+  })
+  t.teardown(async () => {
+    server.child.kill('SIGTERM')
+    await server.exited
+  })
+  await waitForOutput(server, /Server listening/)
+  const served = await (await fetch(`http://127.0.0.1:${port}/docs/json`)).json() as Record<string, unknown>
+  const committed = JSON.parse(await readFile(new URL('../openapi/openapi.json', import.meta.url), 'utf8')) as Record<string, unknown>
+  // Only the servers differ: the live document names this port and the docs' own address.
+  t.same({ ...served, servers: undefined }, { ...committed, servers: undefined })
 })
