@@ -44,13 +44,25 @@ console.log(`${target.method} ${target.path}: ${Math.round(requests / result.dur
 service.kill('SIGTERM')
 await once(service, 'exit')
 
-interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number } }
+interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
 const [file] = await readdir(join(directory, 'profile'))
 const profile = JSON.parse(await readFile(join(directory, 'profile', file), 'utf8')) as { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
 // PROFILE_OUT keeps the profile for Chrome DevTools or speedscope.
 if (process.env.PROFILE_OUT !== undefined) await copyFile(join(directory, 'profile', file), process.env.PROFILE_OUT)
 await rm(directory, { recursive: true, force: true })
 const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
+const parents = new Map<number, number>()
+for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id)
+// Start-up (module loading, schema compiling) is over once the first request is being served: the
+// first sample with Node's HTTP request handler on its stack.
+const servesRequest = (id: number): boolean => {
+  for (let current: number | undefined = id; current !== undefined; current = parents.get(current)) {
+    if (nodes.get(current)!.callFrame.functionName === 'parserOnIncoming') return true
+  }
+  return false
+}
+let serving = false
+let busyServing = 0
 const byPackage = new Map<string, number>()
 const byFunction = new Map<string, number>()
 let busy = 0
@@ -59,6 +71,8 @@ profile.samples.forEach((id, index) => {
   if (functionName === '(idle)') return
   const time = profile.timeDeltas[index] ?? 0
   busy += time
+  serving ||= servesRequest(id)
+  if (serving) busyServing += time
   const modulePath = source.split('node_modules/').at(-1)!
   const owner = source.includes('node_modules/')
     ? modulePath.split('/').slice(0, modulePath.startsWith('@') ? 2 : 1).join('/')
@@ -69,4 +83,4 @@ profile.samples.forEach((id, index) => {
 })
 const top = (costs: Map<string, number>): string[] => [...costs].sort((a, b) => b[1] - a[1]).slice(0, 20)
   .map(([name, time]) => `${(100 * time / busy).toFixed(1).padStart(5)}%  ${name}`)
-console.log(`busy ${Math.round(busy / 1000)} ms, ${Math.round(busy / requests)} µs of CPU per request (start-up included)\n-- by package or file (self time)\n${top(byPackage).join('\n')}\n-- by function (self time)\n${top(byFunction).join('\n')}`)
+console.log(`busy ${Math.round(busy / 1000)} ms, ${Math.round(busy / requests)} µs of CPU per request (start-up included), ${Math.round(busyServing / requests)} µs after start-up\n-- by package or file (self time)\n${top(byPackage).join('\n')}\n-- by function (self time)\n${top(byFunction).join('\n')}`)

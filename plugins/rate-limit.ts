@@ -44,7 +44,10 @@ async function rateLimitPlugin (fastify: FastifyInstance, options: RateLimitOpti
   const { instanceSecret } = options
   await fastify.register(rateLimit, {
     ...(redis === undefined ? {} : { redis, nameSpace: `${options.redisKeyPrefix ?? ''}rate-limit:`, skipOnError: true }),
-    allowList: (request) => instanceSecret !== undefined && checkInstanceCall(instanceSecret, { method: request.method, url: request.url }, request.headers) === 'valid',
+    // Only with several instances: the limiter awaits an allow list on every request.
+    ...(instanceSecret === undefined
+      ? {}
+      : { allowList: (request: FastifyRequest) => checkInstanceCall(instanceSecret, { method: request.method, url: request.url }, request.headers) === 'valid' }),
     // Not per route: one instance-wide onRequest hook also covers 404s, and runs before the
     // auth check (a preParsing hook), so nobody can try keys without limit.
     global: false,

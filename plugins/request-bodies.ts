@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { errors } from '../src/errors.js'
 
 // One rule for request bodies: JSON with Content-Type application/json (the media route adds
@@ -45,12 +45,19 @@ async function requestBodiesPlugin (fastify: FastifyInstance): Promise<void> {
     done(new errors.UNSUPPORTED_CONTENT_TYPE(contentTypeOf(request)), undefined)
   })
 
-  // A route whose body fields are all optional (qr-link) takes no body as `{}`.
-  fastify.addHook('preValidation', async (request) => {
-    if (request.body !== undefined) return
-    const schema = bodySchemaOf(request)
-    if (schema !== undefined && !requiresFields(schema)) request.body = {}
+  // A route whose body fields are all optional (qr-link) takes no body as `{}`. Added to those
+  // routes only: a hook on every route would cost every request a step for nothing.
+  fastify.addHook('onRoute', (routeOptions) => {
+    const schema = routeOptions.schema?.body as BodySchema | undefined
+    if (schema === undefined || requiresFields(schema)) return
+    const own = routeOptions.preValidation ?? []
+    routeOptions.preValidation = [...(Array.isArray(own) ? own : [own]), emptyBodyAsObject]
   })
+}
+
+function emptyBodyAsObject (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (request.body === undefined) request.body = {}
+  done()
 }
 
 export default fp(requestBodiesPlugin, { name: 'request-bodies', fastify: '5.x' })

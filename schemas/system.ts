@@ -18,7 +18,7 @@ export const HealthResponse = SuccessResponse('HealthResponse', 'Health, also wh
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   version: Type.String(),
   uptimeSeconds: Type.Number(),
-  memory: Type.Object({ rssBytes: Type.Integer(), heapUsedBytes: Type.Integer() }),
+  memory: Type.Object({ rssBytes: Type.Integer(), heapUsedBytes: Type.Integer() }, { description: 'Read at most once a second: answers within the same second share one reading' }),
   checks: Type.Record(Type.String(), HealthCheckResult),
   // Only with REDIS_URL (several instances).
   instance: Type.Optional(Type.Object({ id: Type.String(), url: Type.String(), sessionsHeld: Type.Integer() })),

@@ -24,7 +24,9 @@ interface LogFile {
 // rotated by size, logrotate style: app.log, app.log.1 … app.log.<count>.
 // The WhatsApp library may still log from a task that outlives the socket: after the service has
 // closed its logs, such a line is dropped instead of crashing the process.
-function rotatingLogFile (config: LogFileConfig, name: string): LogFile {
+// `mirror` (stdout) gets every batch too: one write per turn instead of one per line, and no
+// second pino destination to feed each line to.
+function rotatingLogFile (config: LogFileConfig, name: string, mirror?: DestinationStream): LogFile {
   const file: RotatingFileStream = createStream(name, {
     path: config.logDirectory,
     size: `${config.logFileMaxBytes}B`,
@@ -41,12 +43,17 @@ function rotatingLogFile (config: LogFileConfig, name: string): LogFile {
   const writeBatch = (): void => {
     batchScheduled = false
     if (batch.length === 0) return
-    file.write(batch.join(''))
+    const chunk = batch.join('')
+    file.write(chunk)
+    mirror?.write(chunk)
     batch = []
     batchBytes = 0
   }
   const append = (line: string): void => {
-    if (!open) return
+    if (!open) {
+      mirror?.write(line)
+      return
+    }
     batch.push(line)
     batchBytes += line.length
     if (batchBytes >= batchMaxBytes) writeBatch()
@@ -152,17 +159,15 @@ export class RequestLogController extends LogController {
 
 export function createLoggers (config: LogFileConfig, options: { stdout?: boolean } = {}): Loggers {
   mkdirSync(config.logDirectory, { recursive: true })
-  const appFile = rotatingLogFile(config, 'app.log')
-  const whatsappFile = rotatingLogFile(config, 'whatsapp-service.log')
-  const appStreams: Array<{ stream: DestinationStream }> = [{ stream: appFile.stream }]
   const stdout = options.stdout === false ? undefined : pino.destination({ dest: 1, sync: false })
-  if (stdout !== undefined) appStreams.push({ stream: stdout })
+  const appFile = rotatingLogFile(config, 'app.log', stdout)
+  const whatsappFile = rotatingLogFile(config, 'whatsapp-service.log')
 
   const app = pino({
     level: config.logLevel,
     redact: { paths: redactedPaths, censor: '[Redacted]' },
     serializers: { req: requestSerializer }
-  }, pino.multistream(appStreams))
+  }, appFile.stream)
   const whatsapp = pino({ level: config.whatsappLogLevel, redact: { paths: redactedPaths, censor: '[Redacted]' } }, whatsappFile.stream)
 
   return {

@@ -38,6 +38,9 @@ t.test('SIGTERM and SIGINT close the server gracefully and free the port', async
     t.equal(code, 0, `${signal}: exit code 0`)
     t.ok(Date.now() - started < 10_000, `${signal}: exited within 10 seconds`)
     t.match(output(), /shutting down/)
+    // stdout gets every line app.log gets, the request lines included, written out before the exit.
+    t.match(output(), /"method":"GET","path":"\/api\/health","statusCode":200,.*"msg":"request completed"/)
+    t.match(output(), /"path":"\/api\/nothing","statusCode":401,.*"errorCode":"UNAUTHORIZED"/)
 
     const probe = createServer()
     probe.listen(port, '0.0.0.0')

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HealthResponse, ServiceInfoResponse, getServiceInfoDescription, getHealthDescription } from '../../schemas/system.js'
 import { errorResponses } from '../../schemas/common.js'
 import { packageInfo } from '../package-info.js'
+import { recentMemoryUsage } from '../memory-usage.js'
 import { publicUrlFor } from '../public-url.js'
 
 const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -9,6 +10,7 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // when a reverse proxy publishes the service under a path of its own.
   const { publicUrl } = fastify.config
   const link = (path: string): string => publicUrl === undefined ? path : publicUrlFor(publicUrl, path)
+  const memoryUsage = recentMemoryUsage()
 
   fastify.get('/', {
     config: { public: true },
@@ -47,14 +49,13 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async () => {
     const { status, checks } = await fastify.healthChecks.run()
     const clusterStatus = await fastify.instanceRouter.clusterStatus()
-    const memory = process.memoryUsage()
     return {
       success: true as const,
       data: {
         status,
         version: packageInfo.version,
         uptimeSeconds: Math.round(process.uptime()),
-        memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+        memory: memoryUsage(),
         checks,
         ...clusterStatus
       }

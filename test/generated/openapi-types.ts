@@ -975,6 +975,7 @@ export interface components {
                 status: "ok" | "degraded";
                 version: string;
                 uptimeSeconds: number;
+                /** @description Read at most once a second: answers within the same second share one reading */
                 memory: {
                     rssBytes: number;
                     heapUsedBytes: number;
