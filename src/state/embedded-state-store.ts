@@ -6,8 +6,6 @@ import {
   assertKeyPart,
   recordKinds,
   StaleLeaseError,
-  type ChatOrigin,
-  type ChatStore,
   type ClaimedWebhookDelivery,
   type InstanceInfo,
   type Lease,
@@ -18,6 +16,7 @@ import {
   type StateStore,
   type WebhookDelivery
 } from './state-store.js'
+import { createEmbeddedChatStore } from './embedded-chat-store.js'
 
 // lmdb: every write below is one LMDB transaction. Its promise resolves once it is committed,
 // and a process killed at any moment after that finds it on the next open; one killed earlier
@@ -157,42 +156,7 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
     return removed
   }
 
-  // A chat under '<session>/<phone>'; one the number wrote in also under '<session>/+<phone>', with
-  // its own end, inside the session's key range (forgotten and swept with it).
-  const chatKey = (sessionId: string, phone: string, origin: ChatOrigin = 'account'): string =>
-    `${keyPrefix(sessionId)}${origin === 'contact' ? '+' : ''}${phone}`
-  const chats: ChatStore = {
-    async record (sessionId, phone, expiresAt, origin) {
-      assertOpen()
-      assertKeyPart('session id', sessionId)
-      assertKeyPart('phone number', phone)
-      const keys = origin === 'contact' ? [chatKey(sessionId, phone), chatKey(sessionId, phone, 'contact')] : [chatKey(sessionId, phone)]
-      return await chatDatabase.transaction(() => {
-        const [stored, ...others] = keys.map((key) => chatDatabase.get(key))
-        keys.forEach((key, index) => chatDatabase.putSync(key, Math.max([stored, ...others][index] ?? 0, expiresAt)))
-        return stored === undefined || stored <= clock()
-      })
-    },
-    async sessionsChattingWith (phone, sessionIds) {
-      assertOpen()
-      const now = clock()
-      const found = await chatDatabase.getMany(sessionIds.flatMap((sessionId) => [chatKey(sessionId, phone), chatKey(sessionId, phone, 'contact')]))
-      const chatting = new Map<string, ChatOrigin>()
-      sessionIds.forEach((sessionId, index) => {
-        if ((found[2 * index + 1] ?? 0) > now) chatting.set(sessionId, 'contact')
-        else if ((found[2 * index] ?? 0) > now) chatting.set(sessionId, 'account')
-      })
-      return chatting
-    },
-    async forgetSession (sessionId) {
-      assertOpen()
-      assertKeyPart('session id', sessionId)
-      await chatDatabase.transaction(() => {
-        // As for signal keys below: the range from '<session>/' to '<session>0' is this session's.
-        for (const key of chatDatabase.getKeys({ start: keyPrefix(sessionId), end: `${sessionId}0` })) chatDatabase.removeSync(key)
-      })
-    }
-  }
+  const chats = createEmbeddedChatStore(chatDatabase, { assertOpen, clock })
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
   const sweepTimer = sweepIntervalMs > 0 ? setInterval(() => { deleteExpired().catch(() => {}) }, sweepIntervalMs) : undefined

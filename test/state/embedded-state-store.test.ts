@@ -2,16 +2,25 @@ import t from 'tap'
 import { join } from 'node:path'
 import { temporaryDirectory } from '../helper.js'
 import { openEmbeddedStateStore } from '../../src/state/embedded-state-store.js'
+import type { StateStore } from '../../src/state/state-store.js'
 import { stateStoreConformance } from './conformance.js'
 
 stateStoreConformance(t, async (t) => {
   const directory = await temporaryDirectory(t, 'embedded-state-')
   let now = Date.UTC(2026, 0, 1)
+  // One process holds one embedded store, so every "instance" of the suite shares it. Two opens of
+  // the same lmdb file in one process would not be one service: lmdb-js keeps each handle's read
+  // snapshot until the next timer turn, so a second handle may read just before the first one's
+  // commit (seen as a flaky lease test). Surviving a restart is tested on reopen (embedded-crash).
+  let store: Promise<StateStore> | undefined
   return {
     open: async () => {
-      const store = await openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), clock: () => now, sweepIntervalMs: 0 })
-      t.teardown(() => store.close())
-      return store
+      store ??= openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), clock: () => now, sweepIntervalMs: 0 })
+        .then((opened) => {
+          t.teardown(() => opened.close())
+          return opened
+        })
+      return await store
     },
     now: () => now,
     advance: async (milliseconds) => { now += milliseconds },
