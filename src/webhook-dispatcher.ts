@@ -212,12 +212,12 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
 
   function startAttempt (delivery: ClaimedWebhookDelivery): void {
     activeAttempts += 1
-    const extension = keepClaimed(delivery)
+    const stopExtending = keepClaimed(delivery)
     runInBackground(async () => {
       try {
         await attemptDelivery(delivery)
       } finally {
-        clearInterval(extension)
+        stopExtending()
         activeAttempts -= 1
         pump()
       }
@@ -228,20 +228,33 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
   // the claim of an instance that died lapses within claimLeaseMs, and it needs nothing but the
   // queue (the instance heartbeat exists only with REDIS_URL). A late extension after the result
   // was written finds the claim gone and changes nothing.
-  function keepClaimed (delivery: ClaimedWebhookDelivery): NodeJS.Timeout {
-    const extension = setInterval(() => {
-      runInBackground(async () => {
-        try {
-          if (await queue.extend(delivery, claimLeaseMs)) return
-          clearInterval(extension)
+  // One extension at a time: the next is scheduled when the last one answered, so a slow store
+  // never has two in flight (nor logs one lost claim twice). Returns the function that stops it.
+  function keepClaimed (delivery: ClaimedWebhookDelivery): () => void {
+    let stopped = false
+    let timer: NodeJS.Timeout | undefined
+    const extend = async (): Promise<void> => {
+      try {
+        const kept = await queue.extend(delivery, claimLeaseMs)
+        if (stopped) return
+        if (!kept) {
           logger.warn({ deliveryId: delivery.id }, 'webhook delivery claim ran out while its request was in flight; another instance may send it too')
-        } catch (error) {
-          // The store is unreachable: the next extension tries again while the claim lasts.
-          logger.warn({ err: error, deliveryId: delivery.id }, 'could not extend the webhook delivery claim')
+          return
         }
-      })
-    }, Math.max(1, Math.floor(claimLeaseMs / 3)))
-    return extension
+      } catch (error) {
+        // The store is unreachable: the next extension tries again while the claim lasts.
+        if (!stopped) logger.warn({ err: error, deliveryId: delivery.id }, 'could not extend the webhook delivery claim')
+      }
+      schedule()
+    }
+    const schedule = (): void => {
+      if (!stopped) timer = setTimeout(() => { runInBackground(extend) }, Math.max(1, Math.floor(claimLeaseMs / 3)))
+    }
+    schedule()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+    }
   }
 
   async function attemptDelivery (delivery: ClaimedWebhookDelivery): Promise<void> {
