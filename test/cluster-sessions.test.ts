@@ -9,16 +9,12 @@ import { stopProcess, waitForOutput } from './processes.js'
 t.test('three instances: linked sessions spread, kill -9 and SIGTERM move them without a scan or a second socket', async (t) => {
   const cluster = await startCluster(t)
   const { simulator, store } = cluster
-  let scans = 0
-  let registrations = 0
-  simulator.on('paired', () => { scans++ })
-  simulator.on('registration', () => { registrations++ })
   const instances = await Promise.all(['a', 'b', 'c'].map(async (id) => await cluster.start(id)))
   const byId = new Map(instances.map((instance) => [instance.id, instance]))
   const sessionIds = ['s1', 's2', 's3', 's4', 's5', 's6']
   for (const [index, sessionId] of sessionIds.entries()) await link(cluster, instances[0], sessionId, `62815000000${index + 1}`)
-  t.equal(scans, 6, 'one scan per session')
-  t.equal(registrations, 6, 'one new device per session')
+  t.equal(cluster.links.scans, 6, 'one scan per session')
+  t.equal(cluster.links.registrations, 6, 'one new device per session')
 
   // Fair share: ceil(6 / 3) + 1 = 3; a holds all six until it hands the extra ones over.
   const spread = await until('sessions spread', async () => {
@@ -51,8 +47,8 @@ t.test('three instances: linked sessions spread, kill -9 and SIGTERM move them w
   t.ok(handOverMs < leaseMs + 1000, `handed over in ${handOverMs} ms after SIGTERM`)
   t.comment(`hand-over after SIGTERM: ${handOverMs} ms for ${leavingSessions.length} sessions`)
 
-  t.equal(scans, 6, 'no new scan after failover and hand-over')
-  t.equal(registrations, 6, 'no socket asked for a new QR: every takeover logged in with the stored credentials')
+  t.equal(cluster.links.scans, 6, 'no new scan after failover and hand-over')
+  t.equal(cluster.links.registrations, 6, 'no socket asked for a new QR: every takeover logged in with the stored credentials')
   t.equal(simulator.replacedConnections(), 0, 'and never two sockets for one account')
   for (const [index] of sessionIds.entries()) t.equal(simulator.connectionCount(`62815000000${index + 1}`), 1, `one socket for account ${index + 1}`)
 })
@@ -84,10 +80,6 @@ t.test('a paused holder (SIGSTOP past its lease) writes no credentials and keeps
 t.test('moving up: session folders of a single instance are imported once, no new scan', async (t) => {
   const cluster = await startCluster(t)
   const { simulator, store } = cluster
-  let scans = 0
-  let registrations = 0
-  simulator.on('paired', () => { scans++ })
-  simulator.on('registration', () => { registrations++ })
   const directory = await temporaryDirectory(t)
   const single = await cluster.start('single', { directory, redis: false })
   const created = await fetch(`${single.base}/api/sessions/create`, { method: 'POST', headers, body: JSON.stringify({ sessionId: 'moving' }) })
@@ -104,7 +96,7 @@ t.test('moving up: session folders of a single instance are imported once, no ne
   const again = await cluster.start('again', { directory })
   await until('connected again', async () => await connectedOn(store, 'moving', (id) => id === 'again'))
   t.match(again.process.output(), /"outcome":"marked-before"/, 'the folder is not imported a second time')
-  t.equal(scans, 1, 'one scan in all')
-  t.equal(registrations, 1, 'no new QR asked for after the import')
+  t.equal(cluster.links.scans, 1, 'one scan in all')
+  t.equal(cluster.links.registrations, 1, 'no new QR asked for after the import')
   t.equal(simulator.replacedConnections(), 0)
 })

@@ -68,6 +68,9 @@ export interface Cluster {
   redis: RedisServer
   store: StateStore
   caFile: string
+  // Counted from the cluster's start: QR codes scanned, and new devices registered (a socket that
+  // logged in without stored credentials asks for one).
+  links: { scans: number, registrations: number }
   start: (id: string, options?: ClusterStartOptions) => Promise<Instance>
 }
 
@@ -80,6 +83,9 @@ export async function startCluster (t: TestContext): Promise<Cluster> {
   t.teardown(() => store.close())
   const caFile = join(await temporaryDirectory(t), 'simulator-ca.pem')
   await writeFile(caFile, simulator.mediaCertificate)
+  const links = { scans: 0, registrations: 0 }
+  simulator.on('paired', () => { links.scans++ })
+  simulator.on('registration', () => { links.registrations++ })
 
   async function start (id: string, options: ClusterStartOptions = {}): Promise<Instance> {
     return await startInstance(t, {
@@ -90,7 +96,7 @@ export async function startCluster (t: TestContext): Promise<Cluster> {
       ...(options.env === undefined ? {} : { env: options.env })
     })
   }
-  return { simulator, redis, store, caFile, start }
+  return { simulator, redis, store, caFile, links, start }
 }
 
 export interface Answer {
