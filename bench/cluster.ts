@@ -9,18 +9,10 @@ import { connectedOn, holders, startInstance, until, type Instance } from '../te
 import { startRedisServer } from '../test/state/redis-server.js'
 import type { TestContext } from '../test/helper.js'
 import { seedOtpCodes } from './otp-seed.js'
-import { apiKey, loadTestSettings, measure, startBuilt, waitUntilAnswering, type HttpFigures } from './http.js'
+import { apiKey, loadTestSettings, measure, startBuilt, waitUntilAnswering, type HttpFigures, type VerifyLoadOptions } from './http.js'
 import { freePort, stopProcess } from './processes.js'
 
-export interface ClusterBenchOptions {
-  workDirectory: string
-  simulatorUrl: string
-  controlUrl: string
-  certificateFile: string
-  // Numbers given a code through the API for the wrong-code load, and right codes seeded for the
-  // right-code load, as bench/http.ts does.
-  wrongCodeNumbers: number
-  rightCodeNumbers: number
+export interface ClusterBenchOptions extends VerifyLoadOptions {
   // Linked sessions spread over two instances before one of them is killed.
   sessions: number
   leaseMs: number

@@ -150,7 +150,8 @@ async function inParallel<Item> (items: Item[], parallel: number, task: (item: I
   }))
 }
 
-export interface HttpOptions {
+// What the verify loads need, on the embedded store here and on Redis in bench/cluster.ts.
+export interface VerifyLoadOptions {
   workDirectory: string
   simulatorUrl: string
   controlUrl: string
@@ -159,6 +160,9 @@ export interface HttpOptions {
   wrongCodeNumbers: number
   // Right codes seeded before the start (bench/otp-seed.ts), one per request of the right-code load.
   rightCodeNumbers: number
+}
+
+export interface HttpOptions extends VerifyLoadOptions {
   verifyLoadRequests: number
   // When set, the service runs under `node --cpu-prof` and leaves its profile here.
   cpuProfileDirectory?: string

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
-import { measureService, type HttpFigures, type ServiceFigures } from './http.js'
+import { measureService, type HttpFigures, type ServiceFigures, type VerifyLoadOptions } from './http.js'
 import { clusterTables, measureCluster, type ClusterFigures } from './cluster.js'
 
 const sessionCounts = (process.env.BENCH_SESSIONS ?? '1,10,50').split(',').filter((count) => count !== '').map(Number)
@@ -49,24 +49,23 @@ const rawBaileys: { rssMiB: Record<string, number>, sequentialSendsPerSecond: nu
 let service: ServiceFigures
 let cluster: ClusterFigures
 try {
-  service = await measureService({
+  // The same verify loads on the embedded store and through one instance on Redis.
+  const verifyLoads: VerifyLoadOptions = {
     workDirectory,
     simulatorUrl: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
     controlUrl: `http://127.0.0.1:${controlPort}`,
     certificateFile,
     wrongCodeNumbers: Number(process.env.BENCH_WRONG_CODE_NUMBERS ?? 400),
-    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 50_000),
+    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 50_000)
+  }
+  service = await measureService({
+    ...verifyLoads,
     verifyLoadRequests,
     cpuProfileDirectory: process.env.BENCH_CPU_PROFILE_DIR
   })
   process.stderr.write('measured HTTP\n')
   cluster = await measureCluster({
-    workDirectory,
-    simulatorUrl: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
-    controlUrl: `http://127.0.0.1:${controlPort}`,
-    certificateFile,
-    wrongCodeNumbers: Number(process.env.BENCH_WRONG_CODE_NUMBERS ?? 400),
-    rightCodeNumbers: Number(process.env.BENCH_RIGHT_CODE_NUMBERS ?? 50_000),
+    ...verifyLoads,
     sessions: Number(process.env.BENCH_CLUSTER_SESSIONS ?? 10),
     leaseMs: Number(process.env.BENCH_CLUSTER_LEASE_MS ?? 15_000)
   })

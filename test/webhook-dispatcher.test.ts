@@ -732,10 +732,11 @@ t.test('a delivery claimed by a dispatcher that died is sent by another once the
   t.equal(receiver.requests.length, 1)
 })
 
-t.test('a claim is extended while its request is in flight: a receiver slower than the claim gets the delivery once', async (t) => {
+// A dispatcher with a claim of 600 ms (extended every 200 ms: a margin of 400 ms for a busy
+// machine) whose receiver holds every request open, once its first request arrived.
+async function requestHeldOpen (t: Test) {
   const dataDirectory = t.testdir()
-  const { queue } = await queueFor(t, dataDirectory)
-  // Extended every 200 ms: a margin of 400 ms for a busy machine.
+  const { queue, shiftTime } = await queueFor(t, dataDirectory)
   const claimLeaseMs = 600
   const held: ServerResponse[] = []
   const receiver = await startReceiver(t, (_request, response) => { held.push(response) })
@@ -747,6 +748,11 @@ t.test('a claim is extended while its request is in flight: a receiver slower th
   await sender.start()
   sender.publish('otp.sent', 's1', {})
   await receiver.waitForRequests(1)
+  return { dataDirectory, queue, shiftTime, claimLeaseMs, held, receiver, logger, collector }
+}
+
+t.test('a claim is extended while its request is in flight: a receiver slower than the claim gets the delivery once', async (t) => {
+  const { dataDirectory, queue, claimLeaseMs, held, receiver, logger, collector } = await requestHeldOpen(t)
   const claimedBefore = Date.now()
 
   // Another instance, looking at the queue all the time, until it has looked twice the claim's
@@ -776,19 +782,7 @@ t.test('a claim is extended while its request is in flight: a receiver slower th
 })
 
 t.test('a claim taken over while its request is in flight is no longer extended, and its late result is not counted', async (t) => {
-  const dataDirectory = t.testdir()
-  const { queue, shiftTime } = await queueFor(t, dataDirectory)
-  const claimLeaseMs = 600
-  const held: ServerResponse[] = []
-  const receiver = await startReceiver(t, (_request, response) => { held.push(response) })
-  const logger = captureLogger()
-  const collector = collectResults()
-  const sender = await createDispatcher(t, {
-    urls: [receiver.url], dataDirectory, claimLeaseMs, requestTimeoutMs: 10_000, logger, onResult: collector.onResult
-  })
-  await sender.start()
-  sender.publish('otp.sent', 's1', {})
-  await receiver.waitForRequests(1)
+  const { queue, shiftTime, claimLeaseMs, held, logger, collector } = await requestHeldOpen(t)
 
   // As if the sender had stalled past its claim: another instance takes the delivery over. An
   // extension may land between the clock's move and the claim, so the clock moves again then.
