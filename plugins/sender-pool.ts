@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { errors } from '../src/errors.js'
+import type { ChatOrigin } from '../src/state/state-store.js'
 import type { Restrictions } from './restrictions.js'
 import type { SessionRegistry } from './session-registry.js'
 
@@ -50,7 +51,7 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
   async function candidates (phone: string | null, { includeRestricted = false } = {}): Promise<string[]> {
     const connected = sessions.list().filter((session) => session.isConnected).map((session) => session.sessionId)
     const byUse = (a: string, b: string): number => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0)
-    const chats = phone === null ? new Map() : await restrictions.sessionsChattingWith(phone, connected)
+    const chats = phone === null ? new Map<string, ChatOrigin>() : await restrictions.sessionsChattingWith(phone, connected)
     const restricted = (sessionId: string): boolean => !includeRestricted && restrictions.describe(sessionId) !== null
     const tier = (sessionId: string): number => {
       const origin = chats.get(sessionId)
