@@ -212,23 +212,22 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
 
   function startAttempt (delivery: ClaimedWebhookDelivery): void {
     activeAttempts += 1
-    const stopExtending = keepClaimed(delivery)
     runInBackground(async () => {
       try {
         await attemptDelivery(delivery)
       } finally {
-        stopExtending()
         activeAttempts -= 1
         pump()
       }
     })
   }
 
-  // A short claim kept alive while the attempt runs, rather than one long enough for any attempt:
-  // the claim of an instance that died lapses within claimLeaseMs, and it needs nothing but the
-  // queue (the instance heartbeat exists only with REDIS_URL). A late extension after the result
-  // was written finds the claim gone and changes nothing.
-  // One extension at a time: the next is scheduled when the last one answered, so a slow store
+  // A short claim kept alive while the request is in flight, rather than one long enough for any
+  // request: the claim of an instance that died lapses within claimLeaseMs, and it needs nothing
+  // but the queue (the instance heartbeat exists only with REDIS_URL). It stops when the answer is
+  // in, before the result is written (the last extension left it at least two thirds of its
+  // lease), so an extension still on its way when the result settles the claim is ignored rather
+  // than taken for a lost claim. One extension at a time: the next is scheduled when the last one answered, so a slow store
   // never has two in flight (nor logs one lost claim twice). Returns the function that stops it.
   function keepClaimed (delivery: ClaimedWebhookDelivery): () => void {
     let stopped = false
@@ -262,7 +261,8 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
       await dropForRemovedUrl(delivery)
       return
     }
-    const result = await postDelivery(delivery)
+    const stopExtending = keepClaimed(delivery)
+    const result = await postDelivery(delivery).finally(stopExtending)
     const attempts = delivery.attempts + 1
     const at = clock()
     const log = { event: delivery.event, url: delivery.url, deliveryId: delivery.id, attempts }
