@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { errors, fieldErrorKeyword, withRetryAfter, type ApiError, type ErrorCode, type FieldErrorCodes } from '../src/errors.js'
 import type { ErrorResponse } from '../schemas/common.js'
 import { StateStoreUnavailableError } from '../src/state/state-store.js'
-import { logAnsweredErrorCode, logRequestCompleted } from '../src/logger.js'
+import { logAnsweredErrorCode } from '../src/logger.js'
 
 // Ajv runs with `verbose`, so each issue carries the schema that failed: the field's own schema for
 // a broken value, the object's for a missing property.
@@ -78,11 +78,11 @@ function replyWithError (error: ApiError, request: FastifyRequest, reply: Fastif
 
 // Fastify's `frameworkErrors` option: a URL the router cannot read (`%zz`, a path parameter over
 // maxParamLength) is answered before any hook or error handler runs, so it comes here instead of
-// getting Fastify's own JSON. No onSend hook runs for it either, hence the request id set here.
+// getting Fastify's own JSON. No onSend hook runs for it either, hence the request id set here;
+// nor does the request log controller, so the caller writes the request's line.
 export function replyWithFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('x-request-id', request.id)
   void replyWithError(error, request, reply)
-  logRequestCompleted(request, reply)
 }
 
 async function errorHandlerPlugin (fastify: FastifyInstance): Promise<void> {

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { fieldErrorKeyword } from './errors.js'
 import { lazySerializerFactory } from './lazy-serializers.js'
-import { createLoggers, RequestLogController, type Loggers } from './logger.js'
+import { createLoggers, RequestLogController, requestLoggerFactory, type Loggers } from './logger.js'
 import errorHandler, { replyWithFrameworkError } from '../plugins/error-handler.js'
 import requestBodies from '../plugins/request-bodies.js'
 import auth from '../plugins/auth.js'
@@ -51,9 +51,11 @@ const safeRequestId = /^[A-Za-z0-9._-]{1,64}$/
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const loggers = options.loggers ?? createLoggers(config)
+  const requestLog = new RequestLogController(loggers.requests)
   const fastify = Fastify({
     loggerInstance: loggers.app as FastifyBaseLogger,
-    logController: new RequestLogController(),
+    logController: requestLog,
+    childLoggerFactory: requestLoggerFactory,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     // A proxy's id is kept only when it is short and safe to echo and log; anything else gets our own.
@@ -65,7 +67,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Above every real parameter (session ids are at most 64 characters), so a long id still
     // reaches its route and gets that route's own error; longer ones are a 414 in our envelope.
     routerOptions: { maxParamLength: 512 },
-    frameworkErrors: replyWithFrameworkError,
+    frameworkErrors: (error, request, reply) => {
+      replyWithFrameworkError(error, request, reply)
+      requestLog.requestCompleted(null, request, reply)
+    },
     // Bodies must arrive with the right JSON types: `{"to": 8123}` is a client bug to report, not to guess.
     // `verbose` puts the failing schema on each issue, where the error handler reads a field's own
     // error code (fieldErrorKeyword), a keyword Ajv must know to accept it.

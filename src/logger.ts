@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { finished } from 'node:stream/promises'
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
-import { pino, type Logger, type DestinationStream } from 'pino'
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify'
+import { pino, type Bindings, type ChildLoggerOptions, type Logger, type DestinationStream, type LogFn } from 'pino'
 import { createStream, type RotatingFileStream } from 'rotating-file-stream'
 import type { Config } from './config.js'
 
 export interface Loggers {
   app: Logger
+  // The one line per request: the app log's destination and level, without redaction (below).
+  requests: Logger
   whatsapp: Logger
   flush: () => Promise<void>
   close: () => Promise<void>
@@ -26,6 +28,9 @@ interface LogFile {
 // closed its logs, such a line is dropped instead of crashing the process.
 // `mirror` (stdout) gets every batch too: one write per turn instead of one per line, and no
 // second pino destination to feed each line to.
+// Short enough for anyone tailing the log, long enough that a busy second is a handful of writes.
+const logBatchIntervalMs = 50
+
 function rotatingLogFile (config: LogFileConfig, name: string, mirror?: DestinationStream): LogFile {
   const file: RotatingFileStream = createStream(name, {
     path: config.logDirectory,
@@ -34,8 +39,10 @@ function rotatingLogFile (config: LogFileConfig, name: string, mirror?: Destinat
   })
   let open = true
   // rotating-file-stream awaits one file write per chunk it is given: a line per chunk under load
-  // costs a thread-pool round trip per request. Lines of one turn of the event loop go as one
-  // chunk instead, small beside the rotation size so a file still ends near its limit.
+  // costs a thread-pool round trip per request, and so did a chunk per turn of the event loop
+  // (two writes, file and stdout, every few requests). Lines go out together once per
+  // logBatchIntervalMs, or at once when a batch reaches its size, small beside the rotation size
+  // so a file still ends near its limit. Shutdown flushes what is left.
   const batchMaxBytes = Math.min(64 * 1024, Math.floor(config.logFileMaxBytes / 16))
   let batch: string[] = []
   let batchBytes = 0
@@ -59,7 +66,7 @@ function rotatingLogFile (config: LogFileConfig, name: string, mirror?: Destinat
     if (batchBytes >= batchMaxBytes) writeBatch()
     else if (!batchScheduled) {
       batchScheduled = true
-      setImmediate(writeBatch)
+      setTimeout(writeBatch, logBatchIntervalMs)
     }
   }
   // A write's callback runs once it and every write before it reached the file.
@@ -131,30 +138,64 @@ export function logAnsweredErrorCode (reply: FastifyReply, errorCode: string): v
 
 // Fastify's own request lines are two per request and carry the raw URL, query string and all:
 // this writes one line when the answer is sent, with the path only (and the error code, if any).
-// The one line per request. Also written by hand for answers the router gives before the request's
-// lifecycle starts (frameworkErrors), which never reach requestCompleted.
-export function logRequestCompleted (request: FastifyRequest, reply: FastifyReply, error?: Error | null): void {
-  const line = {
-    method: request.method,
-    path: pathForLog(request.url),
-    statusCode: reply.statusCode,
-    responseTimeMs: Math.round(reply.elapsedTime),
-    errorCode: answeredErrorCodes.get(reply)
-  }
-  if (error === null || error === undefined) reply.log.info(line, 'request completed')
-  else reply.log.error({ ...line, err: error }, 'request errored')
-}
-
+// Also written by hand for answers the router gives before the request's lifecycle starts
+// (frameworkErrors), which never reach requestCompleted.
 export class RequestLogController extends LogController {
+  // `requests` writes the line of an answered request; an errored one goes through the request's
+  // own logger, redaction and all, since it carries the error.
+  constructor (private readonly requests: Logger) {
+    super()
+  }
+
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    logRequestCompleted(request, reply, error)
+    const line = {
+      method: request.method,
+      path: pathForLog(request.url),
+      statusCode: reply.statusCode,
+      responseTimeMs: Math.round(reply.elapsedTime),
+      errorCode: answeredErrorCodes.get(reply)
+    }
+    if (error === null || error === undefined) this.requests.info({ reqId: request.id, ...line }, 'request completed')
+    else reply.log.error({ ...line, err: error }, 'request errored')
   }
 
   override routeNotFound (request: FastifyRequest): void {
     request.log.info({ method: request.method, path: pathForLog(request.url) }, 'route not found')
   }
+}
+
+type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+// Fastify makes a child logger for every request, yet a request that goes well never logs through
+// it (its one line is the controller's): the child is made the first time it is used.
+class RequestLogger implements FastifyBaseLogger {
+  #logger: Logger | undefined
+
+  constructor (private readonly parent: Logger, private readonly bindings: Bindings, private readonly options: ChildLoggerOptions) {}
+
+  private get logger (): Logger {
+    this.#logger ??= this.parent.child(this.bindings, this.options)
+    return this.#logger
+  }
+
+  get level (): string { return this.logger.level }
+  set level (level: string) { this.logger.level = level }
+  private method (name: LogMethod): LogFn { return (...args: Parameters<LogFn>) => { this.logger[name](...args) } }
+  fatal = this.method('fatal')
+  error = this.method('error')
+  warn = this.method('warn')
+  info = this.method('info')
+  debug = this.method('debug')
+  trace = this.method('trace')
+  silent = this.method('silent')
+  child (bindings: Bindings, options?: ChildLoggerOptions): Logger { return this.logger.child(bindings, options) }
+}
+
+// Fastify's `childLoggerFactory`.
+export function requestLoggerFactory (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+  return new RequestLogger(logger as Logger, bindings, options)
 }
 
 export function createLoggers (config: LogFileConfig, options: { stdout?: boolean } = {}): Loggers {
@@ -168,10 +209,14 @@ export function createLoggers (config: LogFileConfig, options: { stdout?: boolea
     redact: { paths: redactedPaths, censor: '[Redacted]' },
     serializers: { req: requestSerializer }
   }, appFile.stream)
+  // The request line's fields are fixed and carry nothing secret (its path has no query string),
+  // so it skips the redaction paths, which pino checks against every key of every line.
+  const requests = app.child({}, { redact: { paths: [] } })
   const whatsapp = pino({ level: config.whatsappLogLevel, redact: { paths: redactedPaths, censor: '[Redacted]' } }, whatsappFile.stream)
 
   return {
     app,
+    requests,
     whatsapp,
     flush: async () => {
       await appFile.flush()

@@ -116,3 +116,46 @@ t.test('an answer with an error code is still one line, naming the code', async 
   t.equal(requestLines.length, 1, 'no second line from the error handler')
   t.match(requestLines[0], { level: 30, msg: 'request completed', statusCode: 404, errorCode: 'OTP_NOT_FOUND' })
 })
+
+t.test('lines reach app.log while the service runs, without waiting for a flush', async (t) => {
+  const { app, config } = await build(t)
+  const { readFile } = await import('node:fs/promises')
+  const response = await app.inject({ method: 'GET', url: '/' })
+  const requestId = String(response.headers['x-request-id'])
+  const started = Date.now()
+  let log = ''
+  while (!log.includes(requestId)) {
+    t.ok(Date.now() - started < 5000, 'the line is written within 5 s')
+    if (Date.now() - started >= 5000) break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    log = await readFile(`${config.logDirectory}/app.log`, 'utf8').catch(() => '')
+  }
+  t.match(log, /"msg":"request completed"/)
+})
+
+t.test('lines through a request\'s own logger carry its request id once, redaction applied', async (t) => {
+  const { app, readAppLog } = await build(t, {
+    beforeReady: (app) => {
+      app.get('/boom', async () => {
+        throw Object.assign(new Error('broken'), { otp: '112233' })
+      })
+      // Logs through the request's logger before answering: the child made on first use.
+      app.get('/logs', async (request) => {
+        request.log.warn({ detail: { otp: '445566' } }, 'handler line')
+        request.log.level = 'warn'
+        return { level: request.log.level }
+      })
+    }
+  })
+  const failed = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'errored-1', 'x-api-key': testApiKey } })
+  t.equal(failed.statusCode, 500)
+  const logged = await app.inject({ method: 'GET', url: '/logs', headers: { 'x-request-id': 'logs-1', 'x-api-key': testApiKey } })
+  t.same(logged.json(), { level: 'warn' })
+  const log = await readAppLog()
+  t.notMatch(log, /112233|445566/)
+  const handlerLine = log.split('\n').find((line) => line.includes('handler line'))
+  t.match(handlerLine, /"reqId":"logs-1"/)
+  t.equal(handlerLine?.match(/"reqId"/g)?.length, 1)
+  const failedLines = log.split('\n').filter((line) => line.includes('errored-1'))
+  t.ok(failedLines.some((line) => /"level":50/.test(line)), 'an error line for the failure')
+})
