@@ -24,7 +24,14 @@ export interface ServiceFigures {
   sequentialSendsPerSecond: number
   // The built service's resident memory, read from /proc as the kernel sees it (no forced GC).
   rssMiB: { noSession: number, oneSession: number, tenSessions: number }
-  verifyLoad: { requests: number, rssBeforeMiB: number, rssAfterMiB: number, rssAfterIdleMiB: number, growthMiB: number, growthAfterIdleMiB: number }
+  verifyLoad: {
+    requests: number
+    rssBeforeMiB: number
+    rssAfterMiB: number
+    rssAfterIdleMiB: number
+    growthMiB: number
+    growthAfterIdleMiB: number
+  }
 }
 
 interface Request { method: 'GET' | 'POST', path: string, headers?: Record<string, string>, body?: string }
