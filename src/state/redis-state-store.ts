@@ -83,6 +83,8 @@ export async function openRedisStateStore (options: RedisStateStoreOptions): Pro
             throw new ChangeError(error)
           }
           const { value, result, expiresAt } = changed
+          // Absent and staying absent: the read is the answer (see RecordChanger).
+          if (raw === null && value === undefined) return result
           const removes = value === undefined || (expiresAt !== undefined && expiresAt <= clock())
           const written = await run('compareAndSet', [recordKey, indexKey ?? recordKey], [
             raw === null ? '0' : '1',

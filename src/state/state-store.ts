@@ -20,7 +20,9 @@ export interface RecordChange<Value, Result> {
 
 // `change` is synchronous and pure: the Redis store may run it again when another instance wrote
 // the record in between (compare-and-set), the embedded store runs it inside a write transaction.
-// If it throws, nothing is written and update rejects with that error.
+// If it throws, nothing is written and update rejects with that error. When nothing is stored and
+// `change` stores nothing (a verify for a number without a code), the read is the answer and
+// nothing is written: a flood of such calls costs reads only.
 export type RecordChanger<Value, Result> = (current: Value | undefined) => RecordChange<Value, Result>
 
 export interface RecordCollection<Value> {

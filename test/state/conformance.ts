@@ -71,6 +71,30 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     t.same(await other.records('otp').get('session-a:message-1'), { count: 9 }, 'visible through another handle at once')
   })
 
+  t.test('records: an update that finds nothing and stores nothing answers from the read', async (t) => {
+    const harness = await createHarness(t)
+    const store = await harness.open()
+    const otp = store.records<{ count: number }>('otp')
+    const seen: Array<{ count: number } | undefined> = []
+    t.equal(await otp.update('628777', (current) => {
+      seen.push(current)
+      return { value: undefined, result: 'not-found' }
+    }), 'not-found')
+    t.same(seen, [undefined], 'the change saw no record')
+    t.equal(await otp.get('628777'), undefined)
+    await t.rejects(otp.update('628777', () => { throw new RangeError('refused') }), RangeError, 'a change that throws still rejects with its error')
+    t.same(await otp.update('628777', (current) => ({ value: { count: (current?.count ?? 0) + 1 }, result: current })), undefined)
+    t.same(await otp.get('628777'), { count: 1 }, 'a change that stores something is written')
+    t.same(await otp.update('628777', (current) => ({ value: undefined, result: current })), { count: 1 }, 'and one that deletes it sees it')
+    t.equal(await otp.get('628777'), undefined)
+
+    // A record that ran out is still cleared by a change that keeps nothing.
+    await otp.update('628778', () => ({ value: { count: 1 }, result: null, expiresAt: harness.now() + harness.shortTtlMs }))
+    await harness.advance(harness.shortTtlMs + 20)
+    t.equal(await otp.update('628778', (current) => ({ value: undefined, result: current })), undefined)
+    t.equal(await otp.get('628778'), undefined)
+  })
+
   t.test('records expire at expiresAt', async (t) => {
     const harness = await createHarness(t)
     const store = await harness.open()

@@ -52,6 +52,28 @@ t.test('Redis unreachable: calls fail at once with StateStoreUnavailableError, a
   await t.rejects(store.sessions.update('a:b', () => ({ value: undefined, result: null })), InvalidStateKeyError)
 })
 
+// A flood of verifies for numbers without a code must cost Redis reads only: before, each one ran
+// the compare-and-set script to delete a key that was not there.
+t.test('updates that find nothing and store nothing send no write to Redis', async (t) => {
+  const server = await startRedisServer(t)
+  const store = await openRedisStateStore({ url: server.url })
+  t.teardown(() => store.close())
+  const redis = new Redis(server.url)
+  t.teardown(() => redis.disconnect())
+  const scriptCalls = async (): Promise<number> => {
+    const stats = await redis.info('commandstats')
+    return [...stats.matchAll(/^cmdstat_(?:evalsha|eval|fcall):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+  }
+  const otp = store.records<number>('otp')
+  await otp.update('6281', () => ({ value: 1, result: null }))
+  const before = await scriptCalls()
+  t.ok(before > 0, 'a write runs the script')
+  for (let index = 0; index < 100; index++) {
+    t.equal(await otp.update(`6282${index}`, () => ({ value: undefined, result: 'not-found' })), 'not-found')
+  }
+  t.equal(await scriptCalls(), before)
+})
+
 t.test('opening fails with StateStoreUnavailableError when Redis cannot be reached', async (t) => {
   const server = await startRedisServer(t)
   await server.stop()
