@@ -91,12 +91,6 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
       },
       async update<Result> (key: string, change: RecordChanger<Value, Result>): Promise<Result> {
         assertOpen()
-        // Nothing stored, not even an expired record to clear: if nothing is to be stored either,
-        // no write transaction is queued (see RecordChanger).
-        if (database.get(key) === undefined) {
-          const { value, result } = change(undefined)
-          if (value === undefined) return result
-        }
         return await database.transaction(() => {
           const { value, result, expiresAt } = change(live(key))
           if (value === undefined || (expiresAt !== undefined && expiresAt <= clock())) database.removeSync(key)
