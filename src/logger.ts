@@ -22,15 +22,16 @@ interface LogFile {
   close: () => Promise<void>
 }
 
-// Writes go to the file in the background (never blocking the event loop) and the file is
-// rotated by size, logrotate style: app.log, app.log.1 … app.log.<count>.
-// The WhatsApp library may still log from a task that outlives the socket: after the service has
-// closed its logs, such a line is dropped instead of crashing the process.
-// `mirror` (stdout) gets every batch too: one write per turn instead of one per line, and no
-// second pino destination to feed each line to.
 // Short enough for anyone tailing the log, long enough that a busy second is a handful of writes.
 const logBatchIntervalMs = 50
 
+// Writes go to the file in the background (never blocking the event loop) and the file is
+// rotated by size, logrotate style: app.log, app.log.1 … app.log.<count>.
+// The WhatsApp library may still log from a task that outlives the socket: after the service has
+// closed its logs, such a line no longer reaches the file (only the mirror) instead of crashing
+// the process.
+// `mirror` (stdout) gets every batch too: one write per batch instead of one per line, and no
+// second pino destination to feed each line to.
 function rotatingLogFile (config: LogFileConfig, name: string, mirror?: DestinationStream): LogFile {
   const file: RotatingFileStream = createStream(name, {
     path: config.logDirectory,
@@ -166,10 +167,9 @@ export class RequestLogController extends LogController {
   }
 }
 
-type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
-
 // Fastify makes a child logger for every request, yet a request that goes well never logs through
-// it (its one line is the controller's): the child is made the first time it is used.
+// it (its one line is the controller's): the child is made the first time it is used. Its methods
+// live on the prototype, so a request costs one small object and no closures.
 class RequestLogger implements FastifyBaseLogger {
   #logger: Logger | undefined
 
@@ -182,14 +182,13 @@ class RequestLogger implements FastifyBaseLogger {
 
   get level (): string { return this.logger.level }
   set level (level: string) { this.logger.level = level }
-  private method (name: LogMethod): LogFn { return (...args: Parameters<LogFn>) => { this.logger[name](...args) } }
-  fatal = this.method('fatal')
-  error = this.method('error')
-  warn = this.method('warn')
-  info = this.method('info')
-  debug = this.method('debug')
-  trace = this.method('trace')
-  silent = this.method('silent')
+  fatal (...args: Parameters<LogFn>): void { this.logger.fatal(...args) }
+  error (...args: Parameters<LogFn>): void { this.logger.error(...args) }
+  warn (...args: Parameters<LogFn>): void { this.logger.warn(...args) }
+  info (...args: Parameters<LogFn>): void { this.logger.info(...args) }
+  debug (...args: Parameters<LogFn>): void { this.logger.debug(...args) }
+  trace (...args: Parameters<LogFn>): void { this.logger.trace(...args) }
+  silent (...args: Parameters<LogFn>): void { this.logger.silent(...args) }
   child (bindings: Bindings, options?: ChildLoggerOptions): Logger { return this.logger.child(bindings, options) }
 }
 
