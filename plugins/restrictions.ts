@@ -131,14 +131,12 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
   // Written before the event's other consumers run (the wiring lists this one first), so a
   // reader who heard of the message (a webhook) finds the chat. close() waits for these writes.
   const writing = new Set<Promise<unknown>>()
-  async function addChat (sessionId: string, phone: string, origin: ChatOrigin): Promise<boolean> {
-    const write = chats.record(sessionId, phone, chatExpiresAt(clock()), origin)
+  function tracked<Result> (write: Promise<Result>): Promise<Result> {
     writing.add(write)
-    try {
-      return await write
-    } finally {
-      writing.delete(write)
-    }
+    return write.finally(() => writing.delete(write))
+  }
+  async function addChat (sessionId: string, phone: string, origin: ChatOrigin): Promise<boolean> {
+    return await tracked(chats.record(sessionId, phone, chatExpiresAt(clock()), origin))
   }
   function logFailure (sessionId: string) {
     return (error: unknown): void => { logger.error({ err: error, sessionId }, 'recording a chat in the state store failed') }
@@ -179,11 +177,8 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
     },
     forgetSession (sessionId) {
       blocks.delete(sessionId)
-      const forgetting = chats.forgetSession(sessionId)
-      writing.add(forgetting)
-      forgetting
+      tracked(chats.forgetSession(sessionId))
         .catch((error: unknown) => logger.error({ err: error, sessionId }, 'forgetting a removed session\'s chats failed'))
-        .finally(() => writing.delete(forgetting))
       announced.delete(sessionId)
       clearTimeout(expiryTimers.get(sessionId))
       expiryTimers.delete(sessionId)
