@@ -53,12 +53,15 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
     const byUse = (a: string, b: string): number => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0)
     const chats = phone === null ? new Map<string, ChatOrigin>() : await restrictions.sessionsChattingWith(phone, connected)
     const restricted = (sessionId: string): boolean => !includeRestricted && restrictions.describe(sessionId) !== null
-    const tier = (sessionId: string): number => {
+    const tierOf = (sessionId: string): number => {
       const origin = chats.get(sessionId)
       if (origin === 'contact') return 1
       if (restricted(sessionId)) return origin === 'account' ? 4 : 5
       return origin === 'account' ? 2 : 3
     }
+    // Once per session, not once per comparison of the sort.
+    const tiers = new Map(connected.map((sessionId) => [sessionId, tierOf(sessionId)]))
+    const tier = (sessionId: string): number => tiers.get(sessionId)!
     return connected
       .filter((sessionId) => tier(sessionId) < 5)
       .sort((a, b) => tier(a) - tier(b) || byUse(a, b))
