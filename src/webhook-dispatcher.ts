@@ -227,8 +227,9 @@ export function createWebhookDispatcher (options: WebhookDispatcherOptions): Web
   // but the queue (the instance heartbeat exists only with REDIS_URL). It stops when the answer is
   // in, before the result is written (the last extension left it at least two thirds of its
   // lease), so an extension still on its way when the result settles the claim is ignored rather
-  // than taken for a lost claim. One extension at a time: the next is scheduled when the last one answered, so a slow store
-  // never has two in flight (nor logs one lost claim twice). Returns the function that stops it.
+  // than taken for a lost claim. One extension at a time: the next is scheduled when the last one
+  // answered, so a slow store never has two in flight (nor logs one lost claim twice). Returns the
+  // function that stops it.
   function keepClaimed (delivery: ClaimedWebhookDelivery): () => void {
     let stopped = false
     let timer: NodeJS.Timeout | undefined
