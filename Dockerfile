@@ -3,7 +3,9 @@
 # Build stage: full dependencies, compile TypeScript to dist/.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# patches/ before the install: npm ci's postinstall applies them (patch-package).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -21,6 +23,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 RUN mkdir -p auth_state logs data && chown -R node:node auth_state logs data

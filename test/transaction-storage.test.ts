@@ -1,0 +1,86 @@
+// Baileys wraps each socket's key store in a transaction layer that keeps its context in an
+// AsyncLocalStorage. Node (before 24) visits every enabled storage on each async resource the
+// process creates and never releases one that is not disabled, so one storage per socket made
+// every promise in the service cost more with each socket ever opened (WhiskeySockets/Baileys#2806:
+// 40 linked sessions doubled the CPU of a GET /). patches/ makes the sockets share one storage.
+// These tests fail on the unpatched package.
+import t from 'tap'
+import { executionAsyncResource } from 'node:async_hooks'
+import { addTransactionCapability, type SignalDataSet, type SignalKeyStore } from '@whiskeysockets/baileys'
+import { authHeaders, buildWithSimulator, linkSession, nextSessionEvent } from './helper.js'
+
+// Each enabled storage stamps one symbol-keyed property on every new async resource, the promise
+// this continuation runs in included.
+async function enabledStorages (): Promise<number> {
+  await null
+  return Object.getOwnPropertySymbols(executionAsyncResource()).length
+}
+
+const silent = { level: 'silent', trace () {}, debug () {}, info () {}, warn () {}, error () {}, child () { return silent } }
+
+function memoryKeyStore (): SignalKeyStore & { written: SignalDataSet[] } {
+  const written: SignalDataSet[] = []
+  return {
+    written,
+    async get (type, ids) {
+      const found: Record<string, unknown> = {}
+      for (const data of written) for (const id of ids) if (data[type]?.[id] !== undefined) found[id] = data[type][id]
+      return found as never
+    },
+    async set (data) { written.push(data) }
+  }
+}
+
+const withTransactions = (store: SignalKeyStore): ReturnType<typeof addTransactionCapability> =>
+  addTransactionCapability(store, silent as never, { maxCommitRetries: 1, delayBetweenTriesMs: 1 })
+
+t.test('key stores share one async storage, however many are made', async (t) => {
+  const first = withTransactions(memoryKeyStore())
+  await first.transaction(async () => { await first.set({ session: { a: new Uint8Array([1]) } }) }, 'first')
+  const before = await enabledStorages()
+  for (let index = 0; index < 5; index++) {
+    const store = withTransactions(memoryKeyStore())
+    await store.transaction(async () => { await store.set({ session: { a: new Uint8Array([index]) } }) }, `store-${index}`)
+  }
+  t.equal(await enabledStorages(), before, 'five more stores in transactions enable no further storage')
+})
+
+t.test('each store sees only its own transaction, also when one runs inside the other', async (t) => {
+  const shopKeys = memoryKeyStore()
+  const bankKeys = memoryKeyStore()
+  const shop = withTransactions(shopKeys)
+  const bank = withTransactions(bankKeys)
+  await shop.transaction(async () => {
+    await shop.set({ session: { a: new Uint8Array([1]) } })
+    t.equal(shop.isInTransaction(), true)
+    t.equal(bank.isInTransaction(), false, "the shop's transaction is not the bank's")
+    t.same(await bank.get('session', ['a']), {}, "the bank does not read the shop's pending write")
+    await bank.transaction(async () => {
+      await bank.set({ session: { b: new Uint8Array([2]) } })
+      t.same(Object.keys(await shop.get('session', ['a'])), ['a'], 'the shop still reads its own pending write')
+    }, 'bank')
+    t.same(bankKeys.written, [{ session: { b: new Uint8Array([2]) } }], "the bank's inner transaction committed to the bank")
+    t.same(shopKeys.written, [], "the shop's is not committed before it ends")
+  }, 'shop')
+  t.same(shopKeys.written, [{ session: { a: new Uint8Array([1]) } }], "the shop's write went to the shop only")
+  t.equal(bankKeys.written.length, 1)
+})
+
+t.test('a linked session that reconnects and sends again enables no further storage', async (t) => {
+  const { app, simulator } = await buildWithSimulator(t)
+  simulator.addContact('6281390000001')
+  await linkSession(app, simulator, 'steady', '6281390000099')
+  const send = async (): Promise<void> => {
+    const sent = await app.inject({ method: 'POST', url: '/api/messages/steady/text', headers: authHeaders, payload: { to: '6281390000001', message: 'hello' } })
+    t.equal(sent.statusCode, 200, sent.body)
+  }
+  await send()
+  const before = await enabledStorages()
+  for (let reconnect = 0; reconnect < 3; reconnect++) {
+    const reconnected = nextSessionEvent(app, 'connected', 'steady')
+    simulator.dropConnections('6281390000099')
+    await reconnected
+    await send()
+  }
+  t.equal(await enabledStorages(), before, 'three new sockets, each encrypting a message in a transaction')
+})
