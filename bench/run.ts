@@ -6,10 +6,12 @@ import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
 import { measureService, type HttpFigures, type ServiceFigures, type VerifyLoadOptions } from './http.js'
 import { clusterTables, measureCluster, type ClusterFigures } from './cluster.js'
+import { measureWebhookBacklog, type WebhookBacklogFigures } from './webhook-backlog.js'
 
 const sessionCounts = (process.env.BENCH_SESSIONS ?? '1,10,50').split(',').filter((count) => count !== '').map(Number)
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8)
 const verifyLoadRequests = Number(process.env.BENCH_VERIFY_REQUESTS ?? 200_000)
+const webhookBacklogs = (process.env.BENCH_WEBHOOK_BACKLOG ?? '1000,50000').split(',').filter((count) => count !== '').map(Number)
 const messagesForWrites = 20
 const workDirectory = await mkdtemp(join(tmpdir(), 'otp-api-bench-'))
 const simulatorPort = await freePort()
@@ -48,6 +50,7 @@ const figures: SessionFigures[] = []
 const rawBaileys: { rssMiB: Record<string, number>, sequentialSendsPerSecond: number } = { rssMiB: {}, sequentialSendsPerSecond: 0 }
 let service: ServiceFigures
 let cluster: ClusterFigures
+const webhookBacklog: WebhookBacklogFigures[] = []
 try {
   // The same verify loads on the embedded store and through one instance on Redis.
   const verifyLoads: VerifyLoadOptions = {
@@ -70,6 +73,8 @@ try {
     leaseMs: Number(process.env.BENCH_CLUSTER_LEASE_MS ?? 15_000)
   })
   process.stderr.write('measured several instances on Redis\n')
+  for (const pending of webhookBacklogs) webhookBacklog.push(await measureWebhookBacklog(join(workDirectory, `webhook-backlog-${pending}`), pending))
+  process.stderr.write('measured the webhook queue with a backlog\n')
   rawBaileys.rssMiB.noSocket = round((await worker('raw', 0, join(workDirectory, 'raw-0'))).rss / mebibyte, 1)
   for (const sessions of sessionCounts) {
     const serviceDirectory = join(workDirectory, `service-${sessions}`)
@@ -137,6 +142,7 @@ const results = {
   verifyLoad: service.verifyLoad,
   sessions: figures,
   cluster,
+  webhookBacklog,
   targets
 }
 await writeFile(resultsFile, JSON.stringify(results, null, 2) + '\n')
@@ -157,13 +163,18 @@ const sessionTable = [
   ...figures.map((figure) => `| ${figure.sessions} | ${figure.serviceRssPerSessionMiB} MiB | ${figure.rawBaileysRssPerSessionMiB} MiB | ${figure.overheadRatio} | ${figure.restoreAllConnectedMs} ms | ${figure.credentialWritesPerMessage} | ${figure.rawBaileysFileWritesPerMessage} |`)
 ].join('\n')
 const clusterTable = clusterTables(cluster, service.http)
+const backlogTable = [
+  '| webhook deliveries pending (embedded store) | enqueue, each | claim 10 | next due time | stats |',
+  '|---|---|---|---|---|',
+  ...webhookBacklog.map((figure) => `| ${figure.pending} | ${figure.enqueueMicrosecondsEach} µs | ${figure.claimMs} ms | ${figure.nextDueAtMs} ms | ${figure.statsMs} ms |`)
+].join('\n')
 const readmePath = join(projectRoot, 'README.md')
 const readme = await readFile(readmePath, 'utf8')
 const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/
 if (marked.test(readme)) {
   const day = results.measuredAt.slice(0, 10)
-  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n<!-- bench:end -->`))
+  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n\n${backlogTable}\n<!-- bench:end -->`))
 }
 
-console.log(`\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n`)
+console.log(`\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n\n${backlogTable}\n`)
 console.log('written to bench/results.json and README.md')

@@ -587,14 +587,17 @@ t.test('a receiver that does not answer in time is retried', async (t) => {
 t.test('the events filter drops other events', async (t) => {
   const dataDirectory = t.testdir()
   const receiver = await startReceiver(t, answerWith(200))
-  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, events: ['otp.sent', 'session.connected'] })
+  const collector = collectResults()
+  const dispatcher = await createDispatcher(t, { urls: [receiver.url], dataDirectory, events: ['otp.sent', 'session.connected'], onResult: collector.onResult })
   await dispatcher.start()
   dispatcher.publish('session.qr', 's1', {})
   dispatcher.publish('otp.sent', 's1', {})
   dispatcher.publish('message.received', 's1', {})
   dispatcher.publish('session.connected', 's1', {})
+  await collector.waitFor('delivered', 2)
   await dispatcher.close()
   t.same(receiver.requests.map((request) => request.event).sort(), ['otp.sent', 'session.connected'])
+  t.equal(await pendingCount(t, dataDirectory), 0, 'the other events were never queued')
   t.same(Object.keys((await dispatcher.stats()).byEvent).sort(), ['otp.sent', 'session.connected'])
 })
 

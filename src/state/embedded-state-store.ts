@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { open, type Database, type RootDatabase } from 'lmdb'
@@ -6,17 +5,16 @@ import {
   assertKeyPart,
   recordKinds,
   StaleLeaseError,
-  type ClaimedWebhookDelivery,
   type InstanceInfo,
   type Lease,
   type RecordChanger,
   type RecordCollection,
   type RecordKind,
   type SessionMetadata,
-  type StateStore,
-  type WebhookDelivery
+  type StateStore
 } from './state-store.js'
 import { createEmbeddedChatStore } from './embedded-chat-store.js'
+import { openEmbeddedWebhookQueue } from './embedded-webhook-queue.js'
 
 // lmdb: every write below is one LMDB transaction. Its promise resolves once it is committed,
 // and a process killed at any moment after that finds it on the next open; one killed earlier
@@ -44,7 +42,6 @@ export const stateFileName = 'state.mdb'
 export const authStateFileName = 'credentials.mdb'
 
 interface StoredRecord { value: unknown, expiresAt: number | null }
-interface StoredDelivery { delivery: WebhookDelivery, visibleAt: number, claimToken: string | null }
 interface StoredLease { instanceId: string, epoch: number, expiresAt: number }
 interface StoredInstance { url: string, expiresAt: number }
 
@@ -66,8 +63,6 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
   const sessionDatabase = state.openDB<StoredRecord, string>({ name: 'sessions' })
   // `<session>/<phone>` -> when the chat is forgotten.
   const chatDatabase = state.openDB<number, string>({ name: 'chats' })
-  const deliveryDatabase = state.openDB<StoredDelivery, string>({ name: 'webhook-deliveries' })
-  const counterDatabase = state.openDB<number, string>({ name: 'webhook-counters' })
   const leaseDatabase = state.openDB<StoredLease, string>({ name: 'leases' })
   const instanceDatabase = state.openDB<StoredInstance, string>({ name: 'instances' })
   const credentialDatabase = auth.openDB<string, string>({ name: 'credentials' })
@@ -116,21 +111,6 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
     return `${sessionId}/`
   }
 
-  function counter (name: 'delivered' | 'failed'): void {
-    counterDatabase.putSync(name, (counterDatabase.get(name) ?? 0) + 1)
-  }
-
-  // Changes a claimed delivery in one transaction; false when the claim was lost.
-  async function changeClaimed (claimed: ClaimedWebhookDelivery, apply: (stored: StoredDelivery) => void): Promise<boolean> {
-    assertOpen()
-    return await deliveryDatabase.transaction(() => {
-      const stored = deliveryDatabase.get(claimed.id)
-      if (stored === undefined || stored.claimToken !== claimed.claimToken) return false
-      apply(stored)
-      return true
-    })
-  }
-
   async function deleteExpired (): Promise<number> {
     const now = clock()
     let removed = 0
@@ -157,6 +137,7 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
   }
 
   const chats = createEmbeddedChatStore(chatDatabase, { assertOpen, clock })
+  const webhookDeliveries = openEmbeddedWebhookQueue(state, { assertOpen, clock })
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
   const sweepTimer = sweepIntervalMs > 0 ? setInterval(() => { deleteExpired().catch(() => {}) }, sweepIntervalMs) : undefined
@@ -184,68 +165,7 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
       }
     },
 
-    webhookDeliveries: {
-      async enqueue (delivery) {
-        assertOpen()
-        await deliveryDatabase.put(delivery.id, { delivery, visibleAt: delivery.nextAttemptAt, claimToken: null })
-      },
-      async claim (limit, leaseMs) {
-        assertOpen()
-        return await deliveryDatabase.transaction(() => {
-          const now = clock()
-          const due = [...deliveryDatabase.getRange()]
-            .filter(({ value }) => value.visibleAt <= now)
-            .sort((first, second) => first.value.visibleAt - second.value.visibleAt)
-            .slice(0, limit)
-          return due.map(({ value }) => {
-            const claimToken = randomUUID()
-            deliveryDatabase.putSync(value.delivery.id, { ...value, visibleAt: now + leaseMs, claimToken })
-            return { ...value.delivery, claimToken }
-          })
-        })
-      },
-      async extend (claimed, leaseMs) {
-        return await changeClaimed(claimed, (stored) => {
-          deliveryDatabase.putSync(claimed.id, { ...stored, visibleAt: clock() + leaseMs })
-        })
-      },
-      async ack (claimed) {
-        return await changeClaimed(claimed, () => {
-          deliveryDatabase.removeSync(claimed.id)
-          counter('delivered')
-        })
-      },
-      async retry (claimed, nextAttemptAt) {
-        return await changeClaimed(claimed, (stored) => {
-          const delivery = { ...stored.delivery, attempts: stored.delivery.attempts + 1, nextAttemptAt }
-          deliveryDatabase.putSync(claimed.id, { delivery, visibleAt: nextAttemptAt, claimToken: null })
-        })
-      },
-      async fail (claimed) {
-        return await changeClaimed(claimed, () => {
-          deliveryDatabase.removeSync(claimed.id)
-          counter('failed')
-        })
-      },
-      async nextDueAt () {
-        assertOpen()
-        let next: number | undefined
-        for (const { value } of deliveryDatabase.getRange()) {
-          if (next === undefined || value.visibleAt < next) next = value.visibleAt
-        }
-        return next
-      },
-      async stats () {
-        assertOpen()
-        let pending = 0
-        let retrying = 0
-        for (const { value } of deliveryDatabase.getRange()) {
-          pending++
-          if (value.delivery.attempts > 0) retrying++
-        }
-        return { pending, retrying, delivered: counterDatabase.get('delivered') ?? 0, failed: counterDatabase.get('failed') ?? 0 }
-      }
-    },
+    webhookDeliveries,
 
     leases: {
       async acquire (sessionId, instanceId, leaseMs) {

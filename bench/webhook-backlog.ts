@@ -1,0 +1,46 @@
+// The embedded webhook queue with a backlog, as a receiver that is down for hours leaves it: the
+// time of each call the dispatcher and the health check make, which must not grow with the backlog.
+import { join } from 'node:path'
+import { openEmbeddedStateStore } from '../src/state/embedded-state-store.js'
+
+export interface WebhookBacklogFigures {
+  pending: number
+  enqueueMicrosecondsEach: number
+  claimMs: number
+  nextDueAtMs: number
+  statsMs: number
+}
+
+const round = (value: number): number => Number(value.toFixed(3))
+
+export async function measureWebhookBacklog (directory: string, pending: number): Promise<WebhookBacklogFigures> {
+  const store = await openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), sweepIntervalMs: 0 })
+  try {
+    const queue = store.webhookDeliveries
+    const now = Date.now()
+    // A typical event body; none due within the run, a third of them already retried once.
+    const body = JSON.stringify({ event: 'message.sent', sessionId: 'main', timestamp: new Date(now).toISOString(), data: { messageId: '3EB0B53FA4002B0B84C028', to: '6281234567890', text: 'x'.repeat(400) } })
+    const enqueueStarted = performance.now()
+    for (let index = 0; index < pending; index += 1000) {
+      await Promise.all(Array.from({ length: Math.min(1000, pending - index) }, async (_, offset) => {
+        const id = `delivery-${index + offset}`
+        await queue.enqueue({ id, event: 'message.sent', url: 'http://127.0.0.1:9/hook', body, attempts: (index + offset) % 3 === 0 ? 1 : 0, createdAt: now, nextAttemptAt: now + 3_600_000 + index + offset })
+      }))
+    }
+    const enqueueMicrosecondsEach = (performance.now() - enqueueStarted) * 1000 / pending
+    const timed = async (call: () => Promise<unknown>): Promise<number> => {
+      const started = performance.now()
+      for (let run = 0; run < 20; run++) await call()
+      return (performance.now() - started) / 20
+    }
+    return {
+      pending,
+      enqueueMicrosecondsEach: round(enqueueMicrosecondsEach),
+      claimMs: round(await timed(async () => await queue.claim(10, 15_000))),
+      nextDueAtMs: round(await timed(async () => await queue.nextDueAt())),
+      statsMs: round(await timed(async () => await queue.stats()))
+    }
+  } finally {
+    await store.close()
+  }
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto'
+import type { Database, Key, RootDatabase } from 'lmdb'
+import type { ClaimedWebhookDelivery, WebhookDelivery, WebhookDeliveryQueue } from './state-store.js'
+
+interface StoredDelivery { delivery: WebhookDelivery, visibleAt: number, claimToken: string | null }
+type DueKey = [visibleAt: number, id: string]
+
+// LMDB keeps each database's entry count: reading it walks nothing.
+const entryCount = (database: Database<unknown, Key>): number => (database.getStats() as { entryCount: number }).entryCount
+
+// The embedded store's webhook queue (src/state/embedded-state-store.ts opens the environment).
+// Deliveries pile up while a receiver is down, so nothing here walks them all: a due index keyed
+// [visibleAt, id] gives claims and the next due time in order, and a set of the retrying ids and
+// LMDB's entry counts give the stats, as the Redis store's sorted sets do. Every change to a
+// delivery changes its index entries in the same transaction.
+export function openEmbeddedWebhookQueue (
+  state: RootDatabase,
+  options: { assertOpen: () => void, clock: () => number }
+): WebhookDeliveryQueue {
+  const { assertOpen, clock } = options
+  const deliveryDatabase = state.openDB<StoredDelivery, string>({ name: 'webhook-deliveries' })
+  const dueDatabase = state.openDB<true, DueKey>({ name: 'webhook-due' })
+  const retryingDatabase = state.openDB<true, string>({ name: 'webhook-retrying' })
+  const counterDatabase = state.openDB<number, string>({ name: 'webhook-counters' })
+
+  function put (stored: StoredDelivery, previous: StoredDelivery | undefined): void {
+    const { id } = stored.delivery
+    if (previous !== undefined) dueDatabase.removeSync([previous.visibleAt, id])
+    deliveryDatabase.putSync(id, stored)
+    dueDatabase.putSync([stored.visibleAt, id], true)
+    if (stored.delivery.attempts > 0) retryingDatabase.putSync(id, true)
+    else retryingDatabase.removeSync(id)
+  }
+
+  function remove (stored: StoredDelivery, settled: 'delivered' | 'failed'): void {
+    const { id } = stored.delivery
+    deliveryDatabase.removeSync(id)
+    dueDatabase.removeSync([stored.visibleAt, id])
+    retryingDatabase.removeSync(id)
+    counterDatabase.putSync(settled, (counterDatabase.get(settled) ?? 0) + 1)
+  }
+
+  // Deliveries written before the index existed (an older version's state.mdb) get their entries
+  // here, once; afterwards both counts move together.
+  if (entryCount(dueDatabase) !== entryCount(deliveryDatabase)) {
+    state.transactionSync(() => {
+      for (const key of dueDatabase.getKeys()) dueDatabase.removeSync(key)
+      for (const key of retryingDatabase.getKeys()) retryingDatabase.removeSync(key)
+      for (const { value } of deliveryDatabase.getRange()) put(value, undefined)
+    })
+  }
+
+  // Changes a claimed delivery in one transaction; false when the claim was lost.
+  async function changeClaimed (claimed: ClaimedWebhookDelivery, apply: (stored: StoredDelivery) => void): Promise<boolean> {
+    assertOpen()
+    return await state.transaction(() => {
+      const stored = deliveryDatabase.get(claimed.id)
+      if (stored === undefined || stored.claimToken !== claimed.claimToken) return false
+      apply(stored)
+      return true
+    })
+  }
+
+  return {
+    async enqueue (delivery) {
+      assertOpen()
+      await state.transaction(() => {
+        put({ delivery, visibleAt: delivery.nextAttemptAt, claimToken: null }, deliveryDatabase.get(delivery.id))
+      })
+    },
+    async claim (limit, leaseMs) {
+      assertOpen()
+      return await state.transaction(() => {
+        const now = clock()
+        const due: string[] = []
+        for (const [visibleAt, id] of dueDatabase.getKeys()) {
+          if (visibleAt > now || due.length === limit) break
+          due.push(id)
+        }
+        return due.map((id) => {
+          const stored = deliveryDatabase.get(id)!
+          const claimToken = randomUUID()
+          put({ ...stored, visibleAt: now + leaseMs, claimToken }, stored)
+          return { ...stored.delivery, claimToken }
+        })
+      })
+    },
+    async extend (claimed, leaseMs) {
+      return await changeClaimed(claimed, (stored) => {
+        put({ ...stored, visibleAt: clock() + leaseMs }, stored)
+      })
+    },
+    async ack (claimed) {
+      return await changeClaimed(claimed, (stored) => { remove(stored, 'delivered') })
+    },
+    async retry (claimed, nextAttemptAt) {
+      return await changeClaimed(claimed, (stored) => {
+        const delivery = { ...stored.delivery, attempts: stored.delivery.attempts + 1, nextAttemptAt }
+        put({ delivery, visibleAt: nextAttemptAt, claimToken: null }, stored)
+      })
+    },
+    async fail (claimed) {
+      return await changeClaimed(claimed, (stored) => { remove(stored, 'failed') })
+    },
+    async nextDueAt () {
+      assertOpen()
+      const [first] = dueDatabase.getKeys({ limit: 1 })
+      return first?.[0]
+    },
+    async stats () {
+      assertOpen()
+      return {
+        pending: entryCount(deliveryDatabase),
+        retrying: entryCount(retryingDatabase),
+        delivered: counterDatabase.get('delivered') ?? 0,
+        failed: counterDatabase.get('failed') ?? 0
+      }
+    }
+  }
+}
