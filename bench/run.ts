@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
 import { measureService, type HttpFigures, type ServiceFigures, type VerifyLoadOptions } from './http.js'
 import { clusterTables, measureCluster, type ClusterFigures } from './cluster.js'
-import { measureWebhookBacklog, type WebhookBacklogFigures } from './webhook-backlog.js'
+import { measureSweep, measureWebhookBacklog, type SweepFigures, type WebhookBacklogFigures } from './embedded-store.js'
 
 const sessionCounts = (process.env.BENCH_SESSIONS ?? '1,10,50').split(',').filter((count) => count !== '').map(Number)
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8)
@@ -51,6 +51,7 @@ const rawBaileys: { rssMiB: Record<string, number>, sequentialSendsPerSecond: nu
 let service: ServiceFigures
 let cluster: ClusterFigures
 const webhookBacklog: WebhookBacklogFigures[] = []
+let embeddedSweep: SweepFigures
 try {
   // The same verify loads on the embedded store and through one instance on Redis.
   const verifyLoads: VerifyLoadOptions = {
@@ -74,7 +75,8 @@ try {
   })
   process.stderr.write('measured several instances on Redis\n')
   for (const pending of webhookBacklogs) webhookBacklog.push(await measureWebhookBacklog(join(workDirectory, `webhook-backlog-${pending}`), pending))
-  process.stderr.write('measured the webhook queue with a backlog\n')
+  embeddedSweep = await measureSweep(join(workDirectory, 'sweep'), Number(process.env.BENCH_SWEEP_RECORDS ?? 100_000))
+  process.stderr.write('measured the embedded store with a backlog and a sweep\n')
   rawBaileys.rssMiB.noSocket = round((await worker('raw', 0, join(workDirectory, 'raw-0'))).rss / mebibyte, 1)
   for (const sessions of sessionCounts) {
     const serviceDirectory = join(workDirectory, `service-${sessions}`)
@@ -143,6 +145,7 @@ const results = {
   sessions: figures,
   cluster,
   webhookBacklog,
+  embeddedSweep,
   targets
 }
 await writeFile(resultsFile, JSON.stringify(results, null, 2) + '\n')
@@ -167,7 +170,8 @@ const backlogTable = [
   '| webhook deliveries pending (embedded store) | enqueue, each | claim 10 | next due time | stats |',
   '|---|---|---|---|---|',
   ...webhookBacklog.map((figure) => `| ${figure.pending} | ${figure.enqueueMicrosecondsEach} µs | ${figure.claimMs} ms | ${figure.nextDueAtMs} ms | ${figure.statsMs} ms |`)
-].join('\n')
+].join('\n') +
+  `\n\nSweep of expired records (embedded store) over ${embeddedSweep.records} records: ${embeddedSweep.durationMs} ms in all, the event loop held at most ${embeddedSweep.longestPauseMs} ms at a time.`
 const readmePath = join(projectRoot, 'README.md')
 const readme = await readFile(readmePath, 'utf8')
 const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/

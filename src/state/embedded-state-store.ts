@@ -39,6 +39,7 @@ export interface EmbeddedStateStore extends StateStore {
 }
 
 export const stateFileName = 'state.mdb'
+const sweepChunkSize = 500
 export const authStateFileName = 'credentials.mdb'
 
 interface StoredRecord { value: unknown, expiresAt: number | null }
@@ -111,28 +112,49 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
     return `${sessionId}/`
   }
 
-  async function deleteExpired (): Promise<number> {
-    const now = clock()
+  // A pass goes through each database in chunks, each chunk removed in its own short transaction
+  // (rechecked there: a record updated since the read stays), with a turn of the event loop between
+  // chunks. One transaction over everything blocked the process for 265 ms at 100,000 records,
+  // every minute.
+  async function removeExpired<Value> (
+    database: Database<Value, string>,
+    isExpired: (value: Value, now: number) => boolean
+  ): Promise<number> {
     let removed = 0
-    await state.transaction(() => {
-      for (const database of recordDatabases.values()) {
-        for (const { key, value } of database.getRange()) {
-          if (value.expiresAt !== null && value.expiresAt <= now) {
-            database.removeSync(key)
-            removed++
+    let after: string | undefined
+    while (true) {
+      // close() may come between two chunks.
+      if (closed) break
+      const chunk = [...database.getRange({ start: after, exclusiveStart: after !== undefined, limit: sweepChunkSize })]
+      if (chunk.length === 0) break
+      after = chunk[chunk.length - 1]!.key
+      const now = clock()
+      const expired = chunk.filter(({ value }) => isExpired(value, now)).map(({ key }) => key)
+      if (expired.length > 0) {
+        removed += await database.transaction(() => {
+          let count = 0
+          for (const key of expired) {
+            const value = database.get(key)
+            if (value !== undefined && isExpired(value, clock())) {
+              database.removeSync(key)
+              count++
+            }
           }
-        }
+          return count
+        })
       }
-      for (const { key, value } of chatDatabase.getRange()) {
-        if (value <= now) {
-          chatDatabase.removeSync(key)
-          removed++
-        }
-      }
-      for (const { key, value } of instanceDatabase.getRange()) {
-        if (value.expiresAt <= now) instanceDatabase.removeSync(key)
-      }
-    })
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return removed
+  }
+
+  async function deleteExpired (): Promise<number> {
+    let removed = 0
+    for (const database of recordDatabases.values()) {
+      removed += await removeExpired(database, (value, now) => value.expiresAt !== null && value.expiresAt <= now)
+    }
+    removed += await removeExpired(chatDatabase, (forgetAt, now) => forgetAt <= now)
+    await removeExpired(instanceDatabase, (value, now) => value.expiresAt <= now)
     return removed
   }
 

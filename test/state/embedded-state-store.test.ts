@@ -50,3 +50,22 @@ t.test('the sweep removes expired records and heartbeats from disk; a closed sto
   await t.rejects(store.records('otp').get('628forever'), /state store is closed/)
   t.throws(() => store.records('nothing' as 'otp'), /unknown record kind/)
 })
+
+t.test('the sweep goes through a database in chunks and misses nothing between them', async (t) => {
+  // Chunks of 500 keys: 1,203 records, every third one expired, the expired ones on both sides
+  // of each chunk's end.
+  const directory = await temporaryDirectory(t, 'embedded-state-')
+  let now = Date.UTC(2026, 0, 1)
+  const store = await openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), clock: () => now, sweepIntervalMs: 0 })
+  t.teardown(() => store.close())
+  const statuses = store.records<number>('message-status')
+  const key = (index: number): string => `main/${String(index).padStart(5, '0')}`
+  await Promise.all(Array.from({ length: 1203 }, async (_, index) => {
+    await statuses.update(key(index), () => ({ value: index, result: null, expiresAt: now + (index % 3 === 0 ? 1000 : 5000) }))
+  }))
+  now += 2000
+  t.equal(await store.deleteExpired(), 401)
+  const left = await Promise.all(Array.from({ length: 1203 }, async (_, index) => await statuses.get(key(index))))
+  t.equal(left.findIndex((value, index) => (value === undefined) !== (index % 3 === 0)), -1, 'the live ones stay')
+  t.equal(await store.deleteExpired(), 0, 'every expired one was removed in the first pass')
+})

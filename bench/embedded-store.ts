@@ -1,6 +1,9 @@
-// The embedded webhook queue with a backlog, as a receiver that is down for hours leaves it: the
-// time of each call the dispatcher and the health check make, which must not grow with the backlog.
+// The embedded store with much in it: the webhook queue with a backlog, as a receiver that is
+// down for hours leaves it (the time of each call the dispatcher and the health check make, which
+// must not grow with the backlog), and the sweep of expired records over a day's message statuses
+// (the longest the event loop waits while it runs).
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { openEmbeddedStateStore } from '../src/state/embedded-state-store.js'
 
 export interface WebhookBacklogFigures {
@@ -40,6 +43,35 @@ export async function measureWebhookBacklog (directory: string, pending: number)
       nextDueAtMs: round(await timed(async () => await queue.nextDueAt())),
       statsMs: round(await timed(async () => await queue.stats()))
     }
+  } finally {
+    await store.close()
+  }
+}
+
+export interface SweepFigures {
+  records: number
+  durationMs: number
+  longestPauseMs: number
+}
+
+export async function measureSweep (directory: string, records: number): Promise<SweepFigures> {
+  const store = await openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), sweepIntervalMs: 0 })
+  try {
+    const statuses = store.records('message-status')
+    const now = Date.now()
+    // None expired yet: the sweep reads them all and removes nothing, its most common pass.
+    for (let index = 0; index < records; index += 1000) {
+      await Promise.all(Array.from({ length: Math.min(1000, records - index) }, async (_, offset) => {
+        await statuses.update(`main/3EB0${index + offset}`, () => ({ value: { status: 'delivered', to: '6281234567890', sentAt: now, deliveredAt: now }, result: null, expiresAt: now + 86_400_000 }))
+      }))
+    }
+    const delay = monitorEventLoopDelay({ resolution: 1 })
+    delay.enable()
+    const started = performance.now()
+    await store.deleteExpired()
+    const durationMs = performance.now() - started
+    delay.disable()
+    return { records, durationMs: round(durationMs), longestPauseMs: round(delay.max / 1e6) }
   } finally {
     await store.close()
   }
