@@ -72,13 +72,17 @@ export function openEmbeddedWebhookQueue (
       assertOpen()
       return await state.transaction(() => {
         const now = clock()
-        const due: string[] = []
+        const due: StoredDelivery[] = []
+        // An entry without its delivery can only come from a file changed outside the service.
+        const orphans: DueKey[] = []
         for (const [visibleAt, id] of dueDatabase.getKeys()) {
           if (visibleAt > now || due.length === limit) break
-          due.push(id)
+          const stored = deliveryDatabase.get(id)
+          if (stored === undefined) orphans.push([visibleAt, id])
+          else due.push(stored)
         }
-        return due.map((id) => {
-          const stored = deliveryDatabase.get(id)!
+        for (const key of orphans) dueDatabase.removeSync(key)
+        return due.map((stored) => {
           const claimToken = randomUUID()
           put({ ...stored, visibleAt: now + leaseMs, claimToken }, stored)
           return { ...stored.delivery, claimToken }
