@@ -23,9 +23,10 @@ async function openStore (t: Test, directory: string): ReturnType<typeof openEmb
 
 t.test('deliveries an older version wrote, without the index, are indexed on open', async (t) => {
   const directory = await temporaryDirectory(t, 'embedded-queue-')
-  // What versions before the index left in state.mdb: the deliveries' database only.
+  // What versions before the index left in state.mdb: the deliveries and the settled counts.
   const older = open({ path: join(directory, 'data', stateFileName), noSubdir: true, maxDbs: 16, encoding: 'msgpack' })
   const deliveries = older.openDB({ name: 'webhook-deliveries' })
+  await older.openDB({ name: 'webhook-counters' }).put('delivered', 7)
   for (const stored of [delivery('later', now + 60_000), delivery('retried', now - 1, 2), delivery('first', now - 2)]) {
     await deliveries.put(stored.id, { delivery: stored, visibleAt: stored.nextAttemptAt, claimToken: null })
   }
@@ -33,12 +34,12 @@ t.test('deliveries an older version wrote, without the index, are indexed on ope
 
   const store = await openStore(t, directory)
   const queue = store.webhookDeliveries
-  t.same(await queue.stats(), { pending: 3, retrying: 1, delivered: 0, failed: 0 })
+  t.same(await queue.stats(), { pending: 3, retrying: 1, delivered: 7, failed: 0 })
   t.equal(await queue.nextDueAt(), now - 2)
   const claimed = await queue.claim(10, 1000)
   t.same(claimed.map((item) => item.id), ['first', 'retried'], 'due ones in order, the later one not yet')
   t.equal(await queue.ack(claimed[1]!), true)
-  t.same(await queue.stats(), { pending: 2, retrying: 0, delivered: 1, failed: 0 })
+  t.same(await queue.stats(), { pending: 2, retrying: 0, delivered: 8, failed: 0 })
 })
 
 t.test('a delivery enqueued again under its id replaces the first, in the index too', async (t) => {
