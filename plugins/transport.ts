@@ -99,7 +99,8 @@ const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
   // `account` is written when the phone confirms the link. `me` alone is not enough: a
   // pairing-code request writes it before anyone types the code, and logging in with it gets 401.
   isLinked: (credentials) => credentials.account != null && credentials.me != null,
-  keptOnDisk: ['pre-key']
+  keptOnDisk: ['pre-key'],
+  keptPerKey: ['session', 'identity-key', 'device-list', 'lid-mapping', 'tctoken']
 }
 
 // Baileys uploads media with node:https through `fetchAgent`; an extra CA (a corporate TLS proxy,

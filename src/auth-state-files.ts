@@ -14,6 +14,11 @@ export interface AuthStateCodec<Credentials> {
   // Key categories read from their file when asked for instead of held in memory: large ones
   // that are rarely read (WhatsApp's 812 pre-keys are read only when a new contact writes first).
   keptOnDisk?: string[]
+  // Key categories with one file per key, in memory only while recently used: the ones that get an
+  // entry for every number the account writes to (signal sessions, identities, device lists).
+  // Held whole, an OTP sender's session file grew by kilobytes with each new number, all of it in
+  // memory and all of it rewritten with every message.
+  keptPerKey?: string[]
 }
 
 export type KeyData = Record<string, Record<string, unknown>>
@@ -42,10 +47,29 @@ export const credentialsFileName = 'creds.json'
 export const keysFolderName = 'keys'
 const temporaryFileSuffix = '.tmp'
 
-function categoryFileName (category: string): string {
+function assertCategory (category: string): void {
   if (!/^[A-Za-z0-9_-]+$/.test(category)) throw new Error(`unexpected key category ${JSON.stringify(category)}`)
+}
+
+function categoryFileName (category: string): string {
+  assertCategory(category)
   return `${category}.json`
 }
+
+// `<category>/<id>.json`, the id escaped so that any id is one plain file name ('.' too, so no id
+// can be '.' or '..').
+export function keyFileName (category: string, id: string): string {
+  assertCategory(category)
+  return `${category}/${encodeURIComponent(id).replaceAll('.', '%2E')}.json`
+}
+
+export function keyIdOfFileName (name: string): string {
+  return decodeURIComponent(name.slice(0, -'.json'.length))
+}
+
+// Recently used keys of the categories kept per key, per session: enough for the numbers a
+// session is writing to now; the others are read from their file when they come back.
+const recentKeysKept = 256
 
 async function readJsonFile (path: string, codec: AuthStateCodec<unknown>): Promise<unknown | undefined> {
   let text: string
@@ -81,6 +105,21 @@ export async function hasLinkedCredentials<Credentials> (directory: string, code
   }
 }
 
+// A category file written before its category was kept per key becomes one file per key, once;
+// the category file goes only when every key file is written, so a crash before that splits
+// it again at the next open (the socket has not run in between: nothing newer is overwritten).
+async function splitIntoKeyFiles (keysDirectory: string, category: string, codec: AuthStateCodec<unknown>): Promise<void> {
+  await mkdir(join(keysDirectory, category), { recursive: true, mode: 0o700 })
+  await removeTemporaryFiles(join(keysDirectory, category))
+  const categoryFile = join(keysDirectory, categoryFileName(category))
+  const stored = await readJsonFile(categoryFile, codec) as Record<string, unknown> | undefined
+  if (stored === undefined) return
+  for (const [id, value] of Object.entries(stored)) {
+    await writeFileAtomic(join(keysDirectory, keyFileName(category, id)), codec.serialize(value))
+  }
+  await rm(categoryFile)
+}
+
 // One session's credentials and signal keys. Keys live in memory and in one file per category
 // (a message touches the small session file, not the 800 pre-keys), except the categories the
 // codec keeps on disk; every file is replaced atomically, writes are serialized per session, and
@@ -99,13 +138,22 @@ export async function openSessionAuthFiles<Credentials> (
   const credentials = storedCredentials ?? codec.createCredentials()
 
   const keptOnDisk = new Set(codec.keptOnDisk ?? [])
+  const keptPerKey = new Set(codec.keptPerKey ?? [])
+  for (const category of keptPerKey) await splitIntoKeyFiles(keysDirectory, category, codec as AuthStateCodec<unknown>)
   const keys = new Map<string, Map<string, unknown>>()
+  // Categories kept per key, by key file name: changes not yet written (null: deleted), and the
+  // recently used values, least recently used first.
+  const unwrittenKeys = new Map<string, unknown>()
+  const recentKeys = new Map<string, unknown>()
+  // Reads of key files under way, one per file; a set while one runs makes its result stale.
+  const readsInFlight = new Map<string, Promise<unknown>>()
+  const superseded = new WeakSet<Promise<unknown>>()
   // Changes to categories kept on disk, until their file holds them.
   const unwrittenChanges = new Map<string, Map<string, unknown>>()
   for (const name of await readdir(keysDirectory)) {
     if (!name.endsWith('.json')) continue
     const category = name.slice(0, -'.json'.length)
-    if (keptOnDisk.has(category)) continue
+    if (keptOnDisk.has(category) || keptPerKey.has(category)) continue
     const stored = await readJsonFile(join(keysDirectory, name), codec as AuthStateCodec<unknown>) as Record<string, unknown>
     keys.set(category, new Map(Object.entries(stored)))
   }
@@ -134,9 +182,53 @@ export async function openSessionAuthFiles<Credentials> (
     return current
   }
 
-  // What to write, and what to do once it is written.
-  async function render (file: string): Promise<{ text: string, written: () => void }> {
+  function remember (file: string, value: unknown): void {
+    recentKeys.delete(file)
+    recentKeys.set(file, value)
+    if (recentKeys.size > recentKeysKept) recentKeys.delete(recentKeys.keys().next().value as string)
+  }
+
+  async function readKeptPerKey (file: string): Promise<unknown> {
+    if (unwrittenKeys.has(file)) return unwrittenKeys.get(file) ?? undefined
+    if (recentKeys.has(file)) {
+      const value = recentKeys.get(file)
+      remember(file, value)
+      return value
+    }
+    let reading = readsInFlight.get(file)
+    if (reading === undefined) {
+      reading = readJsonFile(pathOf(file), codec as AuthStateCodec<unknown>)
+      readsInFlight.set(file, reading)
+    }
+    let value: unknown
+    try {
+      value = await reading
+    } finally {
+      if (readsInFlight.get(file) === reading) readsInFlight.delete(file)
+    }
+    // A set during the read holds the newer value; one that was set and already written and
+    // forgotten took the read's place, and the file holds it now.
+    if (unwrittenKeys.has(file)) return unwrittenKeys.get(file) ?? undefined
+    if (recentKeys.has(file)) return recentKeys.get(file)
+    if (superseded.has(reading)) return await readKeptPerKey(file)
+    if (value !== undefined) remember(file, value)
+    return value
+  }
+
+  // What to write (null: remove the file; undefined: nothing left to write), and what to do once
+  // it is written.
+  async function render (file: string): Promise<{ text: string | null | undefined, written: () => void }> {
     if (file === credentialsFileName) return { text: codec.serialize(credentials), written: () => {} }
+    // A key file: its change, unless an earlier write already took it.
+    if (file.includes('/')) {
+      if (!unwrittenKeys.has(file)) return { text: undefined, written: () => {} }
+      const value = unwrittenKeys.get(file)
+      return {
+        text: value === null ? null : codec.serialize(value),
+        // A change made while this write ran stays unwritten for the next one.
+        written: () => { if (unwrittenKeys.get(file) === value) unwrittenKeys.delete(file) }
+      }
+    }
     const category = file.slice(0, -'.json'.length)
     if (!keptOnDisk.has(category)) return { text: codec.serialize(Object.fromEntries(keys.get(category) ?? [])), written: () => {} }
     const changes = new Map(unwrittenChanges.get(category) ?? [])
@@ -160,7 +252,9 @@ export async function openSessionAuthFiles<Credentials> (
     for (const [index, file] of files.entries()) {
       try {
         const { text, written } = await render(file)
-        await writeFileAtomic(pathOf(file), text)
+        if (text === undefined) continue
+        if (text === null) await rm(pathOf(file), { force: true })
+        else await writeFileAtomic(pathOf(file), text)
         written()
         writes++
       } catch (error) {
@@ -185,8 +279,16 @@ export async function openSessionAuthFiles<Credentials> (
     credentials,
     keys: {
       async get (category, ids) {
-        const stored = keptOnDisk.has(category) ? await readKeptOnDisk(category) : keys.get(category)
         const result: Record<string, unknown> = {}
+        if (keptPerKey.has(category)) {
+          const values = await Promise.all(ids.map(async (id) => await readKeptPerKey(keyFileName(category, id))))
+          ids.forEach((id, index) => {
+            const value = values[index]
+            if (value !== undefined) result[id] = codec.reviveKey === undefined ? value : codec.reviveKey(category, value)
+          })
+          return result
+        }
+        const stored = keptOnDisk.has(category) ? await readKeptOnDisk(category) : keys.get(category)
         for (const id of ids) {
           const value = stored?.get(id)
           if (value !== undefined) result[id] = codec.reviveKey === undefined ? value : codec.reviveKey(category, value)
@@ -196,6 +298,18 @@ export async function openSessionAuthFiles<Credentials> (
       async set (data) {
         const pendingWrites: Array<Promise<void>> = []
         for (const [category, values] of Object.entries(data)) {
+          if (keptPerKey.has(category)) {
+            for (const [id, value] of Object.entries(values)) {
+              const file = keyFileName(category, id)
+              const reading = readsInFlight.get(file)
+              if (reading !== undefined) superseded.add(reading)
+              unwrittenKeys.set(file, value ?? null)
+              if (value === null || value === undefined) recentKeys.delete(file)
+              else remember(file, value)
+              pendingWrites.push(scheduleWrite(file))
+            }
+            continue
+          }
           const file = categoryFileName(category)
           if (keptOnDisk.has(category)) {
             let changes = unwrittenChanges.get(category)

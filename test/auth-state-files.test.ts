@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -151,4 +151,60 @@ t.test('a category kept on disk is read from its file, with changes not yet writ
   const again = await openSessionAuthFiles(directory, onDisk)
   t.same(await again.keys.get('pre-key', ['2', '3']), { 2: { public: 'b' }, 3: { public: 'c' } })
   t.same(await again.keys.get('session', ['peer']), { peer: { state: 1 } })
+})
+
+// The WhatsApp codec keeps signal sessions (and the other categories that gain an entry per
+// number written to) one file per key, in memory only while recently used.
+const perKeyCodec = { ...codec, keptPerKey: ['session'] }
+
+t.test('a category kept per key: one file per key, deleted with its key, read back after a reopen', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const files = await openSessionAuthFiles(directory, perKeyCodec)
+  const ids = ['6281234567890.0', '123456789012345:12@lid', '..', 'a/b']
+  await files.keys.set({ session: Object.fromEntries(ids.map((id, index) => [id, { index }])), 'app-state-sync-key': { k: 1 } })
+  await files.keys.set({ session: { '..': null } })
+  t.same((await readdir(join(directory, 'keys', 'session'))).sort(), ['123456789012345%3A12%40lid.json', '6281234567890%2E0.json', 'a%2Fb.json'])
+  t.same((await readdir(join(directory, 'keys'))).sort(), ['app-state-sync-key.json', 'session'], 'no session.json beside the folder')
+  await files.close()
+
+  const again = await openSessionAuthFiles(directory, perKeyCodec)
+  t.same(await again.keys.get('session', [...ids, 'never']), { '6281234567890.0': { index: 0 }, '123456789012345:12@lid': { index: 1 }, 'a/b': { index: 3 } })
+  t.same(await again.keys.get('app-state-sync-key', ['k']), { k: 1 })
+})
+
+t.test('only the recently used keys of a category kept per key stay in memory', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const files = await openSessionAuthFiles(directory, perKeyCodec)
+  await files.keys.set({ session: Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`peer${index}`, { index }])) })
+  // Files removed behind its back: what is still answered came from memory.
+  await Promise.all(['peer0', 'peer299'].map(async (id) => await rm(join(directory, 'keys', 'session', `${id}.json`))))
+  t.same(await files.keys.get('session', ['peer0']), {}, 'the oldest was forgotten, and read from its file')
+  t.same(await files.keys.get('session', ['peer299']), { peer299: { index: 299 } }, 'the newest is still held')
+})
+
+t.test('a key set while its file is being read is answered with the new value', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const files = await openSessionAuthFiles(directory, perKeyCodec)
+  await files.keys.set({ session: { peer: { version: 1 } } })
+  await files.close()
+  const again = await openSessionAuthFiles(directory, perKeyCodec)
+  const reading = again.keys.get('session', ['peer'])
+  const setting = again.keys.set({ session: { peer: { version: 2 } } })
+  t.same(await reading, { peer: { version: 2 } })
+  await setting
+  t.same(await again.keys.get('session', ['peer']), { peer: { version: 2 } })
+  t.same(JSON.parse(await readFile(join(directory, 'keys', 'session', 'peer.json'), 'utf8')), { version: 2 })
+})
+
+t.test('a category file from before the category was kept per key is split once, at open', async (t) => {
+  const directory = await temporaryDirectory(t)
+  await mkdir(join(directory, 'keys', 'session'), { recursive: true })
+  await writeFile(join(directory, 'creds.json'), JSON.stringify({ counter: 1 }))
+  await writeFile(join(directory, 'keys', 'session.json'), JSON.stringify({ 'peer.0': { state: 1 }, other: { state: 2 } }))
+  // A split a crash interrupted: one key file written, the category file still there.
+  await writeFile(join(directory, 'keys', 'session', 'other.json'), JSON.stringify({ state: 2 }))
+  const files = await openSessionAuthFiles(directory, perKeyCodec)
+  t.same(await files.keys.get('session', ['peer.0', 'other']), { 'peer.0': { state: 1 }, other: { state: 2 } })
+  t.same((await readdir(join(directory, 'keys'))).sort(), ['session'])
+  t.same((await readdir(join(directory, 'keys', 'session'))).sort(), ['other.json', 'peer%2E0.json'])
 })

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
+import { keyFileName } from '../src/auth-state-files.js'
 import { authHeaders, buildWithSimulator, linkSession } from './helper.js'
 import { startWebhookReceiver } from './helpers/webhook-receiver.js'
 
@@ -118,14 +119,14 @@ t.test('privacy tokens end to end: a chat the phone had before linking (bootstra
   simulator.issuePrivacyToken(phone, customer.phone)
   await linkSession(app, simulator, 'bootstrap', phone)
   // Baileys keeps the token under the customer's LID (storeTcTokensFromHistorySync), in the
-  // session's tctoken key file; nothing else tells when it is there.
-  const tokenFile = join(config.authStateDirectory, 'bootstrap', 'keys', 'tctoken.json')
-  let stored: Record<string, unknown> = {}
-  for (let polls = 0; stored[customer.lid] === undefined && polls < 200; polls++) {
-    stored = JSON.parse(await readFile(tokenFile, 'utf8').catch(() => '{}')) as Record<string, unknown>
-    if (stored[customer.lid] === undefined) await delay(50)
+  // session's tctoken key file (one per key); nothing else tells when it is there.
+  const tokenFile = join(config.authStateDirectory, 'bootstrap', 'keys', keyFileName('tctoken', customer.lid))
+  let stored: unknown
+  for (let polls = 0; stored === undefined && polls < 200; polls++) {
+    stored = JSON.parse(await readFile(tokenFile, 'utf8').catch(() => 'null')) ?? undefined
+    if (stored === undefined) await delay(50)
   }
-  t.ok(stored[customer.lid], 'the bootstrap history\'s token is in the key store')
+  t.ok(stored, 'the bootstrap history\'s token is in the key store')
 
   // WhatsApp restricts the account without telling the device: only the tokens decide.
   simulator.restrictAccount(phone, { notify: false })

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { credentialsFileName, keysFolderName } from '../auth-state-files.js'
+import { credentialsFileName, keyIdOfFileName, keysFolderName } from '../auth-state-files.js'
 import { writeFileAtomic } from '../atomic-file.js'
 import { isSessionId } from '../session-id.js'
 import { credentialsAreLinked } from './session-auth-state.js'
@@ -48,10 +48,21 @@ async function readFolder (directory: string): Promise<{ credentials: string, ke
   const credentials = await readFile(join(directory, credentialsFileName), 'utf8')
   const keys: Record<string, Record<string, string>> = {}
   const keysDirectory = join(directory, keysFolderName)
-  const names = await readdir(keysDirectory).catch(() => [] as string[])
-  for (const name of names.filter((candidate) => candidate.endsWith('.json'))) {
-    const values = JSON.parse(await readFile(join(keysDirectory, name), 'utf8')) as Record<string, unknown>
-    keys[name.slice(0, -'.json'.length)] = Object.fromEntries(Object.entries(values).map(([id, value]) => [id, JSON.stringify(value)]))
+  const entries = await readdir(keysDirectory, { withFileTypes: true }).catch(() => [])
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      // A category kept one file per key (see keptPerKey in src/auth-state-files.ts).
+      const values: Record<string, string> = {}
+      for (const name of (await readdir(join(keysDirectory, entry.name))).filter((candidate) => candidate.endsWith('.json'))) {
+        values[keyIdOfFileName(name)] = JSON.stringify(JSON.parse(await readFile(join(keysDirectory, entry.name, name), 'utf8')))
+      }
+      keys[entry.name] = { ...keys[entry.name], ...values }
+      continue
+    }
+    if (!entry.name.endsWith('.json')) continue
+    const values = JSON.parse(await readFile(join(keysDirectory, entry.name), 'utf8')) as Record<string, unknown>
+    const category = entry.name.slice(0, -'.json'.length)
+    keys[category] = { ...Object.fromEntries(Object.entries(values).map(([id, value]) => [id, JSON.stringify(value)])), ...keys[category] }
   }
   return { credentials, keys }
 }

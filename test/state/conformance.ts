@@ -36,7 +36,9 @@ const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
   isLinked: (credentials) => credentials.account != null && credentials.me != null,
   reviveKey: (category, value) => category === 'app-state-sync-key'
     ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
-    : value
+    : value,
+  keptOnDisk: ['pre-key'],
+  keptPerKey: ['session', 'identity-key', 'device-list', 'lid-mapping', 'tctoken']
 }
 
 function delivery (id: string, nextAttemptAt: number): WebhookDelivery {
@@ -403,6 +405,7 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
     const original = await openSessionAuthFiles(join(authStateDirectory, 'sales'), whatsappCodec)
     t.same(imported.credentials, original.credentials, 'credentials as they were in the folder')
     t.same(await imported.keys.get('session', ['628222.0:1']), await original.keys.get('session', ['628222.0:1']))
+    t.same(Object.keys(await imported.keys.get('session', ['628222.0:1'])), ['628222.0:1'], 'a key kept in a file of its own is imported too')
     t.same(await imported.keys.get('pre-key', ['1']), await original.keys.get('pre-key', ['1']))
     t.match(await other.sessions.get('sales'), { sessionId: 'sales', user: { id: '628111:1@s.whatsapp.net', name: 'Sales' }, importedAt: String })
     t.match(JSON.parse(await readFile(join(authStateDirectory, 'sales', importedMarkerFileName), 'utf8')), { instanceId: 'instance-a' })
