@@ -7,6 +7,7 @@ import type { MessageSender } from './message-sender.js'
 import type { MessageStatusTracker } from './message-status.js'
 import type { Metrics } from './metrics.js'
 import type { Restrictions } from './restrictions.js'
+import type { SenderPool } from './sender-pool.js'
 import type { Verifications } from './verifications.js'
 import type { Webhooks } from './webhooks.js'
 
@@ -30,6 +31,7 @@ export interface EventConsumers {
   messageSender: Pick<MessageSender, 'forgetSession'>
   messageStatus: Pick<MessageStatusTracker, 'recordSent' | 'recordStatus'>
   restrictions: Pick<Restrictions, 'recordRestriction' | 'recordReceived' | 'recordSent' | 'recordFailed' | 'forgetSession'>
+  senderPool: Pick<SenderPool, 'forgetSession'>
   verifications: Pick<Verifications, 'handleInbound' | 'handleStatusChange'>
   webhooks: Pick<Webhooks, 'publish'>
   metrics: Pick<Metrics, 'messagesSent' | 'otpSent' | 'otpVerified' | 'sessionReconnects' | 'webhookDeliveries' | 'sessionRestrictionChanges'>
@@ -66,7 +68,7 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
     subscriptions.push({ producer, event, consumer })
   }
 
-  const { messageSender, messageStatus, restrictions, verifications, webhooks, metrics } = consumers
+  const { messageSender, messageStatus, restrictions, senderPool, verifications, webhooks, metrics } = consumers
   const publish = webhooks.publish
 
   // Which sessions WhatsApp keeps from new chats, and which chats each already has. These come
@@ -81,8 +83,9 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('sessions', 'message-received', 'verifications', (message) => { verifications.handleInbound(message) })
   on('messageStatus', 'change', 'verifications', (change) => { verifications.handleStatusChange(change) })
 
-  // A removed session's send queue and number lookups go with it.
+  // A removed session's send queue, number lookups and place in the pool's order go with it.
   on('sessions', 'removed', 'messageSender', ({ sessionId }) => { void messageSender.forgetSession(sessionId) })
+  on('sessions', 'removed', 'senderPool', ({ sessionId }) => { senderPool.forgetSession(sessionId) })
 
   // The tracker follows each accepted message through WhatsApp's receipts. An OTP message arrives
   // here as a 'sent' of type 'otp': the tracker needs no OTP subscription of its own.
@@ -159,6 +162,7 @@ async function eventWiringPlugin (fastify: FastifyInstance): Promise<void> {
     messageSender: fastify.messageSender,
     messageStatus: fastify.messageStatus,
     restrictions: fastify.restrictions,
+    senderPool: fastify.senderPool,
     verifications: fastify.verifications,
     webhooks: fastify.webhooks,
     metrics: fastify.metrics
@@ -173,5 +177,5 @@ async function eventWiringPlugin (fastify: FastifyInstance): Promise<void> {
 export default fp(eventWiringPlugin, {
   name: 'event-wiring',
   fastify: '5.x',
-  dependencies: ['session-registry', 'message-sender', 'otp', 'message-status', 'webhooks', 'metrics', 'restrictions', 'verifications']
+  dependencies: ['session-registry', 'message-sender', 'otp', 'message-status', 'webhooks', 'metrics', 'restrictions', 'verifications', 'sender-pool']
 })

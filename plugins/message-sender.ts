@@ -27,7 +27,7 @@ export interface MessageSenderOptions {
   // so "no" is trusted for less time than "yes".
   registeredCacheMs?: number
   unregisteredCacheMs?: number
-  // Numbers remembered per session; the oldest answers are forgotten first.
+  // Numbers remembered per session; past it, the answer closest to expiring is forgotten first.
   maxCachedNumbers?: number
   clock?: () => number
 }
@@ -56,6 +56,28 @@ interface CachedLookup {
   jid: string | null
 }
 
+// A session's lookup answers, one map per kind of answer. Each kind has one lifetime, so in each
+// map the order of insertion is the order of expiry: the expired answers are at its oldest end.
+interface SessionLookups {
+  registered: Map<string, CachedLookup>
+  unregistered: Map<string, CachedLookup>
+}
+
+function dropExpired (answers: Map<string, CachedLookup>, now: number): void {
+  for (const [phone, cached] of answers) {
+    if (cached.expiresAt > now) return
+    answers.delete(phone)
+  }
+}
+
+// The answer closest to expiring is the first of one of the two maps.
+function dropSoonestExpiring ({ registered, unregistered }: SessionLookups): void {
+  const registeredExpiry = registered.values().next().value?.expiresAt ?? Infinity
+  const unregisteredExpiry = unregistered.values().next().value?.expiresAt ?? Infinity
+  const answers = unregisteredExpiry <= registeredExpiry ? unregistered : registered
+  answers.delete(answers.keys().next().value as string)
+}
+
 // Retry-After only when WhatsApp said when the restriction ends.
 export function senderRestricted (sessionId: string, until: Date | null, now: number): Error {
   const error = new errors.SENDER_RESTRICTED(sessionId)
@@ -71,7 +93,7 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
   const clock = options.clock ?? Date.now
   const events = new EventEmitter<MessageSenderEventMap>()
   const queues = new Map<string, SendQueue>()
-  const lookups = new Map<string, Map<string, CachedLookup>>()
+  const lookups = new Map<string, SessionLookups>()
   let closed = false
 
   function queueOf (sessionId: string): SendQueue {
@@ -86,8 +108,27 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
   // The answer WhatsApp gave for the number, while it is trusted: a jid, null for "not on
   // WhatsApp", undefined when it has to be asked.
   function cachedJid (sessionId: string, phone: string): string | null | undefined {
-    const cached = lookups.get(sessionId)?.get(phone)
+    const answers = lookups.get(sessionId)
+    const cached = answers?.registered.get(phone) ?? answers?.unregistered.get(phone)
     return cached === undefined || cached.expiresAt <= clock() ? undefined : cached.jid
+  }
+
+  // Expired answers are dropped as new ones come in, so a session keeps about one lifetime's worth of
+  // lookups (an hour), not maxCachedNumbers of them collected over weeks.
+  function rememberLookup (sessionId: string, phone: string, jid: string | null): void {
+    let answers = lookups.get(sessionId)
+    if (answers === undefined) {
+      answers = { registered: new Map(), unregistered: new Map() }
+      lookups.set(sessionId, answers)
+    }
+    const now = clock()
+    answers.registered.delete(phone)
+    answers.unregistered.delete(phone)
+    dropExpired(answers.registered, now)
+    dropExpired(answers.unregistered, now)
+    if (jid === null) answers.unregistered.set(phone, { jid, expiresAt: now + unregisteredCacheMs })
+    else answers.registered.set(phone, { jid, expiresAt: now + registeredCacheMs })
+    if (answers.registered.size + answers.unregistered.size > maxCachedNumbers) dropSoonestExpiring(answers)
   }
 
   // Runs inside the session's queue turn: every question to WhatsApp is paced like a send, so
@@ -97,14 +138,7 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     if (jid === undefined) {
       // A failed lookup throws here and says nothing about the number: nothing is cached.
       jid = (await connection.lookup([phone])).get(phone) ?? null
-      let cache = lookups.get(sessionId)
-      if (cache === undefined) {
-        cache = new Map()
-        lookups.set(sessionId, cache)
-      }
-      cache.delete(phone)
-      cache.set(phone, { jid, expiresAt: clock() + (jid === null ? unregisteredCacheMs : registeredCacheMs) })
-      if (cache.size > maxCachedNumbers) cache.delete(cache.keys().next().value as string)
+      rememberLookup(sessionId, phone, jid)
     }
     if (jid === null) throw new errors.PHONE_NOT_ON_WHATSAPP()
     return jid

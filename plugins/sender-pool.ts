@@ -32,6 +32,8 @@ export interface SenderPool {
   send: <Result>(phone: string, attempt: (sessionId: string) => Promise<Result>) => Promise<{ sessionId: string, result: Result }>
   // The session for a user-first verification: restricted ones count, the user writes first.
   pickForInbound: (phone: string | null) => Promise<string>
+  // Forgets when the session was last picked (when the session is removed).
+  forgetSession: (sessionId: string) => void
 }
 
 declare module 'fastify' {
@@ -95,6 +97,9 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
       if (sessionId === undefined) throw noSender()
       lastUsed.set(sessionId, clock())
       return sessionId
+    },
+    forgetSession (sessionId) {
+      lastUsed.delete(sessionId)
     }
   }
 }

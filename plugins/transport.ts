@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { Agent } from 'node:https'
 import { rootCertificates } from 'node:tls'
+import NodeCache from '@cacheable/node-cache'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import makeWASocket, {
   Browsers,
   BufferJSON,
+  DEFAULT_CACHE_TTLS,
   DEFAULT_CONNECTION_CONFIG,
   DisconnectReason,
   generateMessageIDV2,
@@ -18,6 +20,7 @@ import makeWASocket, {
   type AnyMessageContent,
   type AuthenticationCreds,
   type BinaryNode,
+  type CacheStore,
   type SignalKeyStore,
   type WAMessageKey,
   type WASocket
@@ -125,19 +128,18 @@ export function createTransport (options: TransportOptions): Transport {
       const authFiles = lease === undefined
         ? await openSessionAuthFiles(directory, whatsappCodec)
         : await openSessionAuthState(storeFor(lease), lease, whatsappCodec)
-      // Files are held in memory already; keys in the shared store are read over the network,
-      // so the hot ones are kept in memory in front of it.
+      const version = await options.version?.settled()
+      // Key files are held in memory already; keys in the shared store are read over the network, so each
+      // socket caches the hot ones and closes the cache as it ends: Baileys' default cache keeps a timer forever.
       const storedKeys = authFiles.keys as SignalKeyStore
-      const keys = lease === undefined ? storedKeys : makeCacheableSignalKeyStore(storedKeys, logger)
+      const keyCache = lease === undefined ? undefined : new NodeCache({ stdTTL: DEFAULT_CACHE_TTLS.SIGNAL_STORE, useClones: false })
+      const keys = keyCache === undefined ? storedKeys : makeCacheableSignalKeyStore(storedKeys, logger, keyCache as CacheStore)
       function refusedWrite (error: unknown): void {
         if (error instanceof StaleLeaseError) handlers.leaseRefused?.()
       }
       let reporting = true
-      const version = await options.version?.settled()
 
       const socket: WASocket = makeWASocket({
-        // The key files are already held in memory: Baileys' cacheable key store would keep a
-        // second copy per session (and a cleanup timer each), for no gain.
         auth: {
           creds: authFiles.credentials,
           keys: {
@@ -212,6 +214,7 @@ export function createTransport (options: TransportOptions): Transport {
           const message = error?.message ?? 'connection closed'
           // WhatsApp refuses an outdated client with 405: the next socket asks with a fresh version.
           const freshVersion = statusCode === 405 && options.version !== undefined ? options.version.refresh() : Promise.resolve()
+          keyCache?.close()
           // The last credentials must be on disk before anyone reconnects or deletes the folder.
           Promise.allSettled([authFiles.close(), freshVersion]).finally(() => {
             handlers.close?.({ kind: classifyClose(statusCode, message), statusCode, message })
@@ -337,6 +340,7 @@ export function createTransport (options: TransportOptions): Transport {
         // hold their timers (up to WA_QUERY_TIMEOUT_MS) and delay shutdown; they still listen for
         // 'error', which rejects them now.
         if (socket.ws.listenerCount('error') > 0) socket.ws.emit('error', new Error('connection closed by the service'))
+        keyCache?.close()
         await authFiles.close()
       }
 

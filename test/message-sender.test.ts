@@ -153,6 +153,17 @@ t.test('the cache is bounded: the oldest numbers are forgotten first', async (t)
   t.same(whatsapp.lookups.flat(), ['628100000001', '628100000002', '628100000003', '628100000001'])
 })
 
+t.test('expired answers are dropped, so they never push a live one out of the bounded cache', async (t) => {
+  const { whatsapp, sender, advance } = setup(t, 2)
+  await sender.sendText('main', registered, 'trusted for a minute')
+  await t.rejects(sender.sendText('main', unregistered, 'x'), { code: 'PHONE_NOT_ON_WHATSAPP' })
+  // The "no" expires behind the older, still trusted "yes".
+  advance(10_000)
+  await sender.sendText('main', '628100000001', 'a new number: its answer is the second one kept')
+  await sender.sendText('main', registered, 'still trusted')
+  t.same(whatsapp.lookups, [[registered], [unregistered], ['628100000001']], 'the "yes" was not looked up again')
+})
+
 t.test('a removed session: waiting sends refused, lookups forgotten', async (t) => {
   const { whatsapp, sender } = setup(t)
   await sender.sendText('main', registered, 'warm the cache')

@@ -1,5 +1,8 @@
+import { pino } from 'pino'
 import t from 'tap'
+import { wireEvents } from '../plugins/event-wiring.js'
 import { authHeaders, buildWithSimulator, linkSession, nextSessionEvent } from './helper.js'
+import { createProducers, idleConsumers } from './helpers/event-producers.js'
 import { startWebhookReceiver } from './helpers/webhook-receiver.js'
 
 // End to end on the simulator: three linked accounts, one of them restricted (463 for new chats).
@@ -210,4 +213,27 @@ t.test('order: the number wrote, unrestricted that wrote to it, other unrestrict
   t.same(tried, ['restricted-contact', 'free-account', 'free-new-1'], 'each refusal moves on to the next')
   now += 1000
   t.same(await pool.candidates('6289'), ['free-new-2', 'free-new-1', 'free-account'], 'another number: the one not used yet first')
+})
+
+// The pool remembered when each session was last picked and never forgot a removed one: one entry
+// per session ever used, and a new account linked under a removed session's id started behind.
+t.test('a removed session is forgotten: linked again under its id, it counts as not used yet', async (t) => {
+  const { createSenderPool } = await import('../plugins/sender-pool.js')
+  let now = 1000
+  const pool = createSenderPool({
+    sessions: { list: () => ['alpha', 'beta'].map((sessionId) => ({ sessionId, isConnected: true })) as never },
+    restrictions: { describe: () => null, sessionsChattingWith: async () => new Map() },
+    clock: () => now
+  })
+  const producers = createProducers()
+  const wiring = wireEvents(producers, idleConsumers({ senderPool: pool }), pino({ level: 'silent' }))
+  t.teardown(wiring.unwire)
+  for (const phone of ['6281', '6282', '6283']) {
+    now += 1000
+    await pool.send(phone, async () => 'sent')
+  }
+  t.same(await pool.candidates(null), ['beta', 'alpha'], 'alpha was picked last')
+
+  producers.sessions.emit('removed', { sessionId: 'alpha' })
+  t.same(await pool.candidates(null), ['alpha', 'beta'], 'the alpha linked again has not been picked yet')
 })

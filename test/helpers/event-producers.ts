@@ -22,6 +22,7 @@ export function idleConsumers (overrides: Partial<EventConsumers> = {}): EventCo
     messageSender: { forgetSession: async () => {} },
     messageStatus: { recordSent: async () => {}, recordStatus: async () => {} },
     restrictions: { recordRestriction () {}, recordReceived () {}, recordSent () {}, recordFailed () {}, forgetSession () {} },
+    senderPool: { forgetSession () {} },
     verifications: { handleInbound () {}, handleStatusChange () {} },
     webhooks: { publish () {} },
     metrics: { messagesSent: ignore, otpSent: ignore, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore, sessionRestrictionChanges: ignore } as unknown as EventConsumers['metrics'],
