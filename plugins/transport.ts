@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { Agent } from 'node:https'
-import { rootCertificates } from 'node:tls'
 import NodeCache from '@cacheable/node-cache'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
@@ -26,6 +23,7 @@ import makeWASocket, {
   type WASocket
 } from '@whiskeysockets/baileys'
 import type { VersionSource, WhatsAppVersion } from '../src/whatsapp-version.js'
+import { extraCaAgent } from '../src/extra-ca-agent.js'
 import { hasLinkedCredentials, openSessionAuthFiles, type AuthStateCodec } from '../src/auth-state-files.js'
 import type { CloseKind, MessageStatus } from '../src/events.js'
 import { routeLibsignalConsole } from '../src/libsignal-console.js'
@@ -106,17 +104,11 @@ const whatsappCodec: AuthStateCodec<AuthenticationCreds> = {
   keptPerKey: ['session', 'identity-key', 'device-list', 'lid-mapping', 'tctoken']
 }
 
-// Baileys uploads media with node:https through `fetchAgent`; an extra CA (a corporate TLS proxy,
-// or a local WhatsApp simulator) is trusted on top of the usual roots, not instead of them.
-function mediaAgent (extraCaFile: string | undefined): Agent | undefined {
-  if (extraCaFile === undefined) return undefined
-  return new Agent({ ca: [...rootCertificates, readFileSync(extraCaFile, 'utf8')], keepAlive: true })
-}
-
 const phoneOfJid = (jid: string): string => jidNormalizedUser(jid).split('@')[0]
 
 export function createTransport (options: TransportOptions): Transport {
-  const fetchAgent = mediaAgent(options.extraCaFile)
+  // Baileys uploads media with node:https through `fetchAgent`.
+  const fetchAgent = extraCaAgent(options.extraCaFile)
   function storeFor (lease: Lease): StateStore {
     if (options.stateStore === undefined) throw new Error(`session ${lease.sessionId} was opened with a lease, but the transport has no state store`)
     return options.stateStore
@@ -129,8 +121,8 @@ export function createTransport (options: TransportOptions): Transport {
         ? await openSessionAuthFiles(directory, whatsappCodec)
         : await openSessionAuthState(storeFor(lease), lease, whatsappCodec)
       const version = await options.version?.settled()
-      // Key files are held in memory already; keys in the shared store are read over the network, so each
-      // socket caches the hot ones and closes the cache as it ends: Baileys' default cache keeps a timer forever.
+      // Key files keep the keys in use in memory; keys in the shared store are read over the network: each socket
+      // caches the hot ones, and closes the cache as it ends (Baileys' own would keep its timer forever).
       const storedKeys = authFiles.keys as SignalKeyStore
       const keyCache = lease === undefined ? undefined : new NodeCache({ stdTTL: DEFAULT_CACHE_TTLS.SIGNAL_STORE, useClones: false })
       const keys = keyCache === undefined ? storedKeys : makeCacheableSignalKeyStore(storedKeys, logger, keyCache as CacheStore)
