@@ -108,6 +108,7 @@ export async function hasLinkedCredentials<Credentials> (directory: string, code
 // A category file written before its category was kept per key becomes one file per key, once;
 // the category file goes only when every key file is written, so a crash before that splits
 // it again at the next open (the socket has not run in between: nothing newer is overwritten).
+// Each key file is synced on its own: slow for a large file, but it happens once.
 async function splitIntoKeyFiles (keysDirectory: string, category: string, codec: AuthStateCodec<unknown>): Promise<void> {
   await mkdir(join(keysDirectory, category), { recursive: true, mode: 0o700 })
   await removeTemporaryFiles(join(keysDirectory, category))
@@ -120,10 +121,11 @@ async function splitIntoKeyFiles (keysDirectory: string, category: string, codec
   await rm(categoryFile)
 }
 
-// One session's credentials and signal keys. Keys live in memory and in one file per category
-// (a message touches the small session file, not the 800 pre-keys), except the categories the
-// codec keeps on disk; every file is replaced atomically, writes are serialized per session, and
-// writes asked for while one is running are coalesced into the next one.
+// One session's credentials and signal keys. Keys live in memory and in one file per category,
+// except the categories the codec keeps on disk (read from their file when asked for) and those it
+// keeps per key (one file per key, the recently used in memory); every file is replaced
+// atomically, writes are serialized per session, and writes asked for while one is running are
+// coalesced into the next one.
 export async function openSessionAuthFiles<Credentials> (
   directory: string,
   codec: AuthStateCodec<Credentials>
