@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { openEmbeddedStateStore } from '../src/state/embedded-state-store.js'
+import { inParallel } from './http.js'
 
 export interface WebhookBacklogFigures {
   pending: number
@@ -15,6 +16,9 @@ export interface WebhookBacklogFigures {
 }
 
 const round = (value: number): number => Number(value.toFixed(3))
+// Many writes at a time, as a busy service makes them: the store commits concurrent ones together.
+const concurrentWrites = 1000
+const numbered = (count: number): number[] => Array.from({ length: count }, (_, index) => index)
 
 export async function measureWebhookBacklog (directory: string, pending: number): Promise<WebhookBacklogFigures> {
   const store = await openEmbeddedStateStore({ dataDirectory: join(directory, 'data'), authStateDirectory: join(directory, 'auth_state'), sweepIntervalMs: 0 })
@@ -24,12 +28,9 @@ export async function measureWebhookBacklog (directory: string, pending: number)
     // A typical event body; none due within the run, a third of them already retried once.
     const body = JSON.stringify({ event: 'message.sent', sessionId: 'main', timestamp: new Date(now).toISOString(), data: { messageId: '3EB0B53FA4002B0B84C028', to: '6281234567890', text: 'x'.repeat(400) } })
     const enqueueStarted = performance.now()
-    for (let index = 0; index < pending; index += 1000) {
-      await Promise.all(Array.from({ length: Math.min(1000, pending - index) }, async (_, offset) => {
-        const id = `delivery-${index + offset}`
-        await queue.enqueue({ id, event: 'message.sent', url: 'http://127.0.0.1:9/hook', body, attempts: (index + offset) % 3 === 0 ? 1 : 0, createdAt: now, nextAttemptAt: now + 3_600_000 + index + offset })
-      }))
-    }
+    await inParallel(numbered(pending), concurrentWrites, async (index) => {
+      await queue.enqueue({ id: `delivery-${index}`, event: 'message.sent', url: 'http://127.0.0.1:9/hook', body, attempts: index % 3 === 0 ? 1 : 0, createdAt: now, nextAttemptAt: now + 3_600_000 + index })
+    })
     const enqueueMicrosecondsEach = (performance.now() - enqueueStarted) * 1000 / pending
     const timed = async (call: () => Promise<unknown>): Promise<number> => {
       const started = performance.now()
@@ -60,11 +61,9 @@ export async function measureSweep (directory: string, records: number): Promise
     const statuses = store.records('message-status')
     const now = Date.now()
     // None expired yet: the sweep reads them all and removes nothing, its most common pass.
-    for (let index = 0; index < records; index += 1000) {
-      await Promise.all(Array.from({ length: Math.min(1000, records - index) }, async (_, offset) => {
-        await statuses.update(`main/3EB0${index + offset}`, () => ({ value: { status: 'delivered', to: '6281234567890', sentAt: now, deliveredAt: now }, result: null, expiresAt: now + 86_400_000 }))
-      }))
-    }
+    await inParallel(numbered(records), concurrentWrites, async (index) => {
+      await statuses.update(`main/3EB0${index}`, () => ({ value: { status: 'delivered', to: '6281234567890', sentAt: now, deliveredAt: now }, result: null, expiresAt: now + 86_400_000 }))
+    })
     const delay = monitorEventLoopDelay({ resolution: 1 })
     delay.enable()
     const started = performance.now()

@@ -177,7 +177,7 @@ async function postOnce (
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
 
 // Runs `task` over `items` with at most `parallel` at a time.
-async function inParallel<Item> (items: Item[], parallel: number, task: (item: Item) => Promise<void>): Promise<void> {
+export async function inParallel<Item> (items: Item[], parallel: number, task: (item: Item) => Promise<void>): Promise<void> {
   let next = 0
   await Promise.all(Array.from({ length: parallel }, async () => {
     while (next < items.length) await task(items[next++])

@@ -281,20 +281,18 @@ export async function openSessionAuthFiles<Credentials> (
     credentials,
     keys: {
       async get (category, ids) {
-        const result: Record<string, unknown> = {}
+        let values: unknown[]
         if (keptPerKey.has(category)) {
-          const values = await Promise.all(ids.map(async (id) => await readKeptPerKey(keyFileName(category, id))))
-          ids.forEach((id, index) => {
-            const value = values[index]
-            if (value !== undefined) result[id] = codec.reviveKey === undefined ? value : codec.reviveKey(category, value)
-          })
-          return result
+          values = await Promise.all(ids.map(async (id) => await readKeptPerKey(keyFileName(category, id))))
+        } else {
+          const stored = keptOnDisk.has(category) ? await readKeptOnDisk(category) : keys.get(category)
+          values = ids.map((id) => stored?.get(id))
         }
-        const stored = keptOnDisk.has(category) ? await readKeptOnDisk(category) : keys.get(category)
-        for (const id of ids) {
-          const value = stored?.get(id)
+        const result: Record<string, unknown> = {}
+        ids.forEach((id, index) => {
+          const value = values[index]
           if (value !== undefined) result[id] = codec.reviveKey === undefined ? value : codec.reviveKey(category, value)
-        }
+        })
         return result
       },
       async set (data) {

@@ -139,8 +139,8 @@ export function logAnsweredErrorCode (reply: FastifyReply, errorCode: string): v
 
 // Fastify's own request lines are two per request and carry the raw URL, query string and all:
 // this writes one line when the answer is sent, with the path only (and the error code, if any).
-// Also written by hand for answers the router gives before the request's lifecycle starts
-// (frameworkErrors), which never reach requestCompleted.
+// Answers the router gives before the request's lifecycle starts (frameworkErrors) never reach
+// Fastify's call of requestCompleted: src/app.ts calls it for them.
 export class RequestLogController extends LogController {
   // `requests` writes the line of an answered request; an errored one goes through the request's
   // own logger, redaction and all, since it carries the error.

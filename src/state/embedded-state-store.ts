@@ -39,7 +39,6 @@ export interface EmbeddedStateStore extends StateStore {
 }
 
 export const stateFileName = 'state.mdb'
-const sweepChunkSize = 500
 export const authStateFileName = 'credentials.mdb'
 
 interface StoredRecord { value: unknown, expiresAt: number | null }
@@ -116,6 +115,7 @@ export async function openEmbeddedStateStore (options: EmbeddedStateStoreOptions
   // (rechecked there: a record updated since the read stays), with a turn of the event loop between
   // chunks. One transaction over everything blocked the process for 265 ms at 100,000 records,
   // every minute.
+  const sweepChunkSize = 500
   async function removeExpired<Value> (
     database: Database<Value, string>,
     isExpired: (value: Value, now: number) => boolean
