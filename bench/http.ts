@@ -202,6 +202,9 @@ export interface HttpOptions extends VerifyLoadOptions {
   cpuProfileDirectory?: string
 }
 
+const requiredFeatures = 'log,rateLimit,apiKey,metrics,requestId'
+export const requiredFeaturesNamed = 'log line, rate limit, API key, metrics, request id'
+
 // The built service beside a bare Fastify 5, each path under the same load in the same run.
 export async function measureService (options: HttpOptions): Promise<ServiceFigures> {
   const control = async (path: string, body: unknown): Promise<unknown> => {
@@ -225,6 +228,19 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   const service = await startBuilt([...profiling, 'dist/src/server.js'], settings, serviceLog)
   const bareLog = join(directory, 'bare.out')
   const bare = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(barePort) }, bareLog)
+  // The same bare Fastify with what every request of the service must keep (bench/bare-server.ts):
+  // the log line alone, then all of it. What these cost is what no service with them can win back.
+  const withFeatures = async (features: string): Promise<{ child: ChildProcess, base: string }> => {
+    const port = await freePort()
+    const name = features.replaceAll(',', '-')
+    const env = { PORT: String(port), API_KEY: apiKey, BARE_FEATURES: features, BARE_LOG_FILE: join(directory, `bare-${name}.log`) }
+    const logFile = join(directory, `bare-${name}.out`)
+    const child = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], env, logFile)
+    await waitUntilAnswering(child, `http://127.0.0.1:${port}/`, logFile)
+    return { child, base: `http://127.0.0.1:${port}` }
+  }
+  const bareWithLog = await withFeatures('log')
+  const bareWithAll = await withFeatures(requiredFeatures)
   try {
     const base = `http://127.0.0.1:${servicePort}`
     const bareBase = `http://127.0.0.1:${barePort}`
@@ -285,16 +301,18 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     // Each path in turns with its reference. Each right code is spent by its first verify: that
     // load walks through the seeded codes, each request a fresh right code, and ends when they are
     // all spent (its duration follows the rate).
-    const [bareGet, root, health] = await measureInTurns([
-      { name: 'bare Fastify GET (reference)', load: { url: bareBase, requests: [{ method: 'GET', path: '/' }], expectedStatus: 200 } },
+    const bareRequest: Request = { method: 'GET', path: '/', headers: { 'x-api-key': apiKey } }
+    const [bareGet, bareGetWithLog, bareGetWithAll, root, health] = await measureInTurns([
+      { name: 'bare Fastify GET (reference)', load: { url: bareBase, requests: [bareRequest], expectedStatus: 200 } },
+      { name: 'bare Fastify GET with a log line per request', load: { url: bareWithLog.base, requests: [bareRequest], expectedStatus: 200 } },
+      { name: `bare Fastify GET with ${requiredFeaturesNamed}`, load: { url: bareWithAll.base, requests: [bareRequest], expectedStatus: 200 } },
       { name: 'GET /', load: { url: base, requests: [{ method: 'GET', path: '/' }], expectedStatus: 200 } },
       { name: 'GET /api/health', load: { url: base, requests: [{ method: 'GET', path: '/api/health' }], expectedStatus: 200 } }
     ])
-    const [barePost, noCode, wrongCode, rightCode] = await measureInTurns([
-      {
-        name: 'bare Fastify POST, validated {to, code} (reference)',
-        load: { url: bareBase, requests: noCodeRequests.map((request) => ({ ...request, path: '/verify', headers: { 'content-type': 'application/json' } })), expectedStatus: 200 }
-      },
+    const barePostRequests = noCodeRequests.map((request) => ({ ...request, path: '/verify' }))
+    const [barePost, barePostWithAll, noCode, wrongCode, rightCode] = await measureInTurns([
+      { name: 'bare Fastify POST, validated {to, code} (reference)', load: { url: bareBase, requests: barePostRequests, expectedStatus: 200 } },
+      { name: `bare Fastify POST, validated {to, code}, with ${requiredFeaturesNamed}`, load: { url: bareWithAll.base, requests: barePostRequests, expectedStatus: 200 } },
       { name: 'POST /api/otp/verify, no code (404)', load: { url: base, requests: noCodeRequests, expectedStatus: 404 } },
       { name: 'POST /api/otp/verify, wrong code (400)', load: { url: base, requests: wrongCodeRequests, expectedStatus: 400 } },
       { name: 'POST /api/otp/verify, right code (200)', load: { url: base, requests: rightCodeRequests, expectedStatus: 200, amount: rightCodeRequests.length } }
@@ -329,7 +347,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     const rssAfterIdle = await settledRssMiB(service.pid!)
     process.stderr.write(`  RSS around the verify load: ${rssBefore} before, ${rssAfter} 2 s after, ${rssAfterIdle} 15 s after\n`)
     return {
-      http: [otpSend, root, health, bareGet, noCode, wrongCode, rightCode, barePost],
+      http: [otpSend, root, health, bareGet, bareGetWithLog, bareGetWithAll, noCode, wrongCode, rightCode, barePost, barePostWithAll],
       sequentialSendsPerSecond,
       rssMiB: { noSession: rssNoSession, oneSession: rssOneSession, tenSessions: rssTenSessions },
       verifyLoad: {
@@ -344,5 +362,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   } finally {
     await stopProcess(service)
     await stopProcess(bare)
+    await stopProcess(bareWithLog.child)
+    await stopProcess(bareWithAll.child)
   }
 }

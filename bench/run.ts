@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
-import { measureService, type HttpFigures, type ServiceFigures, type VerifyLoadOptions } from './http.js'
+import { measureService, requiredFeaturesNamed, type HttpFigures, type ServiceFigures, type VerifyLoadOptions } from './http.js'
 import { clusterTables, measureCluster, type ClusterFigures } from './cluster.js'
 import { measureSweep, measureWebhookBacklog, type SweepFigures, type WebhookBacklogFigures } from './embedded-store.js'
 
@@ -125,6 +125,21 @@ const targets: Target[] = [
 if (restored50 !== undefined) targets.push({ name: '50 sessions restored and connected (ms)', figure: restored50, reference: null, ratio: round(restored50 / 5000), bound: '< 5000 ms', met: restored50 < 5000 })
 targets.push({ name: `RSS growth after ${verifyLoadRequests} verify requests (MiB)`, figure: service.verifyLoad.growthMiB, reference: null, ratio: round(service.verifyLoad.growthMiB / 60), bound: '< 60 MiB', met: service.verifyLoad.growthMiB < 60 })
 
+// Not targets: where the HTTP ratios' missing part goes. A bare Fastify that does only what every
+// request must keep (bench/bare-server.ts) against the bare one, and the service against that.
+const bareGetWithAll = byPath(`bare Fastify GET with ${requiredFeaturesNamed}`).requestsPerSecond
+const barePostWithAll = byPath(`bare Fastify POST, validated {to, code}, with ${requiredFeaturesNamed}`).requestsPerSecond
+const featureCosts = [
+  { name: 'bare GET with a log line per request, vs bare GET', ratio: round(byPath('bare Fastify GET with a log line').requestsPerSecond / bareGet) },
+  { name: `bare GET with ${requiredFeaturesNamed}, vs bare GET`, ratio: round(bareGetWithAll / bareGet) },
+  { name: `bare validated POST with ${requiredFeaturesNamed}, vs bare validated POST`, ratio: round(barePostWithAll / barePost) },
+  { name: 'GET / vs bare GET with the same features', ratio: round(byPath('GET /').requestsPerSecond / bareGetWithAll) },
+  { name: 'GET /api/health vs bare GET with the same features', ratio: round(byPath('GET /api/health').requestsPerSecond / bareGetWithAll) },
+  { name: 'POST /api/otp/verify, no code, vs bare validated POST with the same features', ratio: round(byPath('POST /api/otp/verify, no code').requestsPerSecond / barePostWithAll) },
+  { name: 'POST /api/otp/verify, wrong code, vs bare validated POST with the same features', ratio: round(byPath('POST /api/otp/verify, wrong code').requestsPerSecond / barePostWithAll) },
+  { name: 'POST /api/otp/verify, right code, vs bare validated POST with the same features', ratio: round(byPath('POST /api/otp/verify, right code').requestsPerSecond / barePostWithAll) }
+]
+
 const resultsFile = join(projectRoot, 'bench', 'results.json')
 // Other benchmarks (bench/scale.ts) keep their own keys in the same file.
 const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>
@@ -136,7 +151,8 @@ const results = {
     connections: 50,
     durationSeconds,
     service: 'node dist/src/server.js, default settings except RATE_LIMIT_MAX=1000000, SEND_MIN_GAP_MS=0, OTP_MAX_ATTEMPTS=100, OTP_EXPOSE_CODE=true; log level info, stdout to a file',
-    bare: 'Fastify 5 from our dependencies, no plugins, logger off; POST validates the verify route\'s TypeBox body'
+    bare: 'Fastify 5 from our dependencies, no plugins, logger off; POST validates the verify route\'s TypeBox body',
+    bareWithFeatures: `the same bare Fastify with ${requiredFeaturesNamed}, each done the plain way with the libraries the service uses (bench/bare-server.ts)`
   },
   http: service.http,
   sequentialSends: { servicePerSecond: service.sequentialSendsPerSecond, rawBaileysPerSecond: rawBaileys.sequentialSendsPerSecond },
@@ -146,7 +162,8 @@ const results = {
   cluster,
   webhookBacklog,
   embeddedSweep,
-  targets
+  targets,
+  featureCosts
 }
 await writeFile(resultsFile, JSON.stringify(results, null, 2) + '\n')
 
@@ -154,6 +171,11 @@ const table = [
   '| target | ours | reference | ratio | bound | met |',
   '|---|---|---|---|---|---|',
   ...targets.map((target) => `| ${target.name} | ${target.figure} | ${target.reference ?? ''} | ${target.ratio} | ${target.bound} | ${target.met ? 'yes' : 'no'} |`)
+].join('\n')
+const featureTable = [
+  '| what the required features cost (not targets) | ratio |',
+  '|---|---|',
+  ...featureCosts.map((cost) => `| ${cost.name} | ${cost.ratio} |`)
 ].join('\n')
 const httpTable = [
   '| path, 50 connections | requests/s | p50 ms | p99 ms | requests | other status |',
@@ -177,8 +199,8 @@ const readme = await readFile(readmePath, 'utf8')
 const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/
 if (marked.test(readme)) {
   const day = results.measuredAt.slice(0, 10)
-  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n\n${backlogTable}\n<!-- bench:end -->`))
+  await writeFile(readmePath, readme.replace(marked, `<!-- bench:start -->\nLatest run (${day}, Node ${process.version}, ${durationSeconds} s per path):\n\n${table}\n\n${featureTable}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n\n${backlogTable}\n<!-- bench:end -->`))
 }
 
-console.log(`\n${table}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n\n${backlogTable}\n`)
+console.log(`\n${table}\n\n${featureTable}\n\n${httpTable}\n\n${sessionTable}\n\n${clusterTable}\n\n${backlogTable}\n`)
 console.log('written to bench/results.json and README.md')
