@@ -33,8 +33,11 @@ export interface OtpOptions {
 
 export interface Otp {
   events: EventEmitter<OtpEventMap>
-  sendCode: (sessionId: string, to: string, overrides?: OtpSendOverrides) => Promise<OtpSent>
+  // `verificationId` is kept with the code, so that voidCode can tell it from a newer code.
+  sendCode: (sessionId: string, to: string, overrides?: OtpSendOverrides, verificationId?: string) => Promise<OtpSent>
   verify: (to: string, code: string) => Promise<{ to: string }>
+  // The number's code stops verifying, if it is still the one sent for that verification.
+  voidCode: (phone: string, verificationId: string) => Promise<boolean>
 }
 
 declare module 'fastify' {
@@ -57,13 +60,13 @@ export function createOtp (options: OtpOptions): Otp {
   const clock = options.clock ?? Date.now
   const events = new EventEmitter<OtpEventMap>()
 
-  async function sendCode (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<OtpSent> {
+  async function sendCode (sessionId: string, to: string, overrides: OtpSendOverrides = {}, verificationId?: string): Promise<OtpSent> {
     const phone = normalizePhoneNumber(to).formatted
     const ttlSeconds = overrides.ttlSeconds ?? options.ttlSeconds
     // A session that does not exist or is not connected is the caller's problem to hear about,
     // not a cooldown: checked before anything is reserved for the number.
     messageSender.assertCanSend(sessionId)
-    const reservation = await service.reserveSend(phone, { length: overrides.length, ttlSeconds })
+    const reservation = await service.reserveSend(phone, { length: overrides.length, ttlSeconds, verificationId })
     const text = renderOtpMessage({
       template: options.template,
       code: reservation.code,
@@ -107,7 +110,7 @@ export function createOtp (options: OtpOptions): Otp {
     return { to: phone }
   }
 
-  return { events, sendCode, verify }
+  return { events, sendCode, verify, voidCode: service.voidCode }
 }
 
 const secretFileName = 'otp-secret'

@@ -60,7 +60,7 @@ export interface InboundOverrides {
 
 export interface VerificationsOptions {
   records: RecordCollection<StoredVerification | VerificationIndex>
-  otp: Pick<Otp, 'sendCode' | 'verify'>
+  otp: Pick<Otp, 'sendCode' | 'verify' | 'voidCode'>
   sessions: Pick<SessionRegistry, 'get'>
   messageSender: Pick<MessageSender, 'sendText'>
   secret: string
@@ -100,6 +100,9 @@ const latestKey = (phone: string): string => `latest-${phone}`
 const inboundKey = (sessionId: string, code: string): string => `inbound-${sessionId}-${code}`
 const messageKey = (messageId: string): string => `message-${messageId}`
 const verificationIdPattern = /^[0-9a-f-]{36}$/
+
+// What a failed try at an outbound code makes of its verification; other failures leave it pending.
+const finishedByFailure: Partial<Record<string, VerificationStatus>> = { OTP_TOO_MANY_ATTEMPTS: 'max_attempts', OTP_EXPIRED: 'expired' }
 
 export function inboundText (code: string, appName: string | undefined): string {
   return appName === undefined ? `Kode verifikasi saya: ${code}` : `Kode verifikasi ${appName} saya: ${code}`
@@ -148,9 +151,11 @@ export function createVerifications (options: VerificationsOptions): Verificatio
   }
 
   async function sendOtp (sessionId: string, to: string, overrides: OtpSendOverrides = {}): Promise<SentVerification> {
-    const sent = await otp.sendCode(sessionId, to, overrides)
-    const now = new Date(clock())
+    // Drawn before the send: the code is stored with it, so canceling this verification voids
+    // this code and no other.
     const verificationId = randomUUID()
+    const sent = await otp.sendCode(sessionId, to, overrides, verificationId)
+    const now = new Date(clock())
     await create({
       verificationId,
       to: sent.to,
@@ -176,22 +181,35 @@ export function createVerifications (options: VerificationsOptions): Verificatio
     return { ...sent, verificationId, sessionId }
   }
 
+  // The code alone answers a wrong code and a number without one (cancel voids its verification's
+  // code): one store call, the busiest paths under abuse. The number's latest verification is read
+  // only when the outcome finishes it.
   async function verifyCode (to: string, code: string): Promise<{ to: string, verificationId: string | null }> {
     const phone = normalizePhoneNumber(to).formatted
-    const verificationId = (await indexes.get(latestKey(phone)))?.verificationId ?? null
-    const latest = verificationId === null ? undefined : await verifications.get(verificationId)
-    // A canceled verification's code is void, though the OTP record still holds it.
-    if (latest?.status === 'canceled') throw new errors.OTP_NOT_FOUND()
+    const latestVerificationId = async (): Promise<string | null> => (await indexes.get(latestKey(phone)))?.verificationId ?? null
     try {
       await otp.verify(phone, code)
     } catch (error) {
-      const errorCode = (error as FastifyError).code
-      if (verificationId !== null && errorCode === 'OTP_TOO_MANY_ATTEMPTS') await finish(verificationId, 'max_attempts')
-      if (verificationId !== null && errorCode === 'OTP_EXPIRED') await finish(verificationId, 'expired')
+      const status = finishedByFailure[(error as FastifyError).code]
+      if (status !== undefined) {
+        const verificationId = await latestVerificationId()
+        if (verificationId !== null) await finish(verificationId, status)
+      }
       throw error
     }
+    const verificationId = await latestVerificationId()
     const at = new Date(clock())
     const approved = verificationId === null ? undefined : await finish(verificationId, 'approved', { approvedAt: at.toISOString(), phone })
+    // A canceled verification whose code is still in the OTP record: canceled before cancel voided
+    // codes (by an earlier version, or one still running during a rolling deploy), or verified
+    // between a cancel's status change and its voidCode. Its right code is refused here, where the
+    // verification is read anyway, and is spent, as its cancel asked. Until such an old code
+    // expires, a wrong try at it costs an attempt and answers OTP_INVALID (then
+    // OTP_TOO_MANY_ATTEMPTS, or OTP_EXPIRED) instead of OTP_NOT_FOUND: accepted, since it can
+    // never verify either way, and checking would put back the reads this path saves.
+    if (approved === undefined && verificationId !== null && (await verifications.get(verificationId))?.status === 'canceled') {
+      throw new errors.OTP_NOT_FOUND()
+    }
     events.emit('approved', { to: phone, verification: approved === undefined ? null : publicView(approved, at.getTime()), method: 'outbound', at })
     return { to: phone, verificationId }
   }
@@ -275,7 +293,12 @@ export function createVerifications (options: VerificationsOptions): Verificatio
     async cancel (verificationId) {
       await read(verificationId)
       await finish(verificationId, 'canceled')
-      return publicView(await read(verificationId), clock())
+      const stored = await read(verificationId)
+      // Its code stops verifying: voided in the number's OTP record (only if it is still this
+      // verification's code, see voidCode), so that verify need not read the verification. Also
+      // when it was canceled already: a repeated cancel finishes one whose voidCode failed.
+      if (stored.status === 'canceled' && stored.method === 'outbound' && stored.to !== null) await otp.voidCode(stored.to, verificationId)
+      return publicView(stored, clock())
     },
     messageFailed,
     handleInbound (message) {

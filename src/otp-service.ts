@@ -26,6 +26,8 @@ export interface OtpReservation {
   // message, not from the reservation: the wait for a send turn must not shorten it.
   ttlSeconds: number
   resendAfter: number
+  // From reserveSend's options; commit stores it with the code.
+  verificationId?: string
 }
 
 // What one send may set differently from the configuration (the OTP request's body).
@@ -36,13 +38,20 @@ export interface OtpSendOverrides {
   appName?: string
 }
 
+export interface OtpReserveOptions extends Pick<OtpSendOverrides, 'length' | 'ttlSeconds'> {
+  // The verification the code is for: kept with the code for voidCode.
+  verificationId?: string
+}
+
 export interface OtpService {
-  reserveSend(phone: string, overrides?: Pick<OtpSendOverrides, 'length' | 'ttlSeconds'>): Promise<OtpReservation>
+  reserveSend(phone: string, options?: OtpReserveOptions): Promise<OtpReservation>
   // Returns when the committed code expires.
   commit(reservation: OtpReservation): Promise<{ expiresAt: number }>
   release(reservation: OtpReservation): Promise<void>
   countWithoutCode(reservation: OtpReservation): Promise<void>
   verify(phone: string, code: string): Promise<void>
+  // Voids the number's code if it is still the one sent for that verification; true when it was.
+  voidCode(phone: string, verificationId: string): Promise<boolean>
 }
 
 const hourMilliseconds = 60 * 60 * 1000
@@ -86,11 +95,11 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     return { code, sends, deleteAfter }
   }
 
-  async function reserveSend (phone: string, overrides: Pick<OtpSendOverrides, 'length' | 'ttlSeconds'> = {}): Promise<OtpReservation> {
-    const ttl = overrides.ttlSeconds ?? ttlSeconds
+  async function reserveSend (phone: string, options: OtpReserveOptions = {}): Promise<OtpReservation> {
+    const ttl = options.ttlSeconds ?? ttlSeconds
     requireInteger('ttlSeconds', ttl, 1)
     // Drawn before touching the store: a bad length must fail without reserving anything.
-    const code = generateOtpCode(overrides.length ?? length)
+    const code = generateOtpCode(options.length ?? length)
     const now = clock()
     const reservationId = randomUUID()
 
@@ -123,7 +132,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     if (outcome.kind === 'cooldown') {
       throw withRetryAfter(new errors.OTP_COOLDOWN(outcome.secondsLeft), outcome.secondsLeft)
     }
-    return { id: reservationId, phone, code, ttlSeconds: ttl, resendAfter: outcome.resendAfter }
+    return { id: reservationId, phone, code, ttlSeconds: ttl, resendAfter: outcome.resendAfter, verificationId: options.verificationId }
   }
 
   // Settles a reserved send exactly once, by commit or by release; `apply` changes the record.
@@ -149,6 +158,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
       send.state = 'committed'
       expiresAt = now + reservation.ttlSeconds * 1000
       record.code = { hash, expiresAt, attemptsLeft: maxAttempts }
+      if (reservation.verificationId !== undefined) record.code.verificationId = reservation.verificationId
     })
     return { expiresAt }
   }
@@ -201,7 +211,23 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     }
   }
 
-  return { reserveSend, commit, release, countWithoutCode, verify }
+  // Why the code carries its verification id: the code (here) and the number's latest verification
+  // (the caller's index) are separate keys, and a cancel of an older verification can meet a new
+  // send in between them: the index may still name the old verification while this record already
+  // holds the new code. Comparing within this one atomic update voids the canceled verification's
+  // code and never a newer one, whatever the order of the two. A voided code is gone, as if spent:
+  // verify answers "no code"; the sends still count toward the cooldown and the hourly cap.
+  async function voidCode (phone: string, verificationId: string): Promise<boolean> {
+    const now = clock()
+    return await store.update(phone, stored => {
+      const record = tidy(stored, now)
+      if (record?.code === undefined || record.code.verificationId !== verificationId) return { record: stored, result: false }
+      delete record.code
+      return { record: tidy(record, now), result: true }
+    })
+  }
+
+  return { reserveSend, commit, release, countWithoutCode, verify, voidCode }
 }
 
 function requireInteger (name: string, value: number, minimum: number): void {

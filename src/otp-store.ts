@@ -6,6 +6,9 @@ export interface OtpRecord {
     hash: string
     expiresAt: number
     attemptsLeft: number
+    // The verification the code was sent for, so that canceling it voids this code and never a
+    // newer one. Absent on codes committed before it was kept.
+    verificationId?: string
   }
   // Sends of the last hour, reserved or committed: the newest one drives the cooldown, their
   // count the hourly cap.

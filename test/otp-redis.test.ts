@@ -87,6 +87,21 @@ t.test('one code verified at the same moment on both instances succeeds once', a
   t.same(answers.sort(), [200, 404, 404, 404])
 })
 
+t.test('a verification canceled on one instance: its code, right or wrong, is 404 on the other', async (t) => {
+  const phone = newRecipient()
+  const sent = await sendOtp(first, 'first', phone)
+  t.equal(sent.statusCode, 200, sent.body)
+  const code = await codeAt(phone)
+  const canceled = await first.inject({ method: 'DELETE', url: `/api/otp/verifications/${sent.json().data.verificationId}`, headers: authHeaders })
+  t.equal(canceled.json().data.status, 'canceled', canceled.body)
+  const notFound = { success: false, message: 'Tidak ada kode OTP aktif untuk nomor ini. Minta kode baru', error: 'OTP_NOT_FOUND' }
+  for (const tried of [wrongCodeFor(code), code]) {
+    const response = await verifyOtp(second, phone, tried)
+    t.equal(response.statusCode, 404)
+    t.same(response.json(), notFound)
+  }
+})
+
 t.test('Redis down: 503 STATE_STORE_UNAVAILABLE and health degraded; back to normal when it returns', async (t) => {
   const phone = newRecipient()
   await redis.stop()

@@ -277,6 +277,51 @@ t.test('a reservation is settled once: commit or release, not both, not twice', 
   await t.rejects(service.release({ ...elsewhere, phone: '6591234567' }), /is not pending/)
 })
 
+t.test('voidCode voids the code sent for that verification, and nothing else', async t => {
+  const { service, readRecord } = setup(t)
+  t.equal(await service.voidCode(phone, 'first'), false, 'no code for the number')
+  t.equal(await readRecord(), undefined, 'and nothing written')
+
+  const first = await service.reserveSend(phone, { verificationId: 'first' })
+  t.equal(first.verificationId, 'first')
+  await service.commit(first)
+  t.equal((await readRecord())?.code?.verificationId, 'first', 'kept with the code')
+  t.equal(await service.voidCode(phone, 'second'), false, 'another verification voids nothing')
+  t.equal(await service.voidCode('6591234567', 'first'), false, 'nor does another number')
+  await t.rejects(service.verify(phone, wrongCode(first.code)), { code: 'OTP_INVALID', attemptsLeft: 4 }, 'the code is still there, attempts and all')
+
+  t.equal(await service.voidCode(phone, 'first'), true)
+  await t.rejects(service.verify(phone, first.code), {
+    code: 'OTP_NOT_FOUND',
+    statusCode: 404,
+    message: 'Tidak ada kode OTP aktif untuk nomor ini. Minta kode baru',
+  }, 'its right code no longer verifies')
+  await t.rejects(service.verify(phone, wrongCode(first.code)), { code: 'OTP_NOT_FOUND' }, 'a wrong one meets no code either')
+  t.equal(await service.voidCode(phone, 'first'), false, 'voided once')
+  await t.rejects(service.reserveSend(phone), { code: 'OTP_COOLDOWN' }, 'the send still counts toward the cooldown')
+})
+
+t.test('voiding an older verification never voids a newer code, before or after the newer commit', async t => {
+  const { service, advanceSeconds } = setup(t)
+  const older = await service.reserveSend(phone, { verificationId: 'older' })
+  await service.commit(older)
+  advanceSeconds(60)
+  const newer = await service.reserveSend(phone, { verificationId: 'newer' })
+  t.equal(await service.voidCode(phone, 'older'), true, 'before the newer commit, the older code is the one voided')
+  await service.commit(newer)
+  t.equal(await service.voidCode(phone, 'older'), false, 'after it, the newer code is left alone')
+  await t.resolves(service.verify(phone, newer.code))
+})
+
+t.test('a code committed without a verification id (before codes kept one) is voided by none', async t => {
+  const { service, readRecord } = setup(t)
+  const reservation = await service.reserveSend(phone)
+  await service.commit(reservation)
+  t.notOk(Object.hasOwn((await readRecord())?.code ?? {}, 'verificationId'), 'no id field in the record')
+  t.equal(await service.voidCode(phone, 'any'), false)
+  await t.resolves(service.verify(phone, reservation.code))
+})
+
 t.test('two verifies of the same right code at once: exactly one succeeds', async t => {
   const { service, sendCode } = setup(t)
   const { code } = await sendCode()

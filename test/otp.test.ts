@@ -115,6 +115,32 @@ t.test('wrong codes count down to a void code', async (t) => {
   t.match(failures.at(-1), { reason: 'not_found', attemptsLeft: null })
 })
 
+t.test('DELETE of a verification voids its code: right or wrong, 404 OTP_NOT_FOUND as for no code', async (t) => {
+  const phone = newRecipient()
+  const failures = collect<OtpEventMap['failed'][0]>(t, app.otp.events as EventEmitter, 'failed')
+  const verified = collect<VerificationEventMap['approved'][0]>(t, app.verifications.events as EventEmitter, 'approved')
+  const sent = await sendOtp({ to: phone })
+  t.equal(sent.statusCode, 200, sent.body)
+  const { verificationId } = sent.json().data
+  const { code } = await codeAt(phone)
+  const canceled = await app.inject({ method: 'DELETE', url: `/api/otp/verifications/${verificationId}`, headers: authHeaders })
+  t.equal(canceled.statusCode, 200, canceled.body)
+  t.equal(canceled.json().data.status, 'canceled')
+
+  const notFound = { success: false, message: 'Tidak ada kode OTP aktif untuk nomor ini. Minta kode baru', error: 'OTP_NOT_FOUND' }
+  for (const [tried, label] of [[code, 'its right code'], [wrongCodeFor(code), 'a wrong code: 404, not 400'], [code, 'the right code again: no attempt was spent']]) {
+    const response = await verifyOtp(phone, tried)
+    t.equal(response.statusCode, 404, label)
+    t.same(response.json(), notFound, label)
+  }
+  t.same(verified, [], 'nothing approved')
+  // Like a number without a code, which is what it now is: each try is an otp.failed.
+  t.same(failures.map((failure) => [failure.reason, failure.attemptsLeft]), [['not_found', null], ['not_found', null], ['not_found', null]])
+  const verification = await app.inject({ method: 'GET', url: `/api/otp/verifications/${verificationId}`, headers: authHeaders })
+  t.equal(verification.json().data.status, 'canceled')
+  t.equal((await sendOtp({ to: phone })).statusCode, 429, 'the canceled send still holds the cooldown')
+})
+
 t.test('one send per cooldown: 429 with Retry-After and the seconds in Indonesian', async (t) => {
   const phone = newRecipient()
   t.equal((await sendOtp({ to: phone })).statusCode, 200)

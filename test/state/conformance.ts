@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds } from '@whiskeysockets/baileys'
 import { openSessionAuthFiles, type AuthStateCodec } from '../../src/auth-state-files.js'
+import { createOtpService } from '../../src/otp-service.js'
+import { createStateOtpStore } from '../../src/otp-state-store.js'
 import { importAuthStateFolders, importedMarkerFileName } from '../../src/state/import-auth-state.js'
 import { openSessionAuthState } from '../../src/state/session-auth-state.js'
 import { StaleLeaseError, type StateStore, type WebhookDelivery } from '../../src/state/state-store.js'
@@ -136,6 +138,30 @@ export function stateStoreConformance (t: Test, createHarness: (t: Test) => Prom
       }))
     }))
     t.same(await stores[1]!.records<Attempt>('otp').get('628555'), { attemptsLeft: 55, used: true })
+  })
+
+  // The OTP service's own records through this store: the verification id kept with a code (what
+  // cancel voids by) survives the store's encoding, on a handle other than the writer's.
+  t.test('OTP records: a code is voided by its own verification only', async (t) => {
+    const harness = await createHarness(t)
+    const [writer, reader] = await Promise.all([harness.open(), harness.open()]).then((stores) => stores.map((store) => createOtpService({
+      store: createStateOtpStore(store), secret: 'conformance-secret', clock: harness.now, length: 6, ttlSeconds: 300, maxAttempts: 5, cooldownSeconds: 0, maxPerHour: 10
+    })))
+    const wrong = (code: string): string => code === '000000' ? '111111' : '000000'
+    const older = await writer.reserveSend('628900', { verificationId: 'older' })
+    await writer.commit(older)
+    const newer = await writer.reserveSend('628900', { verificationId: 'newer' })
+    await writer.commit(newer)
+    t.equal(await reader.voidCode('628900', 'older'), false, 'the older verification leaves the newer code')
+    await t.rejects(reader.verify('628900', wrong(newer.code)), { code: 'OTP_INVALID', attemptsLeft: 4 })
+    t.equal(await reader.voidCode('628900', 'newer'), true)
+    await t.rejects(writer.verify('628900', newer.code), { code: 'OTP_NOT_FOUND' })
+    await t.rejects(writer.verify('628900', wrong(newer.code)), { code: 'OTP_NOT_FOUND' })
+
+    const withoutId = await writer.reserveSend('628901')
+    await writer.commit(withoutId)
+    t.equal(await reader.voidCode('628901', 'older'), false, 'a code committed without an id is voided by none')
+    await t.resolves(reader.verify('628901', withoutId.code))
   })
 
   t.test('chats: recorded per session, read for several sessions at once, expire, forgotten with their session', async (t) => {
