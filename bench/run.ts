@@ -102,8 +102,8 @@ try {
 }
 
 const byPath = (prefix: string): HttpFigures => service.http.find((figure) => figure.path.startsWith(prefix))!
-const bareGet = byPath('bare Fastify GET').requestsPerSecond
-const barePost = byPath('bare Fastify POST').requestsPerSecond
+const bareGet = byPath('bare Fastify GET (reference)').requestsPerSecond
+const barePost = byPath('bare Fastify POST, validated {to, code} (reference)').requestsPerSecond
 const restored50 = figures.find((figure) => figure.sessions === 50)?.restoreAllConnectedMs
 
 // Each target as the issue states it: the figure, its reference, the ratio and the bound.
