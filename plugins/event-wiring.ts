@@ -34,7 +34,7 @@ export interface EventConsumers {
   senderPool: Pick<SenderPool, 'forgetSession'>
   verifications: Pick<Verifications, 'handleInbound' | 'handleStatusChange'>
   webhooks: Pick<Webhooks, 'publish'>
-  metrics: Pick<Metrics, 'messagesSent' | 'otpSent' | 'otpVerified' | 'sessionReconnects' | 'webhookDeliveries' | 'sessionRestrictionChanges'>
+  metrics: Pick<Metrics, 'countMessage' | 'countOtpSent' | 'otpVerified' | 'sessionReconnects' | 'webhookDeliveries' | 'sessionRestrictionChanges'>
 }
 
 export interface Subscription {
@@ -127,9 +127,9 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
     publish('otp.verified', verification?.sessionId ?? null, { to, method, verificationId: verification?.verificationId ?? null, at: at.toISOString() })
   })
 
-  on('messageSender', 'sent', 'metrics', ({ type }) => { metrics.messagesSent.inc({ type, result: 'sent' }) })
-  on('messageSender', 'failed', 'metrics', ({ type }) => { metrics.messagesSent.inc({ type, result: 'failed' }) })
-  on('otp', 'sent', 'metrics', () => { metrics.otpSent.inc() })
+  on('messageSender', 'sent', 'metrics', ({ type }) => { metrics.countMessage(type, 'sent') })
+  on('messageSender', 'failed', 'metrics', ({ type }) => { metrics.countMessage(type, 'failed') })
+  on('otp', 'sent', 'metrics', () => { metrics.countOtpSent() })
   on('otp', 'failed', 'metrics', ({ reason }) => { metrics.otpVerified.inc({ result: reason }) })
   on('sessions', 'disconnected', 'metrics', ({ kind, willReconnect }) => {
     if (willReconnect) metrics.sessionReconnects.inc({ reason: kind })

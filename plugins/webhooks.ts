@@ -10,7 +10,7 @@ import {
 } from '../src/webhook-dispatcher.js'
 import { packageInfo } from '../src/package-info.js'
 import { importSpooledDeliveries } from '../src/webhook-spool-import.js'
-import type { HealthCheckResult } from './health.js'
+import type { WebhooksCheck } from '../schemas/system.js'
 
 export interface Webhooks {
   configured: boolean
@@ -18,7 +18,7 @@ export interface Webhooks {
   events: EventEmitter<WebhookEventMap>
   publish: (event: WebhookEvent, sessionId: string | null, data: unknown) => void
   stats: () => Promise<WebhookStats>
-  health: () => Promise<HealthCheckResult>
+  health: () => Promise<WebhooksCheck>
   start: () => Promise<void>
   close: () => Promise<void>
 }

@@ -1,7 +1,9 @@
 // The health checks' runner, without Fastify: the endpoint's answer is in errors.test.ts (a check
-// that throws) and the plugins' own tests (what each check reports).
+// that throws), the plugins' own tests (what each check reports) and health-schema.test.ts (that
+// the schema names every field the checks return).
 import t from 'tap'
-import { createHealthChecks, type HealthCheckResult } from '../plugins/health.js'
+import { createHealthChecks } from '../plugins/health.js'
+import type { StateStoreCheck } from '../schemas/system.js'
 
 t.test('one degraded check degrades the whole; a check that throws counts as degraded', async (t) => {
   const checks = createHealthChecks()
@@ -23,14 +25,14 @@ t.test('the checks run at the same time: one waiting does not hold back the othe
   // Run one after the other, the first would wait for the second forever; the timer only keeps a
   // broken runner from hanging the test, and reports it as degraded.
   let timer: NodeJS.Timeout | undefined
-  checks.add('first', async (): Promise<HealthCheckResult> => await Promise.race([
+  checks.add('stateStore', async (): Promise<StateStoreCheck> => await Promise.race([
     started.then(() => ({ status: 'ok' as const })),
-    new Promise<HealthCheckResult>((resolve) => { timer = setTimeout(() => { resolve({ status: 'degraded', error: 'ran alone' }) }, 2000) })
+    new Promise<StateStoreCheck>((resolve) => { timer = setTimeout(() => { resolve({ status: 'degraded', error: 'ran alone' }) }, 2000) })
   ]))
-  checks.add('second', () => {
+  checks.add('sessions', () => {
     secondStarted()
     return { status: 'ok' }
   })
   t.teardown(() => { clearTimeout(timer) })
-  t.same(await checks.run(), { status: 'ok', checks: { first: { status: 'ok' }, second: { status: 'ok' } } })
+  t.same(await checks.run(), { status: 'ok', checks: { stateStore: { status: 'ok' }, sessions: { status: 'ok' } } })
 })

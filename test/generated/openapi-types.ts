@@ -28,7 +28,7 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Overall status (ok or degraded), uptime, memory and the checks other parts of the service report (sessions, webhooks). With REDIS_URL also `instance` (this instance's id, URL and sessions it holds) and `cluster` (the live instances; null while Redis cannot be reached, and the status is degraded). No API key needed; answers 200 even when degraded so a load balancer can read the body.
+         * @description Overall status (ok or degraded), uptime, memory and the checks each part of the service reports (stateStore, whatsappVersion, sessions, webhooks, counters; a check that fails is degraded with an `error`). With REDIS_URL also `instance` (this instance's id, URL and sessions it holds) and `cluster` (the live instances; null while Redis cannot be reached, and the status is degraded). No API key needed; answers 200 even when degraded so a load balancer can read the body.
          */
         get: operations["getHealth"];
         put?: never;
@@ -980,11 +980,88 @@ export interface components {
                     rssBytes: number;
                     heapUsedBytes: number;
                 };
+                /** @description What each part of the service reports; one degraded part degrades the whole */
                 checks: {
-                    [key: string]: {
+                    /** @description Whether the state store (OTP records, limits, deliveries) answers a read */
+                    stateStore: {
                         status: "ok" | "degraded";
-                    } & {
-                        [key: string]: unknown;
+                        /** @description embedded: DATA_DIR on this machine; redis: REDIS_URL */
+                        kind?: "embedded" | "redis";
+                        /** @description Why the check failed, when it did; its other fields may then be missing */
+                        error?: string;
+                    };
+                    /** @description The WhatsApp Web version in use */
+                    whatsappVersion: {
+                        status: "ok" | "degraded";
+                        /**
+                         * @description The WhatsApp Web version new sockets announce
+                         * @example 2.3000.1023456789
+                         */
+                        version?: string;
+                        /** @description fetched from WA_VERSION_URL, bundled with the WhatsApp library, or configured by WA_VERSION */
+                        source?: "fetched" | "bundled" | "configured";
+                        /** @description When the version was fetched; null unless source is fetched */
+                        fetchedAt?: string | null;
+                        /** @description Why the last fetch failed; null when it worked or none was made */
+                        lastError?: string | null;
+                        /** @description Why the check failed, when it did; its other fields may then be missing */
+                        error?: string;
+                    };
+                    /** @description Sessions by status; degraded while a session failed, was replaced or timed out waiting for a scan */
+                    sessions: {
+                        status: "ok" | "degraded";
+                        /** @description Sessions this instance runs */
+                        total?: number;
+                        connected?: number;
+                        /** @description Not yet linked, waiting for a QR scan or pairing code */
+                        waitingForScan?: number;
+                        /** @description Keyed by session status (connected, qr, reconnecting, ...); statuses with no session are left out */
+                        byStatus?: {
+                            [key: string]: number;
+                        };
+                        /** @description Sessions found in AUTH_STATE_DIR at start, and how many of them have been opened */
+                        restore?: {
+                            total: number;
+                            done: number;
+                            pending: number;
+                        };
+                        /** @description Why the check failed, when it did; its other fields may then be missing */
+                        error?: string;
+                    };
+                    /** @description Webhook deliveries; degraded after several failed attempts in a row */
+                    webhooks: {
+                        status: "ok" | "degraded";
+                        /** @description Whether WEBHOOK_URL is set */
+                        configured?: boolean;
+                        /** @description Deliveries not yet delivered or failed, retrying ones included */
+                        pending?: number;
+                        /** @description Pending deliveries that failed at least once and wait for another attempt */
+                        retrying?: number;
+                        /** @description Failed attempts since the last delivery, over every URL */
+                        failedAttemptsInARow?: number;
+                        lastError?: {
+                            /** @example HTTP 500 */
+                            message: string;
+                            /** Format: date-time */
+                            at: string;
+                            event: string;
+                            url: string;
+                        } | null;
+                        lastDeliveredAt?: string | null;
+                        /** @description Why the check failed, when it did; its other fields may then be missing */
+                        error?: string;
+                    };
+                    /** @description The monitoring counters of the troubleshooting guide (best practices 4) */
+                    counters: {
+                        status: "ok" | "degraded";
+                        /** @description OTP messages sent since start */
+                        totalOTPSent?: number;
+                        /** @description Messages (OTP, text, media) that failed to send since start */
+                        failedRequests?: number;
+                        /** @description Sessions connected now */
+                        activeSessions?: number;
+                        /** @description Why the check failed, when it did; its other fields may then be missing */
+                        error?: string;
                     };
                 };
                 instance?: {

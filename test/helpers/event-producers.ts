@@ -25,7 +25,7 @@ export function idleConsumers (overrides: Partial<EventConsumers> = {}): EventCo
     senderPool: { forgetSession () {} },
     verifications: { handleInbound () {}, handleStatusChange () {} },
     webhooks: { publish () {} },
-    metrics: { messagesSent: ignore, otpSent: ignore, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore, sessionRestrictionChanges: ignore } as unknown as EventConsumers['metrics'],
+    metrics: { countMessage () {}, countOtpSent () {}, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore, sessionRestrictionChanges: ignore } as unknown as EventConsumers['metrics'],
     ...overrides
   }
 }
