@@ -10,7 +10,7 @@ import { startRedisServer } from '../test/state/redis-server.js'
 import type { TestContext } from '../test/helper.js'
 import { seedOtpCodes } from './otp-seed.js'
 import { apiKey, loadTestSettings, measure, startBuilt, waitUntilAnswering, type HttpFigures, type VerifyLoadOptions } from './http.js'
-import { freePort, stopProcess } from './processes.js'
+import { freePort, serviceStart, stopProcess } from './processes.js'
 
 export interface ClusterBenchOptions extends VerifyLoadOptions {
   // Linked sessions spread over two instances before one of them is killed.
@@ -88,7 +88,7 @@ async function measureVerifyOnRedis (options: ClusterBenchOptions): Promise<Http
     // One right code per request of the right-code load, as bench/http.ts does on the embedded store.
     const rightCodePhones = Array.from({ length: options.rightCodeNumbers }, (_, index) => phoneFor(1_000_000 + index))
     const rightCodes = await seedOtpCodes(settings, rightCodePhones, 3600)
-    const service = await startBuilt(['dist/src/server.js'], settings, logFile)
+    const service = await startBuilt(serviceStart, settings, logFile)
     context.teardown(async () => await stopProcess(service))
     await waitUntilAnswering(service, `${base}/api/health`, logFile)
 

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent, request as httpRequest } from 'node:http'
 import { seedOtpCodes } from './otp-seed.js'
-import { freePort, projectRoot, stopProcess } from './processes.js'
+import { freePort, projectRoot, serviceStart, stopProcess } from './processes.js'
 
 export interface HttpFigures {
   path: string
@@ -99,7 +99,7 @@ export async function measure (name: string, load: Load): Promise<HttpFigures> {
   return figures!
 }
 
-// Started as people start it: `node dist/src/server.js`, output to a file as a container's log
+// Started as people start it (npm start's command, serviceStart), output to a file as a container's log
 // would take it (a pipe the benchmark reads would slow the service down by what it costs us).
 export async function startBuilt (args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
   const output = openSync(logFile, 'a')
@@ -225,7 +225,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   const rightCodes = await seedOtpCodes(settings, rightCodePhones, 3600)
   process.stderr.write(`  ${rightCodes.size} right codes seeded in ${Math.round(performance.now() - seedStarted)} ms\n`)
   const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`]
-  const service = await startBuilt([...profiling, 'dist/src/server.js'], settings, serviceLog)
+  const service = await startBuilt([...profiling, ...serviceStart], settings, serviceLog)
   const bareLog = join(directory, 'bare.out')
   const bare = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(barePort) }, bareLog)
   // The same bare Fastify with what every request of the service must keep (bench/bare-server.ts):

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { projectRoot, startNode, type NodeProcess } from '../test/processes.js'
 
-export { freePort, projectRoot, stopProcess } from '../test/processes.js'
+export { freePort, projectRoot, serviceStart, stopProcess } from '../test/processes.js'
 
 // Benchmarked processes inherit this environment (PATH, NODE_OPTIONS, …) plus their own settings.
 export async function startProcess (args: string[], env: Record<string, string>, ready: RegExp): Promise<NodeProcess['child']> {

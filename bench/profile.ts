@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, projectRoot } from './processes.js'
+import { freePort, projectRoot, serviceStart } from './processes.js'
 
 const paths: Record<string, { method: 'GET' | 'POST', path: string, body?: string }> = {
   root: { method: 'GET', path: '/' },
@@ -23,7 +23,7 @@ const directory = await mkdtemp(join(tmpdir(), 'otp-api-profile-'))
 const port = await freePort()
 const apiKey = 'profile-api-key-0123456789'
 const bare = process.argv[4] === 'bare'
-const entry = bare ? ['--import', 'tsx', 'bench/bare-server.ts'] : ['dist/src/server.js']
+const entry = bare ? ['--import', 'tsx', 'bench/bare-server.ts'] : serviceStart
 if (bare) target.path = target.path === '/api/otp/verify' ? '/verify' : '/'
 const service = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(directory, 'profile')}`, ...entry], {
   cwd: projectRoot,

@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
+import { freePort, projectRoot, runForResult, serviceStart, startProcess, stopProcess } from './processes.js'
 import { measureService, requiredFeaturesNamed, type HttpFigures, type ServiceFigures, type VerifyLoadOptions } from './http.js'
 import { clusterTables, measureCluster, type ClusterFigures } from './cluster.js'
 import { measureSweep, measureWebhookBacklog, type SweepFigures, type WebhookBacklogFigures } from './embedded-store.js'
@@ -150,7 +150,7 @@ const results = {
   method: {
     connections: 50,
     durationSeconds,
-    service: 'node dist/src/server.js, default settings except RATE_LIMIT_MAX=1000000, SEND_MIN_GAP_MS=0, OTP_MAX_ATTEMPTS=100, OTP_EXPOSE_CODE=true; log level info, stdout to a file',
+    service: `node ${serviceStart.join(' ')}, default settings except RATE_LIMIT_MAX=1000000, SEND_MIN_GAP_MS=0, OTP_MAX_ATTEMPTS=100, OTP_EXPOSE_CODE=true; log level info, stdout to a file`,
     bare: 'Fastify 5 from our dependencies, no plugins, logger off; POST validates the verify route\'s TypeBox body',
     bareWithFeatures: `the same bare Fastify with ${requiredFeaturesNamed}, each done the plain way with the libraries the service uses (bench/bare-server.ts)`
   },

@@ -7,7 +7,7 @@ import autocannon from 'autocannon'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, projectRoot, runForResult, startProcess, stopProcess } from './processes.js'
+import { freePort, projectRoot, runForResult, serviceStart, startProcess, stopProcess } from './processes.js'
 import { loadConfig } from '../src/config.js'
 import { spawnNode } from '../test/processes.js'
 
@@ -45,7 +45,7 @@ async function measureRestart (sessions: number, directory: string, restoreConcu
   const headers = { 'x-api-key': apiKey }
   const started = performance.now()
   const profiling = cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDirectory, `restart-${sessions}-${restoreConcurrency}`)}`]
-  const service = spawnNode([...profiling, 'dist/src/server.js'], {
+  const service = spawnNode([...profiling, ...serviceStart], {
     ...process.env,
     PORT: String(port),
     API_KEY: apiKey,

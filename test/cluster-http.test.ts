@@ -6,18 +6,16 @@
 // same test keeps running once the registry writes them.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { serviceEnvironment, temporaryDirectory, testApiKey, type TestContext } from './helper.js'
 import { call as callAt, type Answer } from './helpers/cluster.js'
 import { png } from './helpers/media-samples.js'
-import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess } from './processes.js'
+import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess, serviceStart } from './processes.js'
 import { startSimulator, type WhatsAppSimulator } from './sim/index.js'
 import { startRedisServer, type RedisServer } from './state/redis-server.js'
 import { openRedisStateStore } from '../src/state/redis-state-store.js'
 import type { StateStore } from '../src/state/state-store.js'
 
-const entry = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
 const headers = { 'x-api-key': testApiKey }
 // Far longer than the test: a hand-written lease or heartbeat must not run out under it.
 const handWrittenTtlMs = 600_000
@@ -36,7 +34,7 @@ async function startInstance (t: TestContext, id: string, redis: RedisServer, ex
   const directory = await temporaryDirectory(t)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const started = spawnNode([entry], {
+  const started = spawnNode(serviceStart, {
     ...serviceEnvironment({ port, directory }),
     REDIS_URL: redis.url,
     OTP_SECRET: 'shared-otp-secret-of-the-cluster',

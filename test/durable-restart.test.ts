@@ -2,14 +2,11 @@
 // had accepted is still there. DATA_DIR holds the embedded state store.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { serviceEnvironment, temporaryDirectory, testApiKey, type TestContext } from './helper.js'
 import { startWebhookReceiver } from './helpers/webhook-receiver.js'
-import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess } from './processes.js'
+import { freePort, spawnNode, stopProcess, waitForOutput, type NodeProcess, serviceStart } from './processes.js'
 import { startSimulator, type WhatsAppSimulator } from './sim/index.js'
-
-const entry = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
 
 interface Service {
   process: NodeProcess
@@ -25,7 +22,7 @@ async function startService (
 ): Promise<Service> {
   const caFile = join(directory, 'simulator-ca.pem')
   await writeFile(caFile, simulator.mediaCertificate)
-  const started = spawnNode([entry], {
+  const started = spawnNode(serviceStart, {
     ...serviceEnvironment({ port, directory, simulator: { url: simulator.url, caFile } }),
     OTP_COOLDOWN_SECONDS: '600',
     OTP_MAX_ATTEMPTS: '5',

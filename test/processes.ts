@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { readdir, readFile, readlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -7,6 +8,11 @@ import { fileURLToPath } from 'node:url'
 // Child processes for tests and benchmarks that run the service (or the simulator) as people do.
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url))
+
+// What `npm start` runs once the service is built, node's own arguments and the entry, relative to
+// the project root. The Docker image's CMD runs the same (test/start-command.test.ts).
+export const serviceStart: string[] = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } })
+  .scripts.start.split('&& node ')[1]!.split(' ')
 
 export async function freePort (): Promise<number> {
   const server = createServer()

@@ -2,15 +2,12 @@ import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { temporaryDirectory, testApiKey } from './helper.js'
-import { freePort, spawnNode, waitForOutput, type NodeProcess } from './processes.js'
+import { freePort, spawnNode, waitForOutput, type NodeProcess, serviceStart } from './processes.js'
 
-// The same entry and start command as the Docker image's CMD: node on the built server.
-const entry = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
-
-const startServer = (env: Record<string, string>): NodeProcess => spawnNode([entry], { PATH: process.env.PATH, ...env })
+// npm start's and the Docker image's command: node, its arguments, the built server.
+const startServer = (env: Record<string, string>): NodeProcess => spawnNode(serviceStart, { PATH: process.env.PATH, ...env })
 
 t.test('SIGTERM and SIGINT close the server gracefully and free the port', async (t) => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,13 +1,10 @@
 // The built entry under SIGTERM while sends wait in a queue, as `docker stop` would send it.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { serviceEnvironment, temporaryDirectory, testApiKey } from './helper.js'
-import { freePort, spawnNode, stopProcess, waitForOutput } from './processes.js'
+import { freePort, spawnNode, stopProcess, waitForOutput, serviceStart } from './processes.js'
 import { startSimulator } from './sim/index.js'
-
-const entry = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
 
 t.test('SIGTERM with sends queued: they are answered 503 at once and the process exits 0 within the grace period', async (t) => {
   const simulator = await startSimulator()
@@ -16,7 +13,7 @@ t.test('SIGTERM with sends queued: they are answered 503 at once and the process
   const caFile = join(directory, 'simulator-ca.pem')
   await writeFile(caFile, simulator.mediaCertificate)
   const port = await freePort()
-  const server = spawnNode([entry], {
+  const server = spawnNode(serviceStart, {
     ...serviceEnvironment({ port, directory, simulator: { url: simulator.url, caFile } }),
     // A turn every 30 s with waits of up to ten minutes allowed: two queued sends would hold the
     // old shutdown for a minute, far past its 9 s grace period.

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import t from 'tap'
 import { temporaryDirectory, testApiKey, type TestContext } from './helper.js'
-import { freePort, spawnNode, stopProcess, waitForOutput } from './processes.js'
+import { freePort, serviceStart, spawnNode, stopProcess, waitForOutput } from './processes.js'
 
 // The README's "try it without a phone": the simulator CLI (`npm run sim`) and the built service
 // (`npm start`'s entry) as separate processes, driven over HTTP as a person with curl would.
@@ -23,7 +23,7 @@ t.test('start the simulator, point the service at it, then the troubleshooting g
     SIM_CONTROL_PORT: String(controlPort),
     SIM_CERT_FILE: certificateFile
   }, /control API/)
-  await startProcess(t, ['dist/src/server.js'], {
+  await startProcess(t, serviceStart, {
     PORT: String(servicePort),
     API_KEY: testApiKey,
     WA_WEB_SOCKET_URL: `ws://127.0.0.1:${simulatorPort}/ws/chat`,
