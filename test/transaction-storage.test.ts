@@ -2,8 +2,8 @@
 // AsyncLocalStorage. Node (before 24) visits every enabled storage on each async resource the
 // process creates and never releases one that is not disabled, so one storage per socket made
 // every promise in the service cost more with each socket ever opened (WhiskeySockets/Baileys#2806:
-// 40 linked sessions doubled the CPU of a GET /). patches/ makes the sockets share one storage.
-// These tests fail on the unpatched package.
+// 40 linked sessions doubled the CPU of a GET /). patches/ makes the sockets share one storage,
+// enabled only while a transaction runs. These tests fail on the unpatched package.
 import t from 'tap'
 import { executionAsyncResource } from 'node:async_hooks'
 import { addTransactionCapability, type SignalDataSet, type SignalKeyStore } from '@whiskeysockets/baileys'
@@ -64,6 +64,35 @@ t.test('each store sees only its own transaction, also when one runs inside the 
   }, 'shop')
   t.same(shopKeys.written, [{ session: { a: new Uint8Array([1]) } }], "the shop's write went to the shop only")
   t.equal(bankKeys.written.length, 1)
+})
+
+t.test('the storage is on only while a transaction runs, however transactions overlap', async (t) => {
+  const first = withTransactions(memoryKeyStore())
+  const second = withTransactions(memoryKeyStore())
+  let inside = 0
+  await first.transaction(async () => { inside = await enabledStorages() }, 'measure')
+  t.equal(await enabledStorages(), inside - 1, 'off once the only transaction ended')
+
+  let endFirst = (): void => {}
+  let endSecond = (): void => {}
+  const firstRunning = first.transaction(async () => { await new Promise<void>((resolve) => { endFirst = resolve }) }, 'first')
+  const secondSeen: boolean[] = []
+  const secondRunning = second.transaction(async () => {
+    await new Promise<void>((resolve) => { endSecond = resolve })
+    secondSeen.push(second.isInTransaction())
+    await second.set({ session: { b: new Uint8Array([2]) } })
+    secondSeen.push(second.isInTransaction())
+  }, 'second')
+  await new Promise((resolve) => setImmediate(resolve))
+  endFirst()
+  await firstRunning
+  endSecond()
+  await secondRunning
+  t.same(secondSeen, [true, true], 'the second transaction kept its context after the first one ended')
+  t.equal(await enabledStorages(), inside - 1, 'off once the last of them ended')
+  await first.transaction(async () => {
+    t.equal(first.isInTransaction(), true, 'a later transaction turns it on again')
+  }, 'again')
 })
 
 t.test('a linked session that reconnects and sends again enables no further storage', async (t) => {
