@@ -1,4 +1,4 @@
-import { Type, type Static } from './typebox.js'
+import { Type, type Static, type TOptional, type TProperties } from './typebox.js'
 import { Nullable, SuccessResponse } from './common.js'
 import { WebhookError } from './webhooks.js'
 
@@ -16,59 +16,57 @@ export type HealthStatus = Static<typeof HealthStatus>
 // A check that throws is answered as { status: 'degraded', error } (plugins/health.ts), so every
 // field of a check but its status is optional. A field a check returns that its schema does not
 // name would be dropped from the answer: test/health-schema.test.ts compares them.
-const checkError = Type.Optional(Type.String({ description: 'Why the check failed, when it did; its other fields may then be missing' }))
+function HealthCheck<Fields extends TProperties> (fields: Fields, description: string) {
+  const optional = Object.fromEntries(Object.entries(fields).map(([name, schema]) => [name, Type.Optional(schema)])) as
+    { [Name in keyof Fields]: TOptional<Fields[Name]> }
+  return Type.Object({
+    status: HealthStatus,
+    ...optional,
+    error: Type.Optional(Type.String({ description: 'Why the check failed, when it did; its other fields may then be missing' }))
+  }, { description })
+}
 
-export const StateStoreCheck = Type.Object({
-  status: HealthStatus,
-  kind: Type.Optional(Type.Union([Type.Literal('embedded'), Type.Literal('redis')], { description: 'embedded: DATA_DIR on this machine; redis: REDIS_URL' })),
-  error: checkError
-}, { description: 'Whether the state store (OTP records, limits, deliveries) answers a read' })
+export const StateStoreCheck = HealthCheck({
+  kind: Type.Union([Type.Literal('embedded'), Type.Literal('redis')], { description: 'embedded: DATA_DIR on this machine; redis: REDIS_URL' })
+}, 'Whether the state store (OTP records, limits, deliveries) answers a read')
 export type StateStoreCheck = Static<typeof StateStoreCheck>
 
-export const WhatsAppVersionCheck = Type.Object({
-  status: HealthStatus,
-  version: Type.Optional(Type.String({ description: 'The WhatsApp Web version new sockets announce', examples: ['2.3000.1023456789'] })),
-  source: Type.Optional(Type.Union([Type.Literal('fetched'), Type.Literal('bundled'), Type.Literal('configured')], { description: 'fetched from WA_VERSION_URL, bundled with the WhatsApp library, or configured by WA_VERSION' })),
-  fetchedAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }), { description: 'When the version was fetched; null unless source is fetched' })),
-  lastError: Type.Optional(Nullable(Type.String(), { description: 'Why the last fetch failed; null when it worked or none was made' })),
-  error: checkError
-}, { description: 'The WhatsApp Web version in use' })
+export const WhatsAppVersionCheck = HealthCheck({
+  version: Type.String({ description: 'The WhatsApp Web version new sockets announce', examples: ['2.3000.1023456789'] }),
+  source: Type.Union([Type.Literal('fetched'), Type.Literal('bundled'), Type.Literal('configured')], { description: 'fetched from WA_VERSION_URL, bundled with the WhatsApp library, or configured by WA_VERSION' }),
+  fetchedAt: Nullable(Type.String({ format: 'date-time' }), { description: 'When the version was fetched; null unless source is fetched' }),
+  lastError: Nullable(Type.String(), { description: 'Why the last fetch failed; null when it worked or none was made' })
+}, 'The WhatsApp Web version in use')
 export type WhatsAppVersionCheck = Static<typeof WhatsAppVersionCheck>
 
-export const SessionsCheck = Type.Object({
-  status: HealthStatus,
-  total: Type.Optional(Type.Integer({ description: 'Sessions this instance runs' })),
-  connected: Type.Optional(Type.Integer()),
-  waitingForScan: Type.Optional(Type.Integer({ description: 'Not yet linked, waiting for a QR scan or pairing code' })),
-  byStatus: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'Keyed by session status (connected, qr, reconnecting, ...); statuses with no session are left out' })),
-  restore: Type.Optional(Type.Object({
+export const SessionsCheck = HealthCheck({
+  total: Type.Integer({ description: 'Sessions this instance runs' }),
+  connected: Type.Integer(),
+  waitingForScan: Type.Integer({ description: 'Not yet linked, waiting for a QR scan or pairing code' }),
+  byStatus: Type.Record(Type.String(), Type.Integer(), { description: 'Keyed by session status (connected, qr, reconnecting, ...); statuses with no session are left out' }),
+  restore: Type.Object({
     total: Type.Integer(),
     done: Type.Integer(),
     pending: Type.Integer()
-  }, { description: 'Sessions found in AUTH_STATE_DIR at start, and how many of them have been opened' })),
-  error: checkError
-}, { description: 'Sessions by status; degraded while a session failed, was replaced or timed out waiting for a scan' })
+  }, { description: 'Sessions found in AUTH_STATE_DIR at start, and how many of them have been opened' })
+}, 'Sessions by status; degraded while a session failed, was replaced or timed out waiting for a scan')
 export type SessionsCheck = Static<typeof SessionsCheck>
 
-export const WebhooksCheck = Type.Object({
-  status: HealthStatus,
-  configured: Type.Optional(Type.Boolean({ description: 'Whether WEBHOOK_URL is set' })),
-  pending: Type.Optional(Type.Integer({ description: 'Deliveries not yet delivered or failed, retrying ones included' })),
-  retrying: Type.Optional(Type.Integer({ description: 'Pending deliveries that failed at least once and wait for another attempt' })),
-  failedAttemptsInARow: Type.Optional(Type.Integer({ description: 'Failed attempts since the last delivery, over every URL' })),
-  lastError: Type.Optional(Nullable(WebhookError)),
-  lastDeliveredAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
-  error: checkError
-}, { description: 'Webhook deliveries; degraded after several failed attempts in a row' })
+export const WebhooksCheck = HealthCheck({
+  configured: Type.Boolean({ description: 'Whether WEBHOOK_URL is set' }),
+  pending: Type.Integer({ description: 'Deliveries not yet delivered or failed, retrying ones included' }),
+  retrying: Type.Integer({ description: 'Pending deliveries that failed at least once and wait for another attempt' }),
+  failedAttemptsInARow: Type.Integer({ description: 'Failed attempts since the last delivery, over every URL' }),
+  lastError: Nullable(WebhookError),
+  lastDeliveredAt: Nullable(Type.String({ format: 'date-time' }))
+}, 'Webhook deliveries; degraded after several failed attempts in a row')
 export type WebhooksCheck = Static<typeof WebhooksCheck>
 
-export const CountersCheck = Type.Object({
-  status: HealthStatus,
-  totalOTPSent: Type.Optional(Type.Integer({ description: 'OTP messages sent since start' })),
-  failedRequests: Type.Optional(Type.Integer({ description: 'Messages (OTP, text, media) that failed to send since start' })),
-  activeSessions: Type.Optional(Type.Integer({ description: 'Sessions connected now' })),
-  error: checkError
-}, { description: 'The monitoring counters of the troubleshooting guide (best practices 4)' })
+export const CountersCheck = HealthCheck({
+  totalOTPSent: Type.Integer({ description: 'OTP messages sent since start' }),
+  failedRequests: Type.Integer({ description: 'Messages (OTP, text, media) that failed to send since start' }),
+  activeSessions: Type.Integer({ description: 'Sessions connected now' })
+}, 'The monitoring counters of the troubleshooting guide (best practices 4)')
 export type CountersCheck = Static<typeof CountersCheck>
 
 // The checks buildApp registers, each from its plugin (plugins/state-store.ts, whatsapp-version.ts,
