@@ -215,7 +215,6 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   const directory = join(options.workDirectory, 'http')
   await mkdir(directory, { recursive: true })
   const servicePort = await freePort()
-  const barePort = await freePort()
   const serviceLog = join(directory, 'service.out')
   // Numbers apart from every other load's, each with a known code valid for the whole run.
   const phoneFor = (index: number): string => `62812${String(index).padStart(7, '0')}`
@@ -226,26 +225,24 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
   process.stderr.write(`  ${rightCodes.size} right codes seeded in ${Math.round(performance.now() - seedStarted)} ms\n`)
   const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`]
   const service = await startBuilt([...profiling, ...serviceStart], settings, serviceLog)
-  const bareLog = join(directory, 'bare.out')
-  const bare = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(barePort) }, bareLog)
-  // The same bare Fastify with what every request of the service must keep (bench/bare-server.ts):
-  // the log line alone, then all of it. What these cost is what no service with them can win back.
-  const withFeatures = async (features: string): Promise<{ child: ChildProcess, base: string }> => {
+  // The bare Fastify, plain and with what every request of the service must keep
+  // (bench/bare-server.ts): the log line alone, then all of it. What these cost is what no service
+  // with them can win back.
+  const startBare = async (features: string): Promise<{ child: ChildProcess, base: string }> => {
     const port = await freePort()
-    const name = features.replaceAll(',', '-')
-    const env = { PORT: String(port), API_KEY: apiKey, BARE_FEATURES: features, BARE_LOG_FILE: join(directory, `bare-${name}.log`) }
-    const logFile = join(directory, `bare-${name}.out`)
+    const name = features === '' ? 'bare' : `bare-${features.replaceAll(',', '-')}`
+    const env = { PORT: String(port), API_KEY: apiKey, BARE_FEATURES: features, BARE_LOG_FILE: join(directory, `${name}.log`) }
+    const logFile = join(directory, `${name}.out`)
     const child = await startBuilt(['--import', 'tsx', 'bench/bare-server.ts'], env, logFile)
     await waitUntilAnswering(child, `http://127.0.0.1:${port}/`, logFile)
     return { child, base: `http://127.0.0.1:${port}` }
   }
-  const bareWithLog = await withFeatures('log')
-  const bareWithAll = await withFeatures(requiredFeatures)
+  const bare = await startBare('')
+  const bareWithLog = await startBare('log')
+  const bareWithAll = await startBare(requiredFeatures)
   try {
     const base = `http://127.0.0.1:${servicePort}`
-    const bareBase = `http://127.0.0.1:${barePort}`
     await waitUntilAnswering(service, `${base}/api/health`, serviceLog)
-    await waitUntilAnswering(bare, `${bareBase}/`, bareLog)
     const headers = { 'content-type': 'application/json', 'x-api-key': apiKey }
     const rssNoSession = await settledRssMiB(service.pid!)
 
@@ -303,7 +300,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     // all spent (its duration follows the rate).
     const bareRequest: Request = { method: 'GET', path: '/', headers: { 'x-api-key': apiKey } }
     const [bareGet, bareGetWithLog, bareGetWithAll, root, health] = await measureInTurns([
-      { name: 'bare Fastify GET (reference)', load: { url: bareBase, requests: [bareRequest], expectedStatus: 200 } },
+      { name: 'bare Fastify GET (reference)', load: { url: bare.base, requests: [bareRequest], expectedStatus: 200 } },
       { name: 'bare Fastify GET with a log line per request', load: { url: bareWithLog.base, requests: [bareRequest], expectedStatus: 200 } },
       { name: `bare Fastify GET with ${requiredFeaturesNamed}`, load: { url: bareWithAll.base, requests: [bareRequest], expectedStatus: 200 } },
       { name: 'GET /', load: { url: base, requests: [{ method: 'GET', path: '/' }], expectedStatus: 200 } },
@@ -311,7 +308,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     ])
     const barePostRequests = noCodeRequests.map((request) => ({ ...request, path: '/verify' }))
     const [barePost, barePostWithAll, noCode, wrongCode, rightCode] = await measureInTurns([
-      { name: 'bare Fastify POST, validated {to, code} (reference)', load: { url: bareBase, requests: barePostRequests, expectedStatus: 200 } },
+      { name: 'bare Fastify POST, validated {to, code} (reference)', load: { url: bare.base, requests: barePostRequests, expectedStatus: 200 } },
       { name: `bare Fastify POST, validated {to, code}, with ${requiredFeaturesNamed}`, load: { url: bareWithAll.base, requests: barePostRequests, expectedStatus: 200 } },
       { name: 'POST /api/otp/verify, no code (404)', load: { url: base, requests: noCodeRequests, expectedStatus: 404 } },
       { name: 'POST /api/otp/verify, wrong code (400)', load: { url: base, requests: wrongCodeRequests, expectedStatus: 400 } },
@@ -361,7 +358,7 @@ export async function measureService (options: HttpOptions): Promise<ServiceFigu
     }
   } finally {
     await stopProcess(service)
-    await stopProcess(bare)
+    await stopProcess(bare.child)
     await stopProcess(bareWithLog.child)
     await stopProcess(bareWithAll.child)
   }
