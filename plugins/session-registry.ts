@@ -380,9 +380,9 @@ async function sessionRegistryPlugin (fastify: FastifyInstance): Promise<void> {
   })
   fastify.decorate('sessions', registry)
   fastify.healthChecks.add('sessions', () => {
-    const counts = registry.counts()
-    const degraded = degradedStatuses.some((status) => (counts.byStatus[status] ?? 0) > 0)
-    return { status: degraded ? 'degraded' : 'ok', ...counts }
+    const { total, connected, waitingForScan, byStatus, restore } = registry.counts()
+    const degraded = degradedStatuses.some((status) => (byStatus[status] ?? 0) > 0)
+    return { status: degraded ? 'degraded' : 'ok', total, connected, waitingForScan, byStatus, restore }
   })
   // Restoring starts sockets: only once the app is really starting, never at import or build.
   // Only the listing is awaited (a directory read); the sockets open in the background, so

@@ -37,8 +37,8 @@ async function whatsappVersionPlugin (fastify: FastifyInstance, options: WhatsAp
     await source.settled()
   })
   fastify.healthChecks.add('whatsappVersion', () => {
-    const { version, ...rest } = source.state()
-    return { status: 'ok', version: version.join('.'), ...rest }
+    const { version, source: origin, fetchedAt, lastError } = source.state()
+    return { status: 'ok', version: version.join('.'), source: origin, fetchedAt, lastError }
   })
 }
 

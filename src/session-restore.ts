@@ -76,7 +76,7 @@ export function createRestoreQueue (options: RestoreQueueOptions): RestoreQueue 
       // Runs add up (sessions taken over from other instances come in several rounds).
       running = Promise.all([running, workers]).then(() => {})
     },
-    progress: () => ({ ...progress, pending: progress.total - progress.done }),
+    progress: () => ({ total: progress.total, done: progress.done, pending: progress.total - progress.done }),
     async stop () {
       for (const stop of stopWaits) stop()
       await running

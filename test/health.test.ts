@@ -15,6 +15,11 @@ t.test('one degraded check degrades the whole; a check that throws counts as deg
   t.equal(result.status, 'degraded')
   t.same(result.checks.webhooks, { status: 'degraded', error: 'queue unreadable' })
   t.same(Object.keys(result.checks), ['sessions', 'stateStore', 'webhooks'], 'in the order they were added')
+  // A synchronous check is called without a promise around it: its throw is caught all the same.
+  checks.add('counters', () => { throw new Error('counters unreadable') })
+  const withThrow = await checks.run()
+  t.same(withThrow.checks.counters, { status: 'degraded', error: 'counters unreadable' })
+  t.same(Object.keys(withThrow.checks), ['sessions', 'stateStore', 'webhooks', 'counters'], 'still in the order they were added')
   t.throws(() => { checks.add('sessions', () => ({ status: 'ok' })) }, /health check sessions is already registered/)
 })
 
