@@ -35,7 +35,8 @@ export interface Otp {
   events: EventEmitter<OtpEventMap>
   // `verificationId` is kept with the code, so that voidCode can tell it from a newer code.
   sendCode: (sessionId: string, to: string, overrides?: OtpSendOverrides, verificationId?: string) => Promise<OtpSent>
-  verify: (to: string, code: string) => Promise<{ to: string }>
+  // With the verification the code was sent for (null when the code did not keep one).
+  verify: (to: string, code: string) => Promise<{ to: string, verificationId: string | null }>
   // The number's code stops verifying, if it is still the one sent for that verification.
   voidCode: (phone: string, verificationId: string) => Promise<boolean>
 }
@@ -95,10 +96,11 @@ export function createOtp (options: OtpOptions): Otp {
     }
   }
 
-  async function verify (to: string, code: string): Promise<{ to: string }> {
+  async function verify (to: string, code: string): Promise<{ to: string, verificationId: string | null }> {
     const phone = normalizePhoneNumber(to).formatted
+    let verified: { verificationId: string | null }
     try {
-      await service.verify(phone, code)
+      verified = await service.verify(phone, code)
     } catch (error) {
       const { code: errorCode, attemptsLeft } = error as FastifyError & { attemptsLeft?: number }
       const reason = failureReasons[errorCode]
@@ -107,7 +109,7 @@ export function createOtp (options: OtpOptions): Otp {
       }
       throw error
     }
-    return { to: phone }
+    return { to: phone, verificationId: verified.verificationId }
   }
 
   return { events, sendCode, verify, voidCode: service.voidCode }

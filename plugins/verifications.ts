@@ -183,12 +183,13 @@ export function createVerifications (options: VerificationsOptions): Verificatio
 
   // The code alone answers a wrong code and a number without one (cancel voids its verification's
   // code): one store call, the busiest paths under abuse. The number's latest verification is read
-  // only when the outcome finishes it.
+  // only when a failure finishes it.
   async function verifyCode (to: string, code: string): Promise<{ to: string, verificationId: string | null }> {
     const phone = normalizePhoneNumber(to).formatted
     const latestVerificationId = async (): Promise<string | null> => (await indexes.get(latestKey(phone)))?.verificationId ?? null
+    let verified: { verificationId: string | null }
     try {
-      await otp.verify(phone, code)
+      verified = await otp.verify(phone, code)
     } catch (error) {
       const status = finishedByFailure[(error as FastifyError).code]
       if (status !== undefined) {
@@ -197,7 +198,11 @@ export function createVerifications (options: VerificationsOptions): Verificatio
       }
       throw error
     }
-    const verificationId = await latestVerificationId()
+    // The right code approves the verification it was sent for. The number's latest one, in the
+    // index, is written after the code was committed and delivered: a code typed in between would
+    // approve the verification before it, and leave its own pending. Only a code committed before
+    // codes kept their verification goes by the index.
+    const verificationId = verified.verificationId ?? await latestVerificationId()
     const at = new Date(clock())
     const approved = verificationId === null ? undefined : await finish(verificationId, 'approved', { approvedAt: at.toISOString(), phone })
     // A canceled verification whose code is still in the OTP record: canceled before cancel voided

@@ -49,7 +49,9 @@ export interface OtpService {
   commit(reservation: OtpReservation): Promise<{ expiresAt: number }>
   release(reservation: OtpReservation): Promise<void>
   countWithoutCode(reservation: OtpReservation): Promise<void>
-  verify(phone: string, code: string): Promise<void>
+  // Resolves with the verification the code was sent for: null for a code committed before
+  // codes kept it, or sent without one.
+  verify(phone: string, code: string): Promise<{ verificationId: string | null }>
   // Voids the number's code if it is still the one sent for that verification; true when it was.
   voidCode(phone: string, verificationId: string): Promise<boolean>
 }
@@ -62,7 +64,7 @@ type ReserveOutcome =
   | { kind: 'hourly-limit', secondsLeft: number }
 
 type VerifyOutcome =
-  | { kind: 'ok' }
+  | { kind: 'ok', verificationId: string | null }
   | { kind: 'not-found' }
   | { kind: 'expired' }
   | { kind: 'too-many-attempts' }
@@ -182,7 +184,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     })
   }
 
-  async function verify (phone: string, code: string): Promise<void> {
+  async function verify (phone: string, code: string): Promise<{ verificationId: string | null }> {
     const now = clock()
     const outcome = await store.update<VerifyOutcome>(phone, stored => {
       const record = tidy(stored, now)
@@ -193,7 +195,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
       if (current.expiresAt <= now) return { record, result: { kind: 'expired' } }
       if (otpCodeMatches(secret, phone, code, current.hash)) {
         delete record.code
-        return { record: tidy(record, now), result: { kind: 'ok' } }
+        return { record: tidy(record, now), result: { kind: 'ok', verificationId: current.verificationId ?? null } }
       }
       current.attemptsLeft -= 1
       const result: VerifyOutcome = current.attemptsLeft === 0
@@ -203,7 +205,7 @@ export function createOtpService (options: OtpServiceOptions): OtpService {
     })
 
     switch (outcome.kind) {
-      case 'ok': return
+      case 'ok': return { verificationId: outcome.verificationId }
       case 'not-found': throw new errors.OTP_NOT_FOUND()
       case 'expired': throw new errors.OTP_EXPIRED()
       case 'too-many-attempts': throw new errors.OTP_TOO_MANY_ATTEMPTS()

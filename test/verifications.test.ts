@@ -113,9 +113,17 @@ async function setUpOutbound (t: TestContext, backend: Backend) {
     }
   }
   let messages = 0
+  // Each message's text, as it reached the phone.
+  const delivered: string[] = []
   const realOtp = createOtp({
     service: createOtpService({ store: createStateOtpStore(recorded), secret: 'a-secret-of-sixteen-or-more', length: 6, ttlSeconds: 300, maxAttempts: 5, cooldownSeconds: 0, maxPerHour: 100 }),
-    messageSender: { assertCanSend () {}, sendText: async (_sessionId, to) => ({ messageId: `message-${++messages}`, to, jid: '' }) },
+    messageSender: {
+      assertCanSend () {},
+      sendText: async (_sessionId, to, text) => {
+        delivered.push(text)
+        return { messageId: `message-${++messages}`, to, jid: '' }
+      }
+    },
     ttlSeconds: 300,
     exposeCode: true
   })
@@ -138,7 +146,16 @@ async function setUpOutbound (t: TestContext, backend: Backend) {
     if (sent.code === undefined) throw new Error('the code is exposed in this setup')
     return { ...sent, code: sent.code }
   }
-  return { store, verifications, otp, calls, hooks, approved, send }
+  return { store, verifications, otp, calls, hooks, approved, send, delivered }
+}
+
+// The number's OTP record as the previous version wrote it: the code without its verification id.
+async function asAnEarlierVersionWroteIt (store: StateStore, phone: string): Promise<void> {
+  await store.records<OtpRecord>('otp').update(phone, (record) => {
+    if (record?.code === undefined) throw new Error('no code stored')
+    const { verificationId: _dropped, ...code } = record.code
+    return { value: { ...record, code }, result: null, expiresAt: record.deleteAfter }
+  })
 }
 
 // A code that differs from `code` in every digit, so it can never be the right one by accident.
@@ -186,12 +203,12 @@ for (const backend of ['embedded', 'redis'] as const) {
     await t.rejects(verifications.verifyCode('6281300000102', sent.code), { code: 'OTP_TOO_MANY_ATTEMPTS' }, 'still 429, not 404')
   })
 
-  t.test(`${backend}: the right code approves the number's latest verification, read after the code`, async (t) => {
+  t.test(`${backend}: the right code approves the verification it was sent for, in two store calls`, async (t) => {
     const { verifications, calls, approved, send } = await setUpOutbound(t, backend)
     const sent = await send('6281300000103')
     calls.length = 0
     t.same(await verifications.verifyCode('6281300000103', sent.code), { to: '6281300000103', verificationId: sent.verificationId })
-    t.same(calls, ['otp.update', 'verification.get', 'verification.update'])
+    t.same(calls, ['otp.update', 'verification.update'], 'the code names its verification: no index read')
     t.same(approved, [sent.verificationId])
     t.equal(await statusOf(verifications, sent.verificationId), 'approved')
     await t.rejects(verifications.verifyCode('6281300000103', sent.code), codeNotFound, 'spent')
@@ -230,6 +247,35 @@ for (const backend of ['embedded', 'redis'] as const) {
     t.same(approved, [newer.verificationId])
   })
 
+  // Regression: the code went by the number's index, which the send writes after the code was
+  // committed and delivered; a code typed in between approved the verification before it.
+  t.test(`${backend}: a code typed while its send is between the commit and the index write approves its own verification`, async (t) => {
+    const { verifications, hooks, approved, send, delivered } = await setUpOutbound(t, backend)
+    const older = await send('6281300000108')
+    let reached!: () => void
+    let release!: () => void
+    const atIndexWrite = new Promise<void>((resolve) => { reached = resolve })
+    const released = new Promise<void>((resolve) => { release = resolve })
+    hooks.beforeUpdate = async (kind, key) => {
+      if (kind !== 'verification' || key !== 'latest-6281300000108') return
+      hooks.beforeUpdate = async () => {}
+      reached()
+      await released
+    }
+    const sending = send('6281300000108')
+    await atIndexWrite
+    // The message is on the phone: its owner types the code before the send's answer came back.
+    const typed = /\d{6}/.exec(delivered.at(-1) ?? '')?.[0] ?? ''
+    const verified = await verifications.verifyCode('6281300000108', typed)
+    release()
+    const newer = await sending
+    t.equal(typed, newer.code, 'the code the message carried')
+    t.same(verified, { to: '6281300000108', verificationId: newer.verificationId })
+    t.same(approved, [newer.verificationId], 'its own verification, not the one before')
+    t.equal(await statusOf(verifications, newer.verificationId), 'approved')
+    t.equal(await statusOf(verifications, older.verificationId), 'canceled', 'the newer send canceled the older one')
+  })
+
   t.test(`${backend}: a right code verified between a cancel's status change and its void is refused`, async (t) => {
     const { verifications, otp, approved, send } = await setUpOutbound(t, backend)
     const sent = await send('6281300000106')
@@ -246,15 +292,20 @@ for (const backend of ['embedded', 'redis'] as const) {
     await t.rejects(verifications.verifyCode('6281300000106', sent.code), codeNotFound)
   })
 
+  t.test(`${backend}: a code from before codes kept their verification id approves the number's latest verification`, async (t) => {
+    const { store, verifications, calls, approved, send } = await setUpOutbound(t, backend)
+    const sent = await send('6281300000109')
+    await asAnEarlierVersionWroteIt(store, '6281300000109')
+    calls.length = 0
+    t.same(await verifications.verifyCode('6281300000109', sent.code), { to: '6281300000109', verificationId: sent.verificationId })
+    t.same(calls, ['otp.update', 'verification.get', 'verification.update'], 'found through the index')
+    t.same(approved, [sent.verificationId])
+  })
+
   t.test(`${backend}: a code canceled before codes kept their verification id never verifies`, async (t) => {
     const { store, verifications, approved, send } = await setUpOutbound(t, backend)
     const sent = await send('6281300000107')
-    // The OTP record as the previous version wrote it: the code without its verification id.
-    await store.records<OtpRecord>('otp').update('6281300000107', (record) => {
-      if (record?.code === undefined) throw new Error('no code stored')
-      const { verificationId: _dropped, ...code } = record.code
-      return { value: { ...record, code }, result: null, expiresAt: record.deleteAfter }
-    })
+    await asAnEarlierVersionWroteIt(store, '6281300000107')
     t.equal((await verifications.cancel(sent.verificationId)).status, 'canceled')
     // The accepted cost of not reading the verification on a wrong code (see verifyCode).
     await t.rejects(verifications.verifyCode('6281300000107', wrongCode(sent.code)), { code: 'OTP_INVALID', attemptsLeft: 4 })
