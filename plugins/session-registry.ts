@@ -85,9 +85,15 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     leaseRefused: (sessionId) => ownership?.refused(sessionId),
     forgotten: async (session) => {
       if (metadata === undefined || session.lease === null) return
-      await metadata.remove(session.id)
-      await ownership?.release(session.lease)
+      const lease = session.lease
       session.lease = null
+      // Released even when the metadata could not be removed: a lease nobody renews would keep
+      // the id taken on every instance until it ran out.
+      try {
+        await metadata.remove(session.id)
+      } finally {
+        await ownership?.release(lease)
+      }
     }
   })
 
@@ -228,7 +234,13 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
           session.lease = await ownership.acquire(sessionId) ?? null
           if (session.lease === null) throw new errors.SESSION_EXISTS(sessionId)
         }
-        await storage.prepare(session)
+        try {
+          await storage.prepare(session)
+        } catch (error) {
+          // Nothing of the session exists yet but its lease: given back, so the id is free again.
+          if (session.lease !== null) await ownership?.release(session.lease).catch((releaseError: unknown) => logger.warn({ sessionId, err: releaseError }, 'releasing the lease failed'))
+          throw error
+        }
         sessions.set(sessionId, session)
         publish(session)
         logger.info({ sessionId }, 'session created')

@@ -7,7 +7,10 @@ import t from 'tap'
 import { pino } from 'pino'
 import { createSessionRegistry, type SessionRegistryOptions } from '../plugins/session-registry.js'
 import type { ConnectionHandlers, Transport, WhatsAppConnection } from '../src/whatsapp-connection.js'
-import { temporaryDirectory } from './helper.js'
+import { openRedisStateStore } from '../src/state/redis-state-store.js'
+import { StateStoreUnavailableError, type StateStore } from '../src/state/state-store.js'
+import { temporaryDirectory, type TestContext } from './helper.js'
+import { startRedisServer } from './state/redis-server.js'
 
 // AbortSignal.timeout does not keep a process alive; a server would, this test file must.
 const keepAlive = setInterval(() => {}, 1000)
@@ -25,7 +28,8 @@ function scriptedTransport (
     opening: () => opening,
     async connect (sessionId, directory, handlers) {
       opening++
-      await mkdir(directory, { recursive: true })
+      // With REDIS_URL the credentials are in the store: no folder.
+      if (directory !== '') await mkdir(directory, { recursive: true })
       if (script.opening !== undefined) await script.opening
       const socket: ScriptedSocket = { sessionId, handlers, closed: false }
       sockets.push(socket)
@@ -164,4 +168,52 @@ t.test('the restore runs restoreConcurrency logins at a time, each to its end, i
   await settle(4)
   t.same(registry.counts().restore, { total: 5, done: 2, pending: 3 })
   t.equal(registry.get(transport.sockets[0].sessionId).status, 'connected')
+})
+
+// With REDIS_URL: a store on a redis-server of the test's own, and registries on it as instances.
+async function sharedStore (t: TestContext): Promise<StateStore> {
+  const redis = await startRedisServer(t)
+  const store = await openRedisStateStore({ url: redis.url })
+  t.teardown(() => store.close())
+  return store
+}
+
+function sharedRegistryOptions (
+  store: StateStore,
+  instanceId: string,
+  transport: Transport,
+  authStateDirectory: string,
+  leaseMs = 3000
+): SessionRegistryOptions {
+  return registryOptions(transport, authStateDirectory, { shared: { store, instanceId, instanceUrl: `http://${instanceId}`, leaseMs } })
+}
+
+// A create that failed after it took the session's lease kept the lease, and the ownership's
+// renewal entry for it: the id stayed taken (409 on every instance) until the lease ran out.
+t.test('with REDIS_URL a create that fails after taking the lease gives it back', async (t) => {
+  const store = await sharedStore(t)
+  const directory = await temporaryDirectory(t)
+  const here = createSessionRegistry(sharedRegistryOptions(store, 'here', scriptedTransport(), directory))
+  t.teardown(() => here.closeAll())
+  const elsewhere = createSessionRegistry(sharedRegistryOptions(store, 'elsewhere', scriptedTransport(), directory))
+  t.teardown(() => elsewhere.closeAll())
+
+  // Clearing the old credentials fails: the store went away between the lease and the write.
+  const deleteCredentials = store.authState.delete
+  store.authState.delete = async () => { throw new StateStoreUnavailableError(new Error('connection refused')) }
+  await t.rejects(here.create('unlucky'), StateStoreUnavailableError)
+  store.authState.delete = deleteCredentials
+  t.same(here.list(), [], 'not listed')
+  t.equal(await store.leases.holder('unlucky'), undefined, 'its lease is given back')
+  t.match(await elsewhere.create('unlucky'), { sessionId: 'unlucky' }, 'so another instance can create it at once')
+
+  // A refused pairing code undoes the create; removing the metadata fails, the lease goes all the same.
+  const refusing = createSessionRegistry(sharedRegistryOptions(store, 'refusing', scriptedTransport({ pairing: async () => { throw new Error('bad-request') } }), directory))
+  t.teardown(() => refusing.closeAll())
+  const deleteMetadata = store.sessions.delete
+  store.sessions.delete = async () => { throw new StateStoreUnavailableError(new Error('connection refused')) }
+  await t.rejects(refusing.create('coded', '628123456789'))
+  store.sessions.delete = deleteMetadata
+  t.same(refusing.list(), [], 'not listed')
+  t.equal(await store.leases.holder('coded'), undefined, 'its lease is given back')
 })
