@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
-import { errors, withRetryAfter } from '../src/errors.js'
+import { errors, holderRetryAfterSeconds, withRetryAfter } from '../src/errors.js'
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
 import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
 import { assertSessionId } from '../src/session-id.js'
@@ -49,11 +49,6 @@ declare module 'fastify' {
     // 'or-stored': when no instance holds the session, it answers here from the store.
     sessionSocket?: boolean | 'or-stored'
   }
-}
-
-// Seconds a caller waits before trying again: about when another instance has taken a session over.
-export function holderRetryAfterSeconds (sessionLeaseMs: number): number {
-  return Math.max(1, Math.ceil(sessionLeaseMs / 1000))
 }
 
 function holderUnavailable (sessionId: string, retryAfterSeconds: number): Error {

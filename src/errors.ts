@@ -94,6 +94,11 @@ export function withRetryAfter<E extends FastifyError> (error: E, retryAfterSeco
   return Object.assign(error, { retryAfterSeconds })
 }
 
+// Retry-After of SESSION_HOLDER_UNAVAILABLE: about when another instance has taken the session over.
+export function holderRetryAfterSeconds (sessionLeaseMs: number): number {
+  return Math.max(1, Math.ceil(sessionLeaseMs / 1000))
+}
+
 export function withAttemptsLeft<E extends FastifyError> (error: E, attemptsLeft: number): E & { attemptsLeft: number } {
   return Object.assign(error, { attemptsLeft })
 }

@@ -19,7 +19,8 @@ export interface SendQueueOptions {
 export interface SendQueue {
   run<Result>(job: () => Promise<Result>): Promise<Result>
   waitingCount(): number
-  close(): Promise<void>
+  // `refusal`: what the waiting jobs are refused with (SEND_QUEUE_CLOSED unless told otherwise).
+  close(refusal?: () => Error): Promise<void>
 }
 
 interface WaitingJob {
@@ -41,6 +42,7 @@ export function createSendQueue (options: SendQueueOptions): SendQueue {
   let nextWaitingForGap = false
   let lastStartAt = Number.NEGATIVE_INFINITY
   let draining: Promise<void> = Promise.resolve()
+  let refusal = (): Error => new errors.SEND_QUEUE_CLOSED(sessionId)
 
   // How long a job added now would wait for its start: the rest of the current gap, then one
   // gap for each job ahead of it. A lower bound when sends take longer than the gap.
@@ -57,7 +59,7 @@ export function createSendQueue (options: SendQueueOptions): SendQueue {
   }
 
   function run<Result> (job: () => Promise<Result>): Promise<Result> {
-    if (closing.signal.aborted) return Promise.reject(new errors.SEND_QUEUE_CLOSED(sessionId))
+    if (closing.signal.aborted) return Promise.reject(refusal())
     const waitMs = expectedWaitMs()
     if ((busy && waiting.length >= maxPending) || waitMs > maxWaitMs) return Promise.reject(queueFull(waitMs))
     return new Promise<Result>((resolve, reject) => {
@@ -82,7 +84,7 @@ export function createSendQueue (options: SendQueueOptions): SendQueue {
         nextWaitingForGap = false
       }
       if (closing.signal.aborted) {
-        next.reject(new errors.SEND_QUEUE_CLOSED(sessionId))
+        next.reject(refusal())
         break
       }
       // Sends that took longer than the gap can make a job miss the start its admission expected.
@@ -103,9 +105,10 @@ export function createSendQueue (options: SendQueueOptions): SendQueue {
 
   // Waiting jobs are refused at once; the one already sending is let finish, so a message
   // WhatsApp may have accepted is never reported as failed.
-  async function close (): Promise<void> {
+  async function close (refuseWith = refusal): Promise<void> {
+    refusal = refuseWith
     closing.abort()
-    for (const refused of waiting.splice(0)) refused.reject(new errors.SEND_QUEUE_CLOSED(sessionId))
+    for (const refused of waiting.splice(0)) refused.reject(refusal())
     await draining
   }
 
