@@ -28,9 +28,9 @@ export interface EventProducers {
 
 // Only what the reactions call, so the wiring can be tested with fakes.
 export interface EventConsumers {
-  messageSender: Pick<MessageSender, 'forgetSession'>
+  messageSender: Pick<MessageSender, 'forgetSession' | 'sessionLeft'>
   messageStatus: Pick<MessageStatusTracker, 'recordSent' | 'recordStatus'>
-  restrictions: Pick<Restrictions, 'recordRestriction' | 'recordReceived' | 'recordSent' | 'recordFailed' | 'forgetSession'>
+  restrictions: Pick<Restrictions, 'recordRestriction' | 'recordReceived' | 'recordSent' | 'recordFailed' | 'forgetSession' | 'sessionLeft'>
   senderPool: Pick<SenderPool, 'forgetSession'>
   verifications: Pick<Verifications, 'handleInbound' | 'handleStatusChange'>
   webhooks: Pick<Webhooks, 'publish'>
@@ -76,6 +76,8 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('sessions', 'restriction', 'restrictions', (update) => { restrictions.recordRestriction(update) })
   on('sessions', 'message-received', 'restrictions', (message) => { restrictions.recordReceived(message) })
   on('sessions', 'removed', 'restrictions', ({ sessionId }) => { restrictions.forgetSession(sessionId) })
+  // A session that moved to another instance keeps its chats: the new holder reads them.
+  on('sessions', 'left', 'restrictions', ({ sessionId }) => { restrictions.sessionLeft(sessionId) })
   on('messageSender', 'sent', 'restrictions', (sent) => { restrictions.recordSent(sent) })
   on('messageSender', 'failed', 'restrictions', (failed) => { restrictions.recordFailed(failed) })
 
@@ -83,9 +85,12 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('sessions', 'message-received', 'verifications', (message) => { verifications.handleInbound(message) })
   on('messageStatus', 'change', 'verifications', (change) => { verifications.handleStatusChange(change) })
 
-  // A removed session's send queue, number lookups and place in the pool's order go with it.
+  // A removed session's send queue, number lookups and place in the pool's order go with it; so
+  // do those of a session that moved to another instance, whose waiting sends are sent again there.
   on('sessions', 'removed', 'messageSender', ({ sessionId }) => { void messageSender.forgetSession(sessionId) })
   on('sessions', 'removed', 'senderPool', ({ sessionId }) => { senderPool.forgetSession(sessionId) })
+  on('sessions', 'left', 'messageSender', ({ sessionId }) => { void messageSender.sessionLeft(sessionId) })
+  on('sessions', 'left', 'senderPool', ({ sessionId }) => { senderPool.forgetSession(sessionId) })
 
   // The tracker follows each accepted message through WhatsApp's receipts. An OTP message arrives
   // here as a 'sent' of type 'otp': the tracker needs no OTP subscription of its own.

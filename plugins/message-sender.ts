@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { errors } from '../src/errors.js'
+import { errors, holderRetryAfterSeconds, withRetryAfter } from '../src/errors.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import { createSendQueue, type SendQueue } from '../src/send-queue.js'
 import type { MessageSenderEventMap, SentMessageType } from '../src/events.js'
@@ -23,6 +23,9 @@ export interface MessageSenderOptions {
   maxQueued: number
   // Longest a send may wait in its session's queue before it is refused (see SendQueueOptions).
   maxWaitMs: number
+  // With REDIS_URL: Retry-After of a waiting send refused because its session moved to another
+  // instance (about when the new holder runs it).
+  holderRetryAfterSeconds: number
   // How long a lookup answer is trusted. A number that is not on WhatsApp may join any minute,
   // so "no" is trusted for less time than "yes".
   registeredCacheMs?: number
@@ -41,6 +44,9 @@ export interface MessageSender {
   sendMedia: (sessionId: string, to: string, media: OutgoingMedia) => Promise<SentMessage>
   // Refuses the session's waiting sends and forgets its lookups (when the session is removed).
   forgetSession: (sessionId: string) => Promise<void>
+  // The same when the session runs on another instance now: its waiting sends are refused with
+  // SESSION_HOLDER_UNAVAILABLE, so the client sends again and reaches the new holder.
+  sessionLeft: (sessionId: string) => Promise<void>
   // Refuses every waiting send and any later one; resolves when the sends in progress end.
   close: () => Promise<void>
 }
@@ -86,7 +92,7 @@ export function senderRestricted (sessionId: string, until: Date | null, now: nu
 }
 
 export function createMessageSender (options: MessageSenderOptions): MessageSender {
-  const { sessions, logger, minGapMs, maxQueued, maxWaitMs } = options
+  const { sessions, logger, minGapMs, maxQueued, maxWaitMs, holderRetryAfterSeconds } = options
   const registeredCacheMs = options.registeredCacheMs ?? 60 * 60 * 1000
   const unregisteredCacheMs = options.unregisteredCacheMs ?? 5 * 60 * 1000
   const maxCachedNumbers = options.maxCachedNumbers ?? 10_000
@@ -182,11 +188,12 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
     }
   }
 
-  async function forgetSession (sessionId: string): Promise<void> {
+  // The waiting sends are refused with `refusal`, SEND_QUEUE_CLOSED when none is given.
+  async function dropSession (sessionId: string, refusal?: () => Error): Promise<void> {
     lookups.delete(sessionId)
     const queue = queues.get(sessionId)
     queues.delete(sessionId)
-    await queue?.close()
+    await queue?.close(refusal)
   }
 
   return {
@@ -196,10 +203,13 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
       await sendThroughQueue(sessionId, to, type, async (connection, jid) => await connection.sendText(jid, text)),
     sendMedia: async (sessionId, to, media) =>
       await sendThroughQueue(sessionId, to, media.kind, async (connection, jid) => await connection.sendMedia(jid, media)),
-    forgetSession,
+    forgetSession: async (sessionId) => { await dropSession(sessionId) },
+    sessionLeft: async (sessionId) => {
+      await dropSession(sessionId, () => withRetryAfter(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), holderRetryAfterSeconds))
+    },
     async close () {
       closed = true
-      await Promise.all([...queues.keys()].map(forgetSession))
+      await Promise.all([...queues.keys()].map(async (sessionId) => { await dropSession(sessionId) }))
     }
   }
 }
@@ -210,7 +220,8 @@ async function messageSenderPlugin (fastify: FastifyInstance): Promise<void> {
     logger: fastify.log.child({ component: 'message-sender' }) as Logger,
     minGapMs: fastify.config.sendMinGapMs,
     maxQueued: fastify.config.sendQueueMax,
-    maxWaitMs: fastify.config.sendMaxWaitMs
+    maxWaitMs: fastify.config.sendMaxWaitMs,
+    holderRetryAfterSeconds: holderRetryAfterSeconds(fastify.config.sessionLeaseMs)
   })
   fastify.decorate('messageSender', messageSender)
   // preClose, not onClose: Fastify's close waits for requests in flight before any onClose

@@ -31,7 +31,11 @@ export interface Restrictions {
   recordReceived: (message: SessionEventMap['message-received'][0]) => void
   recordSent: (sent: MessageSenderEventMap['sent'][0]) => void
   recordFailed: (failed: MessageSenderEventMap['failed'][0]) => void
+  // A removed session: its restriction and its chats are forgotten.
   forgetSession: (sessionId: string) => void
+  // A session that runs on another instance now: only what this instance kept of its restriction
+  // goes; its chats, shared with the new holder, stay.
+  sessionLeft: (sessionId: string) => void
   close: () => Promise<void>
 }
 
@@ -142,6 +146,13 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
     return (error: unknown): void => { logger.error({ err: error, sessionId }, 'recording a chat in the state store failed') }
   }
 
+  function forgetRestriction (sessionId: string): void {
+    blocks.delete(sessionId)
+    announced.delete(sessionId)
+    clearTimeout(expiryTimers.get(sessionId))
+    expiryTimers.delete(sessionId)
+  }
+
   function recordRestriction ({ sessionId, source, active, until, reason }: SessionEventMap['restriction'][0]): void {
     if (!active) {
       // WhatsApp says new chats may start again: an earlier refusal no longer holds either.
@@ -176,13 +187,11 @@ export function createRestrictions (options: RestrictionsOptions): Restrictions 
       set(sessionId, 'refusal', { until: clock() + refusalHoldMs, reason: 'REFUSED_463' })
     },
     forgetSession (sessionId) {
-      blocks.delete(sessionId)
+      forgetRestriction(sessionId)
       tracked(chats.forgetSession(sessionId))
         .catch((error: unknown) => logger.error({ err: error, sessionId }, 'forgetting a removed session\'s chats failed'))
-      announced.delete(sessionId)
-      clearTimeout(expiryTimers.get(sessionId))
-      expiryTimers.delete(sessionId)
     },
+    sessionLeft: forgetRestriction,
     async close () {
       for (const timer of expiryTimers.values()) clearTimeout(timer)
       expiryTimers.clear()

@@ -32,7 +32,7 @@ export interface SenderPool {
   send: <Result>(phone: string, attempt: (sessionId: string) => Promise<Result>) => Promise<{ sessionId: string, result: Result }>
   // The session for a user-first verification: restricted ones count, the user writes first.
   pickForInbound: (phone: string | null) => Promise<string>
-  // Forgets when the session was last picked (when the session is removed).
+  // Forgets when the session was last picked (when the session is removed or leaves this instance).
   forgetSession: (sessionId: string) => void
 }
 
@@ -42,7 +42,7 @@ declare module 'fastify' {
   }
 }
 
-const tryNextSender = new Set(['SENDER_RESTRICTED', 'SESSION_NOT_CONNECTED', 'SEND_QUEUE_CLOSED', 'SEND_QUEUE_FULL', 'SESSION_NOT_FOUND'])
+const tryNextSender = new Set(['SENDER_RESTRICTED', 'SESSION_NOT_CONNECTED', 'SEND_QUEUE_CLOSED', 'SEND_QUEUE_FULL', 'SESSION_NOT_FOUND', 'SESSION_HOLDER_UNAVAILABLE'])
 
 export function createSenderPool (options: SenderPoolOptions): SenderPool {
   const { sessions, restrictions } = options

@@ -113,7 +113,8 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   }
 
   // Another instance runs the session from now on (lease lost, or handed over): the socket is
-  // closed without logging out and the session leaves this instance's list, nothing else.
+  // closed without logging out and the session leaves this instance's list; 'left' tells the
+  // other plugins to drop what they keep of it here. Nothing shared is touched.
   async function letGo (sessionId: string, reason: string, release: boolean): Promise<void> {
     await withLock(sessionId, async () => {
       const session = sessions.get(sessionId)
@@ -124,6 +125,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       sessions.delete(sessionId)
       setStatus(session, 'closed', reason)
       if (release) await ownership?.release(lease).catch((error: unknown) => logger.warn({ sessionId, err: error }, 'releasing the lease failed'))
+      events.emit('left', { sessionId })
     })
   }
 

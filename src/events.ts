@@ -39,6 +39,10 @@ export interface SessionEventMap {
   logged_out: [{ sessionId: string }]
   replaced: [{ sessionId: string }]
   removed: [{ sessionId: string }]
+  // With REDIS_URL: the session runs on another instance from now on (its lease was lost, or it
+  // was handed over for fair share). Gone from this instance only: its credentials, metadata and
+  // chats stay in the shared store for the new holder.
+  left: [{ sessionId: string }]
   'message-status': [{ sessionId: string, messageId: string, remoteJid: string, status: MessageStatus }]
   // `phone`: the sender's number (digits), also when WhatsApp addressed it by LID; null when unknown.
   'message-received': [{ sessionId: string, messageId: string, from: string, phone: string | null, pushName: string | null, text: string | null, timestamp: number }]

@@ -63,7 +63,7 @@ t.test('a consumer that throws is logged and the other consumers still hear the 
   const producers = createProducers()
   const published: string[] = []
   const wiring = wireEvents(producers, idleConsumers({
-    messageSender: { forgetSession: async () => {} },
+    messageSender: { forgetSession: async () => {}, sessionLeft: async () => {} },
     messageStatus: { recordSent () { throw new Error('broken tracker') }, async recordStatus () {} },
     webhooks: { publish: (event) => { published.push(event) } }
   }), silentLogger)
@@ -83,7 +83,8 @@ t.test('restrictions and verifications react through the wiring, before the send
       recordReceived: ({ phone }) => { heard.push(`received:${String(phone)}`) },
       recordSent: ({ to }) => { heard.push(`restrictions-sent:${to}`) },
       recordFailed: ({ errorCode }) => { heard.push(`failed:${errorCode}`) },
-      forgetSession: (sessionId) => { heard.push(`forget:${sessionId}`) }
+      forgetSession: (sessionId) => { heard.push(`forget:${sessionId}`) },
+      sessionLeft: (sessionId) => { heard.push(`left:${sessionId}`) }
     },
     verifications: {
       handleInbound: ({ text }) => { heard.push(`inbound:${String(text)}`) },
@@ -121,6 +122,29 @@ t.test('restrictions and verifications react through the wiring, before the send
     'otp.verified:main:{"to":"628123456789","method":"inbound","verificationId":"V1","at":"2026-01-01T00:00:00.000Z"}'
   ])
   t.same(counted, ['restricted', 'lifted', 'otp:valid'])
+})
+
+// A session that moved to another instance (REDIS_URL) kept its send queue, lookups, restriction
+// and place in the pool on the old one: 'removed' was the only way they were dropped, and
+// 'removed' also deletes what the cluster shares (the chats), so it cannot stand in for it.
+t.test('a session that left this instance: only its local state is dropped, its shared chats stay', async (t) => {
+  const producers = createProducers()
+  const heard: string[] = []
+  const wiring = wireEvents(producers, idleConsumers({
+    messageSender: { forgetSession: async (sessionId) => { heard.push(`sender.forgetSession:${sessionId}`) }, sessionLeft: async (sessionId) => { heard.push(`sender.sessionLeft:${sessionId}`) } },
+    restrictions: {
+      ...idleConsumers().restrictions,
+      forgetSession: (sessionId) => { heard.push(`restrictions.forgetSession:${sessionId}`) },
+      sessionLeft: (sessionId) => { heard.push(`restrictions.sessionLeft:${sessionId}`) }
+    },
+    senderPool: { forgetSession: (sessionId) => { heard.push(`pool.forgetSession:${sessionId}`) } }
+  }), silentLogger)
+  t.teardown(wiring.unwire)
+  producers.sessions.emit('left', { sessionId: 'moved' })
+  t.same(heard.sort(), ['pool.forgetSession:moved', 'restrictions.sessionLeft:moved', 'sender.sessionLeft:moved'])
+  heard.length = 0
+  producers.sessions.emit('removed', { sessionId: 'deleted' })
+  t.same(heard.sort(), ['pool.forgetSession:deleted', 'restrictions.forgetSession:deleted', 'sender.forgetSession:deleted'], 'a removed session still loses everything')
 })
 
 // docs/architecture.md's events table is the map a newcomer reads: it must say what the code does.

@@ -58,6 +58,7 @@ function setup (t: { teardown: (fn: () => unknown) => void }, maxCachedNumbers?:
     minGapMs: 0,
     maxQueued: 1,
     maxWaitMs: 60_000,
+    holderRetryAfterSeconds: 15,
     registeredCacheMs: 60_000,
     unregisteredCacheMs: 10_000,
     ...(maxCachedNumbers === undefined ? {} : { maxCachedNumbers }),
@@ -180,5 +181,24 @@ t.test('a removed session: waiting sends refused, lookups forgotten', async (t) 
   await forgetting
 
   await sender.sendText('main', registered, 'new queue')
+  t.equal(whatsapp.lookups.length, 2, 'the number is looked up again')
+})
+
+// With REDIS_URL: the session's lease moved to another instance while sends waited for their turn.
+t.test('a session that moved to another instance: waiting sends told to come back, lookups forgotten', async (t) => {
+  const { whatsapp, sender } = setup(t)
+  await sender.sendText('main', registered, 'warm the cache')
+  whatsapp.holdSends()
+  const sending = sender.sendText('main', registered, 'in flight')
+  const waiting = sender.sendText('main', registered, 'waiting')
+
+  // What the wiring does on the registry's 'left' (plugins/event-wiring.ts).
+  const leaving = sender.sessionLeft('main')
+  await t.rejects(waiting, { code: 'SESSION_HOLDER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 15, message: 'Session main sedang dipindahkan ke instance lain, coba lagi sebentar' })
+  whatsapp.release()
+  t.match(await sending, { messageId: 'id-2' }, 'the send already in progress completes')
+  await leaving
+
+  await sender.sendText('main', registered, 'taken back later: a new queue')
   t.equal(whatsapp.lookups.length, 2, 'the number is looked up again')
 })

@@ -67,3 +67,17 @@ t.test('a send WhatsApp took to a new number lifts a refusal', async (t) => {
   t.same(await lifted, { sessionId: 'one' })
   t.equal(restrictions.describe('one'), null)
 })
+
+// A session that moved to another instance (REDIS_URL) kept its restriction and its timer here.
+t.test('a session that left this instance forgets its restriction here and keeps its chats', async (t) => {
+  const { open } = await setUp(t)
+  const restrictions = open()
+  restrictions.recordReceived({ sessionId: 'moved', messageId: 'M1', from: 'x', phone: '6281004', pushName: null, text: 'halo', timestamp: 0 })
+  restrictions.recordRestriction({ sessionId: 'moved', source: 'timelock', active: true, until: new Date(Date.now() + 60_000), reason: 'x' })
+  t.equal(restrictions.restrictedCount(), 1)
+  restrictions.sessionLeft('moved')
+  t.equal(restrictions.describe('moved'), null)
+  t.equal(restrictions.restrictedCount(), 0)
+  await restrictions.close()
+  t.same(Object.fromEntries(await open().sessionsChattingWith('6281004', ['moved'])), { moved: 'contact' }, 'the new holder still finds the chat')
+})

@@ -236,4 +236,21 @@ t.test('a removed session is forgotten: linked again under its id, it counts as 
 
   producers.sessions.emit('removed', { sessionId: 'alpha' })
   t.same(await pool.candidates(null), ['alpha', 'beta'], 'the alpha linked again has not been picked yet')
+
+  // A session that moved to another instance (REDIS_URL) is forgotten the same way.
+  now += 1000
+  await pool.send('6284', async () => 'sent')
+  t.same(await pool.candidates(null), ['beta', 'alpha'])
+  producers.sessions.emit('left', { sessionId: 'alpha' })
+  t.same(await pool.candidates(null), ['alpha', 'beta'], 'alpha taken back later has not been picked yet')
+
+  // A send refused because its session moved meanwhile goes to the next sender.
+  const tried: string[] = []
+  const { sessionId } = await pool.send('6285', async (candidate) => {
+    tried.push(candidate)
+    if (candidate === 'alpha') throw Object.assign(new Error('moved'), { code: 'SESSION_HOLDER_UNAVAILABLE' })
+    return 'sent'
+  })
+  t.same(tried, ['alpha', 'beta'])
+  t.equal(sessionId, 'beta')
 })

@@ -5,11 +5,15 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { pino } from 'pino'
+import { wireEvents } from '../plugins/event-wiring.js'
+import { createMessageSender } from '../plugins/message-sender.js'
+import { createRestrictions } from '../plugins/restrictions.js'
 import { createSessionRegistry, type SessionRegistryOptions } from '../plugins/session-registry.js'
 import type { ConnectionHandlers, Transport, WhatsAppConnection } from '../src/whatsapp-connection.js'
 import { openRedisStateStore } from '../src/state/redis-state-store.js'
 import { StateStoreUnavailableError, type StateStore } from '../src/state/state-store.js'
 import { temporaryDirectory, type TestContext } from './helper.js'
+import { createProducers, idleConsumers } from './helpers/event-producers.js'
 import { startRedisServer } from './state/redis-server.js'
 
 // AbortSignal.timeout does not keep a process alive; a server would, this test file must.
@@ -19,7 +23,7 @@ t.teardown(() => clearInterval(keepAlive))
 interface ScriptedSocket { sessionId: string, handlers: ConnectionHandlers, closed: boolean }
 
 function scriptedTransport (
-  script: { offerQr?: boolean, pairing?: () => Promise<string>, opening?: Promise<void> } = {}
+  script: { offerQr?: boolean, pairing?: () => Promise<string>, opening?: Promise<void>, sending?: () => Promise<void> } = {}
 ): Transport & { sockets: ScriptedSocket[], opening: () => number } {
   const sockets: ScriptedSocket[] = []
   let opening = 0
@@ -36,9 +40,12 @@ function scriptedTransport (
       if (script.offerQr !== false) setImmediate(() => { if (!socket.closed) handlers.qr?.(`qr-${sessionId}`) })
       const connection: WhatsAppConnection = {
         requestPairingCode: script.pairing ?? (async () => 'ABCD1234'),
-        sendText: async () => ({ messageId: 'm' }),
+        sendText: async () => {
+          await script.sending?.()
+          return { messageId: 'm' }
+        },
         sendMedia: async () => ({ messageId: 'm' }),
-        lookup: async () => new Map(),
+        lookup: async (phones) => new Map(phones.map((phone) => [phone, `${phone}@s.whatsapp.net`])),
         logout: async () => { socket.closed = true },
         close: async () => { socket.closed = true },
         credentialWrites: () => 0
@@ -216,4 +223,58 @@ t.test('with REDIS_URL a create that fails after taking the lease gives it back'
   store.sessions.delete = deleteMetadata
   t.same(refusing.list(), [], 'not listed')
   t.equal(await store.leases.holder('coded'), undefined, 'its lease is given back')
+})
+
+// A session whose lease moved on kept everything the other plugins hold of it on the old
+// instance: its send queue (a waiting send got SESSION_NOT_FOUND for a session that exists), its
+// number lookups and its restriction with the restriction's timer, for as long as the process ran.
+t.test('with REDIS_URL a session whose lease is lost leaves this instance: its local state goes, its shared state stays', async (t) => {
+  const store = await sharedStore(t)
+  const directory = await temporaryDirectory(t)
+  let releaseSend = (): void => {}
+  const sendHeld = new Promise<void>((resolve) => { releaseSend = resolve })
+  const transport = scriptedTransport({ sending: async () => await sendHeld })
+  const registry = createSessionRegistry(sharedRegistryOptions(store, 'here', transport, directory, 600))
+  t.teardown(() => registry.closeAll())
+  const logger = pino({ level: 'silent' })
+  const sender = createMessageSender({
+    sessions: registry, logger, minGapMs: 0, maxQueued: 5, maxWaitMs: 60_000, holderRetryAfterSeconds: 7
+  })
+  t.teardown(() => sender.close())
+  const restrictions = createRestrictions({ logger, chats: store.chats })
+  t.teardown(() => restrictions.close())
+  registry.describeRestrictionWith(restrictions.describe)
+  const producers = { ...createProducers(), sessions: registry.events, messageSender: sender.events, restrictions: restrictions.events }
+  const wiring = wireEvents(producers, idleConsumers({ messageSender: sender, restrictions }), logger)
+  t.teardown(wiring.unwire)
+  const heard: string[] = []
+  registry.events.on('removed', ({ sessionId }) => { heard.push(`removed:${sessionId}`) })
+  registry.events.on('left', ({ sessionId }) => { heard.push(`left:${sessionId}`) })
+
+  await registry.create('moving')
+  const socket = transport.sockets[0]
+  socket.handlers.open?.({ id: '628100000001:1@s.whatsapp.net', name: null })
+  socket.handlers.restriction?.({ source: 'timelock', active: true, until: new Date(Date.now() + 3_600_000), reason: 'reach-out timelock' })
+  socket.handlers.messageReceived?.({ messageId: 'M1', from: '628123456789@s.whatsapp.net', phone: '628123456789', pushName: null, text: 'halo', timestamp: 0 })
+  t.match(registry.get('moving'), { status: 'connected', restriction: { newChats: 'blocked' } })
+  const sending = sender.sendText('moving', '628123456789', 'in flight').catch((error: unknown) => error)
+  const waiting = sender.sendText('moving', '628123456789', 'waiting').catch((error: unknown) => error)
+
+  // Another instance takes the lease (this one was paused past it); the first round notices.
+  const lease = await store.leases.holder('moving')
+  await store.leases.release(lease!)
+  await store.leases.acquire('moving', 'there', 60_000)
+  const closed = new Promise((resolve) => registry.events.on('state', ({ status }) => { if (status === 'closed') resolve(null) }))
+  await registry.restoreAll()
+  await closed
+  t.same(heard, ['left:moving'], 'it left this instance; it is not removed: it still exists in the cluster')
+  releaseSend()
+  await sending
+
+  t.match(await waiting, { code: 'SESSION_HOLDER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 7 }, 'the waiting send is told to come back: the new holder sends it')
+  t.same(registry.list(), [], 'gone from this instance')
+  t.equal(restrictions.describe('moving'), null, 'its restriction as this instance knew it is forgotten')
+  t.equal(restrictions.restrictedCount(), 0)
+  t.same(Object.fromEntries(await store.chats.sessionsChattingWith('628123456789', ['moving'])), { moving: 'contact' }, 'its chats stay for the new holder')
+  t.match(await store.sessions.get('moving'), { sessionId: 'moving', linked: true }, 'and so does its metadata')
 })

@@ -19,9 +19,11 @@ const ignore = { inc () {} }
 // Consumers that do nothing, to be overridden by the one a test looks at.
 export function idleConsumers (overrides: Partial<EventConsumers> = {}): EventConsumers {
   return {
-    messageSender: { forgetSession: async () => {} },
+    messageSender: { forgetSession: async () => {}, sessionLeft: async () => {} },
     messageStatus: { recordSent: async () => {}, recordStatus: async () => {} },
-    restrictions: { recordRestriction () {}, recordReceived () {}, recordSent () {}, recordFailed () {}, forgetSession () {} },
+    restrictions: {
+      recordRestriction () {}, recordReceived () {}, recordSent () {}, recordFailed () {}, forgetSession () {}, sessionLeft () {}
+    },
     senderPool: { forgetSession () {} },
     verifications: { handleInbound () {}, handleStatusChange () {} },
     webhooks: { publish () {} },
