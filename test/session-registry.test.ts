@@ -278,3 +278,30 @@ t.test('with REDIS_URL a session whose lease is lost leaves this instance: its l
   t.same(Object.fromEntries(await store.chats.sessionsChattingWith('628123456789', ['moving'])), { moving: 'contact' }, 'its chats stay for the new holder')
   t.match(await store.sessions.get('moving'), { sessionId: 'moving', linked: true }, 'and so does its metadata')
 })
+
+t.test('with REDIS_URL a session handed over for fair share leaves this instance: its lease is released, nothing shared is removed', async (t) => {
+  const store = await sharedStore(t)
+  const directory = await temporaryDirectory(t)
+  const transport = scriptedTransport()
+  const registry = createSessionRegistry(sharedRegistryOptions(store, 'here', transport, directory, 600))
+  t.teardown(() => registry.closeAll())
+  const heard: string[] = []
+  registry.events.on('removed', ({ sessionId }) => { heard.push(`removed:${sessionId}`) })
+  registry.events.on('left', ({ sessionId }) => { heard.push(`left:${sessionId}`) })
+  const sessionIds = ['s1', 's2', 's3', 's4']
+  for (const [index, sessionId] of sessionIds.entries()) {
+    await registry.create(sessionId)
+    transport.sockets[index].handlers.open?.({ id: `62810000000${index}:1@s.whatsapp.net`, name: null })
+  }
+  // Two live instances: the fair share is ceil(4 / 2) + 1 = 3, so this one hands one over.
+  await store.instances.heartbeat({ instanceId: 'there', url: 'http://there' }, 60_000)
+  const closed = new Promise<string>((resolve) => registry.events.on('state', ({ sessionId, status }) => { if (status === 'closed') resolve(sessionId) }))
+  await registry.restoreAll()
+  const handedOver = await closed
+  // Its lease is released, then 'left' is emitted: settled once the release landed and the turn ended.
+  while (await store.leases.holder(handedOver) !== undefined) await new Promise((resolve) => setImmediate(resolve))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(heard, [`left:${handedOver}`], 'it left this instance; it is not removed')
+  t.equal(registry.list().length, 3)
+  t.match(await store.sessions.get(handedOver), { sessionId: handedOver, linked: true }, 'its metadata stays')
+})
