@@ -86,7 +86,8 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('messageStatus', 'change', 'verifications', (change) => { verifications.handleStatusChange(change) })
 
   // A removed session's send queue, number lookups and place in the pool's order go with it; so
-  // do those of a session that moved to another instance, whose waiting sends are sent again there.
+  // do those of a session that moved to another instance, whose waiting sends are refused so that
+  // their clients send them again to the new holder.
   on('sessions', 'removed', 'messageSender', ({ sessionId }) => { void messageSender.forgetSession(sessionId) })
   on('sessions', 'removed', 'senderPool', ({ sessionId }) => { senderPool.forgetSession(sessionId) })
   on('sessions', 'left', 'messageSender', ({ sessionId }) => { void messageSender.sessionLeft(sessionId) })
