@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { mkdir, readdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -10,12 +9,12 @@ import { requestPairingCode, waitForQr } from '../src/session-linking.js'
 import { createKeyedLock } from '../src/session-lock.js'
 import { createSessionMetadataWriter } from '../src/session-metadata.js'
 import { createSessionOwnership, type SessionOwnership } from '../src/session-ownership.js'
-import { createRestoreQueue } from '../src/session-restore.js'
+import { createRestoreQueue, linkedSessionFolders } from '../src/session-restore.js'
 import { folderStorage, sharedStorage } from '../src/session-storage.js'
 import type { SessionEventMap } from '../src/events.js'
-import { assertSessionId, isSessionId } from '../src/session-id.js'
+import { assertSessionId } from '../src/session-id.js'
 import type { SessionStatus } from '../src/session-status.js'
-import { countSessions, newSession, snapshot, waitingForScan, type Session, type SessionRegistry, type SessionRegistryOptions, type SessionRestriction, type SessionSnapshot } from '../src/session.js'
+import { countSessions, newSession, openConnection, snapshot, waitingForScan, type Session, type SessionRegistry, type SessionRegistryOptions, type SessionRestriction, type SessionSnapshot } from '../src/session.js'
 import { importAuthStateFolders } from '../src/state/import-auth-state.js'
 import type { Lease, SessionMetadata } from '../src/state/state-store.js'
 
@@ -28,8 +27,6 @@ declare module 'fastify' {
   }
 }
 
-// Retry-After for a linked session on its way back, and for a QR WhatsApp has not offered yet.
-const comingBackRetryAfterSeconds = 5
 // Waiting sessions free their place when scanned, deleted, or when their QR times out (about a minute).
 const pendingRetryAfterSeconds = 60
 
@@ -195,23 +192,11 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       await ownership?.start()
       return sessions.size
     }
-    const entries = await readdir(authStateDirectory, { withFileTypes: true }).catch(() => [])
-    const folders = entries
-      .filter((entry) => entry.isDirectory() && isSessionId(entry.name) && !sessions.has(entry.name))
-      .map((entry) => entry.name)
-    // Read together, not one after another: the service answers only once the listing is done,
-    // and with hundreds of sessions a read after another delays its first answer.
-    const linked = await Promise.all(folders.map(async (sessionId) => await storage.hasLinkedCredentials(sessionId)))
     const queue: Session[] = []
-    for (const [index, sessionId] of folders.entries()) {
+    const known = (sessionId: string): boolean => sessions.has(sessionId)
+    for (const sessionId of await linkedSessionFolders(authStateDirectory, storage, logger, known)) {
       // Created meanwhile through the API.
-      if (sessions.has(sessionId)) continue
-      if (!linked[index]) {
-        // A device that never linked (the service stopped while it waited for a scan).
-        await rm(join(authStateDirectory, sessionId), { recursive: true, force: true })
-        logger.info({ sessionId }, 'removed the folder of a session that never linked')
-        continue
-      }
+      if (known(sessionId)) continue
       const session = newSession(sessionId, 'connecting', true)
       sessions.set(sessionId, session)
       queue.push(session)
@@ -321,19 +306,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       })
     },
 
-    connection (sessionId) {
-      const session = find(sessionId)
-      if (session.status === 'connected' && session.connection !== null) return session.connection
-      // A linked session on its way back (restore after a restart, a reconnect) is a temporary
-      // outage: 503 with when to try again, where a session that needs a person is a 409.
-      if (session.linked && (session.status === 'connecting' || session.status === 'reconnecting')) {
-        const retryAfterSeconds = session.nextReconnectAt === null
-          ? comingBackRetryAfterSeconds
-          : Math.max(1, Math.ceil((session.nextReconnectAt - Date.now()) / 1000))
-        throw withRetryAfter(Object.assign(new errors.SESSION_NOT_CONNECTED(), { statusCode: 503 }), retryAfterSeconds)
-      }
-      throw new errors.SESSION_NOT_CONNECTED()
-    },
+    connection: (sessionId) => openConnection(find(sessionId), Date.now()),
 
     restoreAll: restoreFolders,
 

@@ -1,7 +1,35 @@
 import type { EventEmitter } from 'node:events'
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { SessionEventMap } from './events.js'
+import { isSessionId } from './session-id.js'
+import type { SessionStorage } from './session-storage.js'
 import type { Session } from './session.js'
+
+// One instance (no REDIS_URL): the sessions in AUTH_STATE_DIR whose devices are linked, except
+// those `known` already. The folders of devices that never linked (the service stopped while they
+// waited for a scan) are deleted, unless a session of that id was created meanwhile.
+export async function linkedSessionFolders (
+  authStateDirectory: string,
+  storage: Pick<SessionStorage, 'hasLinkedCredentials'>,
+  logger: Logger,
+  known: (sessionId: string) => boolean
+): Promise<string[]> {
+  const entries = await readdir(authStateDirectory, { withFileTypes: true }).catch(() => [])
+  const folders = entries
+    .filter((entry) => entry.isDirectory() && isSessionId(entry.name) && !known(entry.name))
+    .map((entry) => entry.name)
+  // Read together, not one after another: the service answers only once the listing is done,
+  // and with hundreds of sessions a read after another delays its first answer.
+  const linked = await Promise.all(folders.map(async (sessionId) => await storage.hasLinkedCredentials(sessionId)))
+  for (const [index, sessionId] of folders.entries()) {
+    if (linked[index] || known(sessionId)) continue
+    await rm(join(authStateDirectory, sessionId), { recursive: true, force: true })
+    logger.info({ sessionId }, 'removed the folder of a session that never linked')
+  }
+  return folders.filter((_sessionId, index) => linked[index])
+}
 
 // Opens the sockets of sessions found at start in the background, a few at a time, so a host
 // with many sessions does not open every socket in the same instant and the API answers

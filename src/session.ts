@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
+import { errors, withRetryAfter } from './errors.js'
 import type { Transport, WhatsAppConnection } from './whatsapp-connection.js'
 import type { CloseKind, SessionEventMap } from './events.js'
 import type { SessionStatus } from './session-status.js'
@@ -175,4 +176,21 @@ export function countSessions (sessions: Iterable<Session>, restore: RestoreProg
     if (waitingForScan(session)) waiting++
   }
   return { total, connected: byStatus.connected ?? 0, waitingForScan: waiting, byStatus, restore }
+}
+
+// Retry-After for a linked session on its way back.
+const comingBackRetryAfterSeconds = 5
+
+// The open connection of a connected session, for sending. A linked session on its way back
+// (restore after a restart, a reconnect) is a temporary outage: 503 with when to try again, where
+// a session that needs a person is a 409.
+export function openConnection (session: Session, now: number): WhatsAppConnection {
+  if (session.status === 'connected' && session.connection !== null) return session.connection
+  if (session.linked && (session.status === 'connecting' || session.status === 'reconnecting')) {
+    const retryAfterSeconds = session.nextReconnectAt === null
+      ? comingBackRetryAfterSeconds
+      : Math.max(1, Math.ceil((session.nextReconnectAt - now) / 1000))
+    throw withRetryAfter(Object.assign(new errors.SESSION_NOT_CONNECTED(), { statusCode: 503 }), retryAfterSeconds)
+  }
+  throw new errors.SESSION_NOT_CONNECTED()
 }
