@@ -176,7 +176,8 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
       try {
         return fastify.sessions.get(sessionId)
       } catch (error) {
-        if (error instanceof errors.SESSION_NOT_FOUND) return undefined
+        // A session that just left this instance is not local either: the store answers for it.
+        if (error instanceof errors.SESSION_NOT_FOUND || error instanceof errors.SESSION_HOLDER_UNAVAILABLE) return undefined
         throw error
       }
     },

@@ -3,10 +3,11 @@ import { mkdir } from 'node:fs/promises'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { errors, withRetryAfter } from '../src/errors.js'
+import { errors, holderRetryAfterSeconds, withRetryAfter } from '../src/errors.js'
 import { createSessionLifecycle } from '../src/session-lifecycle.js'
 import { requestPairingCode, waitForQr } from '../src/session-linking.js'
 import { createKeyedLock } from '../src/session-lock.js'
+import { createRecentlyLeftSessions } from '../src/recently-left-sessions.js'
 import { createSessionMetadataWriter } from '../src/session-metadata.js'
 import { createSessionOwnership, type SessionOwnership } from '../src/session-ownership.js'
 import { createRestoreQueue, linkedSessionFolders } from '../src/session-restore.js'
@@ -94,10 +95,16 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     }
   })
 
+  // With REDIS_URL a session that left this instance is still in the cluster: 503, not 404.
+  const recentlyLeft = shared === undefined
+    ? undefined
+    : createRecentlyLeftSessions({ forgetAfterMs: shared.leaseMs, retryAfterSeconds: holderRetryAfterSeconds(shared.leaseMs) })
+  const notHere = (sessionId: string): Error => recentlyLeft?.notHere(sessionId) ?? new errors.SESSION_NOT_FOUND(sessionId)
+
   function find (sessionId: string): Session {
     assertSessionId(sessionId)
     const session = sessions.get(sessionId)
-    if (session === undefined) throw new errors.SESSION_NOT_FOUND(sessionId)
+    if (session === undefined) throw notHere(sessionId)
     return session
   }
 
@@ -118,8 +125,11 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       if (session === undefined || session.lease === null) return
       const lease = session.lease
       session.lease = null
-      await detach(session)
+      // Off the list before the socket closes: a call meanwhile is told the session moved, not
+      // that it is not connected. Its next socket here waits for this lock.
       sessions.delete(sessionId)
+      recentlyLeft?.add(sessionId)
+      await detach(session)
       setStatus(session, 'closed', reason)
       if (release) await ownership?.release(lease).catch((error: unknown) => logger.warn({ sessionId, err: error }, 'releasing the lease failed'))
       events.emit('left', { sessionId })
@@ -151,6 +161,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       session.user = metadata.user
       session.createdAt = new Date(metadata.createdAt)
       sessions.set(session.id, session)
+      recentlyLeft?.delete(session.id)
       publish(session)
       queue.push(session)
     }
@@ -229,6 +240,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
           throw error
         }
         sessions.set(sessionId, session)
+        recentlyLeft?.delete(sessionId)
         publish(session)
         logger.info({ sessionId }, 'session created')
         await connect(session)
@@ -271,7 +283,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     async restart (sessionId) {
       const session = find(sessionId)
       return await withLock(sessionId, async () => {
-        if (sessions.get(sessionId) !== session) throw new errors.SESSION_NOT_FOUND(sessionId)
+        if (sessions.get(sessionId) !== session) throw notHere(sessionId)
         if (!session.linked && !waitingForScan(session)) assertRoomForPendingSession()
         await detach(session)
         session.reconnectAttempts = 0
@@ -291,7 +303,7 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
     async remove (sessionId) {
       const session = find(sessionId)
       return await withLock(sessionId, async () => {
-        if (sessions.get(sessionId) !== session) throw new errors.SESSION_NOT_FOUND(sessionId)
+        if (sessions.get(sessionId) !== session) throw notHere(sessionId)
         const connection = session.connection
         const loggedOut = session.status === 'connected' && connection !== null
         if (loggedOut) {

@@ -9,6 +9,7 @@ import { wireEvents } from '../plugins/event-wiring.js'
 import { createMessageSender } from '../plugins/message-sender.js'
 import { createRestrictions } from '../plugins/restrictions.js'
 import { createSessionRegistry, type SessionRegistryOptions } from '../plugins/session-registry.js'
+import { createRecentlyLeftSessions } from '../src/recently-left-sessions.js'
 import type { ConnectionHandlers, Transport, WhatsAppConnection } from '../src/whatsapp-connection.js'
 import { openRedisStateStore } from '../src/state/redis-state-store.js'
 import { StateStoreUnavailableError, type StateStore } from '../src/state/state-store.js'
@@ -304,4 +305,72 @@ t.test('with REDIS_URL a session handed over for fair share leaves this instance
   t.same(heard, [`left:${handedOver}`], 'it left this instance; it is not removed')
   t.equal(registry.list().length, 3)
   t.match(await store.sessions.get(handedOver), { sessionId: handedOver, linked: true }, 'its metadata stays')
+})
+
+// A session that left this instance still exists in the cluster, but a call that reached this
+// instance's registry as it moved (placed here by the router just before, or before the router
+// saw the new holder) was answered 404 SESSION_NOT_FOUND: a client told so may create the session
+// again or give up. It is the router's answer for a session between holders now: 503 and Retry-After.
+t.test('with REDIS_URL a session that left this instance answers 503 SESSION_HOLDER_UNAVAILABLE with Retry-After, not 404; a removed one still 404', async (t) => {
+  const store = await sharedStore(t)
+  const directory = await temporaryDirectory(t)
+  const transport = scriptedTransport()
+  const registry = createSessionRegistry(sharedRegistryOptions(store, 'here', transport, directory, 1500))
+  t.teardown(() => registry.closeAll())
+  const sender = createMessageSender({
+    sessions: registry, logger: pino({ level: 'silent' }), minGapMs: 0, maxQueued: 5, maxWaitMs: 60_000, holderRetryAfterSeconds: 2
+  })
+  t.teardown(() => sender.close())
+  await registry.create('moving')
+  transport.sockets[0].handlers.open?.({ id: '628100000001:1@s.whatsapp.net', name: null })
+
+  // Another instance takes the lease (this one was paused past it); the first round notices.
+  await store.leases.release((await store.leases.holder('moving'))!)
+  await store.leases.acquire('moving', 'there', 60_000)
+  const left = new Promise((resolve) => registry.events.once('left', resolve))
+  await registry.restoreAll()
+  await left
+
+  const moved = { code: 'SESSION_HOLDER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 2 }
+  t.throws(() => registry.get('moving'), moved, 'status')
+  t.throws(() => registry.connection('moving'), moved, 'the connection a send asks for')
+  t.throws(() => sender.assertCanSend('moving'), moved, 'the check before an OTP is reserved')
+  await t.rejects(sender.sendText('moving', '628123456789', 'halo'), moved, 'a send')
+  await t.rejects(registry.qr('moving'), moved, 'a QR')
+  await t.rejects(registry.restart('moving'), moved, 'a restart')
+  await t.rejects(registry.remove('moving'), moved, 'a delete: the new holder carries it out')
+  t.throws(() => registry.get('never-here'), { code: 'SESSION_NOT_FOUND', statusCode: 404 }, 'a session this instance never had is still 404')
+
+  // Its lease is free again: this instance takes it back (the scripted socket offers a QR when it
+  // opens), and it is its own session again.
+  const back = new Promise((resolve) => registry.events.on('qr', ({ sessionId }) => { if (sessionId === 'moving') resolve(null) }))
+  await store.leases.release((await store.leases.holder('moving'))!)
+  await back
+  t.match(registry.get('moving'), { sessionId: 'moving' }, 'back here')
+  t.throws(() => registry.connection('moving'), { code: 'SESSION_NOT_CONNECTED' }, 'its own answers again')
+  await registry.remove('moving')
+  t.throws(() => registry.get('moving'), { code: 'SESSION_NOT_FOUND', statusCode: 404 }, 'removed: 404, as before')
+  t.throws(() => sender.assertCanSend('moving'), { code: 'SESSION_NOT_FOUND', statusCode: 404 })
+})
+
+t.test('the sessions that left are remembered for one lease time only, and not once back here', async (t) => {
+  let now = 0
+  const recentlyLeft = createRecentlyLeftSessions({ forgetAfterMs: 15_000, retryAfterSeconds: 15, clock: () => now })
+  const moved = { code: 'SESSION_HOLDER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 15 }
+  const notFound = { code: 'SESSION_NOT_FOUND', statusCode: 404 }
+  recentlyLeft.add('early')
+  now = 10_000
+  recentlyLeft.add('late')
+  recentlyLeft.add('back')
+  recentlyLeft.delete('back')
+  t.match(recentlyLeft.notHere('early'), moved)
+  t.match(recentlyLeft.notHere('back'), notFound, 'taken back or created here: its own answers again')
+  now = 15_000
+  t.match(recentlyLeft.notHere('early'), notFound, 'forgotten after one lease time: the router answers for it by then')
+  t.match(recentlyLeft.notHere('late'), moved)
+  recentlyLeft.add('late')
+  now = 29_000
+  t.match(recentlyLeft.notHere('late'), moved, 'leaving again starts its time again')
+  now = 30_000
+  t.match(recentlyLeft.notHere('late'), notFound)
 })
