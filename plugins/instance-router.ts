@@ -48,6 +48,9 @@ declare module 'fastify' {
     // The route needs the session's WhatsApp socket: with REDIS_URL it runs on the lease holder.
     // 'or-stored': when no instance holds the session, it answers here from the store.
     sessionSocket?: boolean | 'or-stored'
+    // Where the route names its session: the URL's :sessionId (the default), or the JSON body's
+    // `sessionId` field (a route that may name none, e.g. when the service picks the sender).
+    sessionIdIn?: 'params' | 'body'
   }
 }
 
@@ -211,15 +214,16 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
     return check === 'valid'
   }
 
+  // `streamedBody`: the request's unread body, when the call is placed before it is parsed.
   function forward (
     request: FastifyRequest,
     reply: FastifyReply,
-    payload: RequestPayload,
+    streamedBody: RequestPayload | undefined,
     sessionId: string,
     holder: { instanceId: string, url: string }
   ): void {
-    // reply-from streams a request body that is a stream: here the untouched one, when there is one.
-    if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) request.body = payload
+    // reply-from streams a request body that is a stream, and sends a parsed one as JSON again.
+    if (streamedBody !== undefined) request.body = streamedBody
     request.log.info({ sessionId, holder: holder.instanceId }, 'call forwarded to the session\'s holder')
     void reply.from(`${holder.url}${request.url}`, {
       rewriteRequestHeaders: (_original, headers) => ({
@@ -234,15 +238,19 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
     })
   }
 
-  // preParsing, not preHandler: the body is still unread, so a multipart upload is streamed to the
-  // holder as it arrives. Callback style, because a forwarded call ends the lifecycle here: `done`
-  // is called only when this instance carries the call out itself.
-  fastify.addHook('preParsing', (request, reply, payload, done) => {
-    const sessionId = (request.params as { sessionId?: string } | undefined)?.sessionId
+  // Calls `done` when this instance carries the call out itself, with the error when it cannot;
+  // a forwarded call ends the lifecycle here.
+  function placeCall (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    sessionId: unknown,
+    streamedBody: RequestPayload | undefined,
+    done: (error?: Error) => void
+  ): void {
     // An invalid session id is left to the route's own validation, which answers as one instance does.
     const sessionSocket = request.routeOptions.config.sessionSocket
-    if (sessionSocket === undefined || sessionSocket === false || sessionId === undefined || !isSessionId(sessionId)) {
-      done(null, payload)
+    if (sessionSocket === undefined || sessionSocket === false || typeof sessionId !== 'string' || !isSessionId(sessionId)) {
+      done()
       return
     }
     let forwarded: boolean
@@ -252,13 +260,38 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
       done(error as Error)
       return
     }
-    router.place(sessionId, forwarded, request.routeOptions.config.sessionSocket === 'or-stored').then((placement) => {
+    router.place(sessionId, forwarded, sessionSocket === 'or-stored').then((placement) => {
       if (placement.kind === 'here') return true
-      forward(request, reply, payload, sessionId, placement)
+      forward(request, reply, streamedBody, sessionId, placement)
       return false
     }).then((carryOnHere) => {
-      if (carryOnHere) done(null, payload)
+      if (carryOnHere) done()
     }, (error: Error) => done(error))
+  }
+
+  // preParsing, not preHandler: the body is still unread, so a multipart upload is streamed to the
+  // holder as it arrives. Callback style, because a forwarded call ends the lifecycle here.
+  fastify.addHook('preParsing', (request, reply, payload, done) => {
+    if (request.routeOptions.config.sessionIdIn === 'body') {
+      done(null, payload)
+      return
+    }
+    const sessionId = (request.params as { sessionId?: string } | undefined)?.sessionId
+    const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined
+    placeCall(request, reply, sessionId, hasBody ? payload : undefined, (error) => {
+      if (error === undefined) done(null, payload)
+      else done(error)
+    })
+  })
+
+  // A session named in the body is known once the body is parsed. preValidation, before Ajv may
+  // fill in defaults: the holder gets the body as the client sent it (as JSON again, not its bytes).
+  fastify.addHook('preValidation', (request, reply, done) => {
+    if (request.routeOptions.config.sessionIdIn !== 'body') {
+      done()
+      return
+    }
+    placeCall(request, reply, (request.body as { sessionId?: unknown } | undefined)?.sessionId, undefined, done)
   })
 }
 

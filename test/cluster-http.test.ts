@@ -116,6 +116,14 @@ t.test('a call for a session held by A, made on B, is answered as A answers it',
   t.same(received.map((message) => message.media?.kind ?? message.text), ['sent through B', 'image'])
   t.same(received[1]?.media?.bytes, png(), 'the file arrived whole')
 
+  // The session named in the JSON body, not in the path: placed the same way once the body is read.
+  const inbound = await call(b, 'POST', '/api/otp/inbound', { sessionId: 'shop', to: recipient })
+  t.equal(inbound.status, 200, 'a user-first verification on a session held by A, started through B')
+  const { verificationId, text, waLink } = inbound.body.data as { verificationId: string, text: string, waLink: string }
+  t.match(inbound.body, { success: true, data: { sessionId: 'shop' } })
+  t.equal(waLink, `https://wa.me/6281500000001?text=${encodeURIComponent(text)}`, 'the user writes to the account linked on A')
+  t.match((await call(a, 'GET', `/api/otp/verifications/${verificationId}`)).body, { data: { verificationId, sessionId: 'shop', method: 'inbound', status: 'pending', to: recipient } })
+
   const notConnected = await call(b, 'GET', '/api/sessions/shop/qr')
   t.same(notConnected.body, (await call(a, 'GET', '/api/sessions/shop/qr')).body, 'an error of A (already connected) reaches the caller as A gives it')
   t.equal(notConnected.status, 409)
@@ -142,6 +150,10 @@ t.test('a call for a session held by A, made on B, is answered as A answers it',
   t.equal(orphan.status, 503)
   t.equal(orphan.body.error, 'SESSION_HOLDER_UNAVAILABLE')
   t.ok(Number(orphan.headers.get('retry-after')) > 0, 'with Retry-After')
+  const orphanInbound = await call(b, 'POST', '/api/otp/inbound', { sessionId: 'orphan' })
+  t.equal(orphanInbound.status, 503, 'the same for a session named in the body')
+  t.equal(orphanInbound.body.error, 'SESSION_HOLDER_UNAVAILABLE')
+  t.ok(Number(orphanInbound.headers.get('retry-after')) > 0)
 
   // The holder dies while its lease and heartbeat still stand: the forwarded call fails loudly.
   a.process.child.kill('SIGKILL')

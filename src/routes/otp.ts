@@ -57,6 +57,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/api/otp/inbound', {
+    config: { sessionSocket: true, sessionIdIn: 'body' },
     schema: {
       operationId: 'startInboundVerification',
       tags: ['otp'],
