@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import { errors } from '../src/errors.js'
 import type { ChatOrigin } from '../src/state/state-store.js'
 import type { Restrictions } from './restrictions.js'
-import type { SessionRegistry } from './session-registry.js'
+import type { SessionRegistry, SessionSnapshot } from './session-registry.js'
 
 // Picks the session that sends to a number when the caller names none, in this order:
 // 1. a session the number wrote to: it holds the number's privacy token, so WhatsApp delivers
@@ -17,6 +17,10 @@ import type { SessionRegistry } from './session-registry.js'
 
 export interface SenderPoolOptions {
   sessions: Pick<SessionRegistry, 'list'>
+  // The sessions of the whole cluster (with REDIS_URL, the other instances' as the store has
+  // them), for a user-first verification: it needs no socket here, only the account's number and
+  // the shared store, where the holder finds the code when the user's message arrives.
+  clusterSessions?: () => Promise<Array<Pick<SessionSnapshot, 'sessionId' | 'isConnected'>>>
   restrictions: Pick<Restrictions, 'describe' | 'sessionsChattingWith'>
   // Retry-After when no session can send and no restriction's end is known.
   defaultRetryAfterSeconds?: number
@@ -30,7 +34,8 @@ export interface SenderPool {
   // (refused with 463, disconnected, closing, queue full) is skipped; any other answer (cooldown,
   // number not on WhatsApp) is the number's, and is the answer.
   send: <Result>(phone: string, attempt: (sessionId: string) => Promise<Result>) => Promise<{ sessionId: string, result: Result }>
-  // The session for a user-first verification: restricted ones count, the user writes first.
+  // The session for a user-first verification, from the cluster's: restricted ones count, the
+  // user writes first.
   pickForInbound: (phone: string | null) => Promise<string>
   // Forgets when the session was last picked (when the session is removed or leaves this instance).
   forgetSession: (sessionId: string) => void
@@ -46,12 +51,21 @@ const tryNextSender = new Set(['SENDER_RESTRICTED', 'SESSION_NOT_CONNECTED', 'SE
 
 export function createSenderPool (options: SenderPoolOptions): SenderPool {
   const { sessions, restrictions } = options
+  const clusterSessions = options.clusterSessions ?? (async () => sessions.list())
   const clock = options.clock ?? Date.now
   const defaultRetryAfterSeconds = options.defaultRetryAfterSeconds ?? 60
   const lastUsed = new Map<string, number>()
 
   async function candidates (phone: string | null, { includeRestricted = false } = {}): Promise<string[]> {
-    const connected = sessions.list().filter((session) => session.isConnected).map((session) => session.sessionId)
+    return await ranked(sessions.list(), phone, includeRestricted)
+  }
+
+  async function ranked (
+    among: Array<Pick<SessionSnapshot, 'sessionId' | 'isConnected'>>,
+    phone: string | null,
+    includeRestricted: boolean
+  ): Promise<string[]> {
+    const connected = among.filter((session) => session.isConnected).map((session) => session.sessionId)
     const byUse = (a: string, b: string): number => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0)
     const chats = phone === null ? new Map<string, ChatOrigin>() : await restrictions.sessionsChattingWith(phone, connected)
     const restricted = (sessionId: string): boolean => !includeRestricted && restrictions.describe(sessionId) !== null
@@ -93,7 +107,7 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
       throw noSender()
     },
     async pickForInbound (phone) {
-      const [sessionId] = await candidates(phone, { includeRestricted: true })
+      const [sessionId] = await ranked(await clusterSessions(), phone, true)
       if (sessionId === undefined) throw noSender()
       lastUsed.set(sessionId, clock())
       return sessionId
@@ -105,7 +119,11 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
 }
 
 async function senderPoolPlugin (fastify: FastifyInstance): Promise<void> {
-  fastify.decorate('senderPool', createSenderPool({ sessions: fastify.sessions, restrictions: fastify.restrictions }))
+  fastify.decorate('senderPool', createSenderPool({
+    sessions: fastify.sessions,
+    clusterSessions: fastify.instanceRouter.listSessions,
+    restrictions: fastify.restrictions
+  }))
 }
 
-export default fp(senderPoolPlugin, { name: 'sender-pool', fastify: '5.x', dependencies: ['session-registry', 'restrictions'] })
+export default fp(senderPoolPlugin, { name: 'sender-pool', fastify: '5.x', dependencies: ['session-registry', 'instance-router', 'restrictions'] })

@@ -11,7 +11,7 @@ import type { OtpSendOverrides } from '../src/otp-service.js'
 import type { Otp, OtpSent } from './otp.js'
 import type { MessageSender } from './message-sender.js'
 import type { MessageStatusChange, SessionEventMap, VerificationEventMap } from '../src/events.js'
-import type { SessionRegistry } from './session-registry.js'
+import type { InstanceRouter } from './instance-router.js'
 
 // Every OTP is a verification with an id the app can follow: an outbound code the service sent,
 // or an inbound one the user sends to the service (user-first: WhatsApp never counts a chat the
@@ -61,7 +61,9 @@ export interface InboundOverrides {
 export interface VerificationsOptions {
   records: RecordCollection<StoredVerification | VerificationIndex>
   otp: Pick<Otp, 'sendCode' | 'verify' | 'voidCode'>
-  sessions: Pick<SessionRegistry, 'get'>
+  // The session here, or as its holder wrote it to the store (a sender the pool picked elsewhere
+  // in the cluster; a call naming its session is forwarded to the holder before it gets here).
+  instanceRouter: Pick<InstanceRouter, 'session'>
   messageSender: Pick<MessageSender, 'sendText'>
   secret: string
   codeLength: number
@@ -119,7 +121,7 @@ function publicView (stored: StoredVerification, now: number): Verification {
 }
 
 export function createVerifications (options: VerificationsOptions): Verifications {
-  const { records, otp, sessions, messageSender, secret, logger } = options
+  const { records, otp, instanceRouter, messageSender, secret, logger } = options
   const clock = options.clock ?? Date.now
   const retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000
   const events = new EventEmitter<VerificationEventMap>()
@@ -219,15 +221,15 @@ export function createVerifications (options: VerificationsOptions): Verificatio
     return { to: phone, verificationId }
   }
 
-  function senderPhone (sessionId: string): string {
-    const user = sessions.get(sessionId).user
+  async function senderPhone (sessionId: string): Promise<string> {
+    const { user } = await instanceRouter.session(sessionId)
     if (user === null) throw new errors.SESSION_NOT_CONNECTED()
     return user.id.split('@')[0].split(':')[0]
   }
 
   async function startInbound (sessionId: string, to: string | undefined, overrides: InboundOverrides = {}): Promise<InboundVerification> {
     const phone = to === undefined ? null : normalizePhoneNumber(to).formatted
-    const sender = senderPhone(sessionId)
+    const sender = await senderPhone(sessionId)
     const now = clock()
     const expiresAt = now + (overrides.ttlSeconds ?? options.ttlSeconds) * 1000
     const verificationId = randomUUID()
@@ -322,7 +324,7 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
   const verifications = createVerifications({
     records: fastify.stateStore.records('verification'),
     otp: fastify.otp,
-    sessions: fastify.sessions,
+    instanceRouter: fastify.instanceRouter,
     messageSender: fastify.messageSender,
     secret: fastify.otpSecret,
     codeLength: config.otpLength,
@@ -333,4 +335,4 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorate('verifications', verifications)
 }
 
-export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'session-registry', 'message-sender'] })
+export default fp(verificationsPlugin, { name: 'verifications', fastify: '5.x', dependencies: ['state-store', 'otp', 'instance-router', 'message-sender'] })

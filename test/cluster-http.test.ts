@@ -134,6 +134,9 @@ t.test('a call for a session held by A, made on B, is answered as A answers it',
   }
   const listed = await call(b, 'GET', '/api/sessions')
   t.match(listed.body, { data: { total: 1, sessions: { shop: { status: 'connected', isConnected: true } } } }, 'B lists the session it does not hold from the store')
+  const picked = await call(b, 'POST', '/api/otp/inbound', { to: recipient })
+  t.equal(picked.status, 200, 'with no session named, B picks among the cluster\'s sessions, not only its own (none)')
+  t.match(picked.body, { data: { sessionId: 'shop', waLink: /^https:\/\/wa\.me\/6281500000001\?text=/ } })
 
   const unknown = await call(b, 'GET', '/api/sessions/nobody-knows/qr')
   t.same(unknown.body, (await call(a, 'GET', '/api/sessions/nobody-knows/qr')).body, 'a session nobody has: the 404 one instance gives')

@@ -23,7 +23,7 @@ async function setUp (t: TestContext) {
   const verifications = createVerifications({
     records: store.records('verification'),
     otp: { sendCode: async () => { throw new Error('not used') }, verify: async () => { throw new Error('not used') }, voidCode: async () => { throw new Error('not used') } },
-    sessions: { get: () => ({ user: { id: '6281200000001:3@s.whatsapp.net', name: null } }) as never },
+    instanceRouter: { session: async () => ({ user: { id: '6281200000001:3@s.whatsapp.net', name: null } }) as never },
     messageSender: { sendText: async (_sessionId, to, text) => { replies.push(`${to}:${text}`); return { messageId: 'x', to, jid: '' } } },
     secret: 'a-secret-of-sixteen-or-more',
     codeLength: 6,
@@ -131,7 +131,7 @@ async function setUpOutbound (t: TestContext, backend: Backend) {
   const verifications = createVerifications({
     records: recorded.records('verification'),
     otp,
-    sessions: { get: () => ({ user: { id: '6281200000001:3@s.whatsapp.net', name: null } }) as never },
+    instanceRouter: { session: async () => ({ user: { id: '6281200000001:3@s.whatsapp.net', name: null } }) as never },
     messageSender: { sendText: async () => { throw new Error('not used') } },
     secret: 'a-secret-of-sixteen-or-more',
     codeLength: 6,
