@@ -4,6 +4,7 @@ import { errors, holderRetryAfterSeconds, withRetryAfter } from '../src/errors.j
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
 import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
 import { assertSessionId } from '../src/session-id.js'
+import { addPreValidation } from '../src/route-hooks.js'
 import type { SessionSnapshot } from './session-registry.js'
 
 // Where a call about one session is carried out: here, or by the instance holding its lease.
@@ -286,12 +287,11 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
 
   // A session named in the body is known once the body is parsed. preValidation, before Ajv may
   // fill in defaults: the holder gets the body as the client sent it (as JSON again, not its bytes).
-  fastify.addHook('preValidation', (request, reply, done) => {
-    if (request.routeOptions.config.sessionIdIn !== 'body') {
-      done()
-      return
-    }
-    placeCall(request, reply, (request.body as { sessionId?: unknown } | undefined)?.sessionId, undefined, done)
+  fastify.addHook('onRoute', (routeOptions) => {
+    if (routeOptions.config?.sessionIdIn !== 'body') return
+    addPreValidation(routeOptions, (request, reply, done) => {
+      placeCall(request, reply, (request.body as { sessionId?: unknown } | undefined)?.sessionId, undefined, done)
+    })
   })
 }
 

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { errors } from '../src/errors.js'
+import { addPreValidation } from '../src/route-hooks.js'
 
 // One rule for request bodies: JSON with Content-Type application/json (the media route adds
 // multipart/form-data for itself). Any other type carrying a body is 415, the same for text/plain
@@ -45,13 +46,11 @@ async function requestBodiesPlugin (fastify: FastifyInstance): Promise<void> {
     done(new errors.UNSUPPORTED_CONTENT_TYPE(contentTypeOf(request)), undefined)
   })
 
-  // A route whose body fields are all optional (qr-link) takes no body as `{}`. Added to those
-  // routes only: a hook on every route would cost every request a step for nothing.
+  // A route whose body fields are all optional (qr-link) takes no body as `{}`.
   fastify.addHook('onRoute', (routeOptions) => {
     const schema = routeOptions.schema?.body as BodySchema | undefined
     if (schema === undefined || requiresFields(schema)) return
-    const own = routeOptions.preValidation ?? []
-    routeOptions.preValidation = [...(Array.isArray(own) ? own : [own]), emptyBodyAsObject]
+    addPreValidation(routeOptions, emptyBodyAsObject)
   })
 }
 
