@@ -165,40 +165,31 @@ t.test('expired answers are dropped, so they never push a live one out of the bo
   t.same(whatsapp.lookups, [[registered], [unregistered], ['628100000001']], 'the "yes" was not looked up again')
 })
 
-t.test('a removed session: waiting sends refused, lookups forgotten', async (t) => {
-  const { whatsapp, sender } = setup(t)
-  await sender.sendText('main', registered, 'warm the cache')
-  whatsapp.holdSends()
-  const sending = sender.sendText('main', registered, 'in flight')
-  const waiting = sender.sendText('main', registered, 'waiting')
-  await t.rejects(sender.sendText('main', registered, 'one too many'), { code: 'SEND_QUEUE_FULL', statusCode: 429, retryAfterSeconds: 1 })
+// What the wiring does on the registry's 'removed', and with REDIS_URL on its 'left', when the
+// session's lease moved to another instance while sends waited for their turn (plugins/event-wiring.ts).
+const droppedSessions = [
+  { name: 'a removed session: waiting sends refused, lookups forgotten', drop: 'forgetSession', refusal: { code: 'SEND_QUEUE_CLOSED', statusCode: 503 } },
+  {
+    name: 'a session that moved to another instance: waiting sends told to come back, lookups forgotten',
+    drop: 'sessionLeft',
+    refusal: { code: 'SESSION_HOLDER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 15, message: 'Session main sedang dipindahkan ke instance lain, coba lagi sebentar' }
+  }
+] as const
+for (const { name, drop, refusal } of droppedSessions) {
+  t.test(name, async (t) => {
+    const { whatsapp, sender } = setup(t)
+    await sender.sendText('main', registered, 'warm the cache')
+    whatsapp.holdSends()
+    const sending = sender.sendText('main', registered, 'in flight')
+    const waiting = sender.sendText('main', registered, 'waiting')
+    await t.rejects(sender.sendText('main', registered, 'one too many'), { code: 'SEND_QUEUE_FULL', statusCode: 429, retryAfterSeconds: 1 })
+    const dropping = sender[drop]('main')
+    await t.rejects(waiting, refusal)
+    whatsapp.release()
+    t.match(await sending, { messageId: 'id-2' }, 'the send already in progress completes')
+    await dropping
 
-  // What the wiring does on the registry's 'removed' (plugins/event-wiring.ts).
-  const forgetting = sender.forgetSession('main')
-  await t.rejects(waiting, { code: 'SEND_QUEUE_CLOSED', statusCode: 503 })
-  whatsapp.release()
-  t.match(await sending, { messageId: 'id-2' }, 'the send already in progress completes')
-  await forgetting
-
-  await sender.sendText('main', registered, 'new queue')
-  t.equal(whatsapp.lookups.length, 2, 'the number is looked up again')
-})
-
-// With REDIS_URL: the session's lease moved to another instance while sends waited for their turn.
-t.test('a session that moved to another instance: waiting sends told to come back, lookups forgotten', async (t) => {
-  const { whatsapp, sender } = setup(t)
-  await sender.sendText('main', registered, 'warm the cache')
-  whatsapp.holdSends()
-  const sending = sender.sendText('main', registered, 'in flight')
-  const waiting = sender.sendText('main', registered, 'waiting')
-
-  // What the wiring does on the registry's 'left' (plugins/event-wiring.ts).
-  const leaving = sender.sessionLeft('main')
-  await t.rejects(waiting, { code: 'SESSION_HOLDER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 15, message: 'Session main sedang dipindahkan ke instance lain, coba lagi sebentar' })
-  whatsapp.release()
-  t.match(await sending, { messageId: 'id-2' }, 'the send already in progress completes')
-  await leaving
-
-  await sender.sendText('main', registered, 'taken back later: a new queue')
-  t.equal(whatsapp.lookups.length, 2, 'the number is looked up again')
-})
+    await sender.sendText('main', registered, 'a new queue')
+    t.equal(whatsapp.lookups.length, 2, 'the number is looked up again')
+  })
+}

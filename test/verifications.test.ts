@@ -149,6 +149,23 @@ async function setUpOutbound (t: TestContext, backend: Backend) {
   return { store, verifications, otp, calls, hooks, approved, send, delivered }
 }
 
+// The next send to `phone` stops before it writes the number's latest verification (its code is
+// committed by then) until `release` is called.
+interface StoreHooks { beforeUpdate: (kind: RecordKind, key: string) => Promise<void> }
+function pauseAtIndexWrite (hooks: StoreHooks, phone: string): { atIndexWrite: Promise<void>, release: () => void } {
+  let reached!: () => void
+  let release!: () => void
+  const atIndexWrite = new Promise<void>((resolve) => { reached = resolve })
+  const released = new Promise<void>((resolve) => { release = resolve })
+  hooks.beforeUpdate = async (kind, key) => {
+    if (kind !== 'verification' || key !== `latest-${phone}`) return
+    hooks.beforeUpdate = async () => {}
+    reached()
+    await released
+  }
+  return { atIndexWrite, release }
+}
+
 // The number's OTP record as the previous version wrote it: the code without its verification id.
 async function asAnEarlierVersionWroteIt (store: StateStore, phone: string): Promise<void> {
   await store.records<OtpRecord>('otp').update(phone, (record) => {
@@ -227,16 +244,7 @@ for (const backend of ['embedded', 'redis'] as const) {
   t.test(`${backend}: a cancel while a newer send is between its commit and its index write leaves the newer code`, async (t) => {
     const { verifications, hooks, approved, send } = await setUpOutbound(t, backend)
     const older = await send('6281300000105')
-    let reached!: () => void
-    let release!: () => void
-    const atIndexWrite = new Promise<void>((resolve) => { reached = resolve })
-    const released = new Promise<void>((resolve) => { release = resolve })
-    hooks.beforeUpdate = async (kind, key) => {
-      if (kind !== 'verification' || key !== 'latest-6281300000105') return
-      hooks.beforeUpdate = async () => {}
-      reached()
-      await released
-    }
+    const { atIndexWrite, release } = pauseAtIndexWrite(hooks, '6281300000105')
     const sending = send('6281300000105')
     await atIndexWrite
     // The newer code is committed; the number's latest verification is still the older one.
@@ -252,16 +260,7 @@ for (const backend of ['embedded', 'redis'] as const) {
   t.test(`${backend}: a code typed while its send is between the commit and the index write approves its own verification`, async (t) => {
     const { verifications, hooks, approved, send, delivered } = await setUpOutbound(t, backend)
     const older = await send('6281300000108')
-    let reached!: () => void
-    let release!: () => void
-    const atIndexWrite = new Promise<void>((resolve) => { reached = resolve })
-    const released = new Promise<void>((resolve) => { release = resolve })
-    hooks.beforeUpdate = async (kind, key) => {
-      if (kind !== 'verification' || key !== 'latest-6281300000108') return
-      hooks.beforeUpdate = async () => {}
-      reached()
-      await released
-    }
+    const { atIndexWrite, release } = pauseAtIndexWrite(hooks, '6281300000108')
     const sending = send('6281300000108')
     await atIndexWrite
     // The message is on the phone: its owner types the code before the send's answer came back.
