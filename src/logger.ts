@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { finished } from 'node:stream/promises'
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino, type Bindings, type ChildLoggerOptions, type Logger, type DestinationStream, type LogFn } from 'pino'
@@ -25,6 +26,11 @@ interface LogFile {
 // Short enough for anyone tailing the log, long enough that a busy second is a handful of writes.
 const logBatchIntervalMs = 50
 
+// What may wait in memory for a slow or stuck disk (or a stdout nobody reads) before lines are
+// dropped: without a bound, a disk that stops keeping up takes the process's memory with it, one
+// line per request. Dropped lines are counted in a line of their own once writes go out again.
+export const logPendingMaxBytes = 16 * 1024 * 1024
+
 // Writes go to the file in the background (never blocking the event loop) and the file is
 // rotated by size, logrotate style: app.log, app.log.1 … app.log.<count>.
 // The WhatsApp library may still log from a task that outlives the socket: after the service has
@@ -48,12 +54,21 @@ function rotatingLogFile (config: LogFileConfig, name: string, mirror?: Destinat
   let batch: string[] = []
   let batchBytes = 0
   let batchScheduled = false
-  const writeBatch = (): void => {
+  let droppedLines = 0
+  // `final`: the last batch at a flush or close goes out whatever waits, with the count of what was
+  // dropped: it is one batch at most.
+  const writeBatch = (final = false): void => {
     batchScheduled = false
-    if (batch.length === 0) return
-    const chunk = batch.join('')
-    file.write(chunk)
-    mirror?.write(chunk)
+    if (batch.length === 0 && (!final || droppedLines === 0)) return
+    if (!final && file.writableLength >= logPendingMaxBytes) {
+      droppedLines += batch.length
+    } else {
+      const notice = droppedLines === 0 ? '' : droppedLinesNotice(droppedLines)
+      droppedLines = 0
+      const chunk = notice + batch.join('')
+      file.write(chunk)
+      mirror?.write(chunk)
+    }
     batch = []
     batchBytes = 0
   }
@@ -76,17 +91,21 @@ function rotatingLogFile (config: LogFileConfig, name: string, mirror?: Destinat
     stream: { write: append },
     flush: async () => {
       if (!open) return
-      writeBatch()
+      writeBatch(true)
       await written()
     },
     close: async () => {
       if (!open) return
-      writeBatch()
+      writeBatch(true)
       open = false
       file.end()
       await finished(file)
     }
   }
+}
+
+function droppedLinesNotice (count: number): string {
+  return JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: hostname(), msg: `${count} log lines dropped: the log file did not keep up` }) + '\n'
 }
 
 // Secrets can arrive in headers or in bodies a handler chooses to log; pino removes these paths
@@ -199,7 +218,7 @@ export function requestLoggerFactory (logger: FastifyBaseLogger, bindings: Bindi
 
 export function createLoggers (config: LogFileConfig, options: { stdout?: boolean } = {}): Loggers {
   mkdirSync(config.logDirectory, { recursive: true })
-  const stdout = options.stdout === false ? undefined : pino.destination({ dest: 1, sync: false })
+  const stdout = options.stdout === false ? undefined : pino.destination({ dest: 1, sync: false, maxLength: logPendingMaxBytes })
   const appFile = rotatingLogFile(config, 'app.log', stdout)
   const whatsappFile = rotatingLogFile(config, 'whatsapp-service.log')
 

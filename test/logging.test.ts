@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { open, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import t from 'tap'
-import { build, testApiKey } from './helper.js'
+import { createLoggers, logPendingMaxBytes } from '../src/logger.js'
+import { build, temporaryDirectory, testApiKey } from './helper.js'
 
 t.test('each request is one info line with method, path, status, time and request id', async (t) => {
   const { app, readAppLog } = await build(t)
@@ -157,4 +162,28 @@ t.test('lines through a request\'s own logger carry its request id once, redacti
   t.equal(handlerLine?.match(/"reqId"/g)?.length, 1)
   const failedLines = log.split('\n').filter((line) => line.includes('errored-1'))
   t.ok(failedLines.some((line) => /"level":50/.test(line)), 'an error line for the failure')
+})
+
+t.test('a log file that does not keep up holds a bounded amount, drops the rest and says how many', async (t) => {
+  const directory = await temporaryDirectory(t)
+  // Every thread of libuv's pool waits to open a FIFO nobody writes to: the log file's writes
+  // wait behind them, as they would on a stuck disk.
+  const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, index) => join(directory, `fifo-${index}`))
+  for (const fifo of fifos) execFileSync('mkfifo', [fifo])
+  const readers = fifos.map(async (fifo) => await open(fifo, 'r'))
+  const loggers = createLoggers({ logDirectory: directory, logLevel: 'info', whatsappLogLevel: 'warn', logFileMaxBytes: 1024 * 1024 * 1024, logFileCount: 2 }, { stdout: false })
+  const text = 'x'.repeat(1000)
+  const lines = Math.ceil(2 * logPendingMaxBytes / text.length)
+  for (let line = 0; line < lines; line++) loggers.app.info({ line }, text)
+
+  for (const fifo of fifos) closeSync(openSync(fifo, 'w'))
+  for (const reader of readers) await (await reader).close()
+  await loggers.close()
+  const logged = await readFile(join(directory, 'app.log'), 'utf8')
+  const written = logged.split('\n').filter((entry) => entry.includes('"line":')).length
+  const notice = /"msg":"(\d+) log lines dropped: the log file did not keep up"/.exec(logged)
+  t.ok(notice, 'a line says how many were dropped')
+  t.ok(written < lines, `${written} of ${lines} written`)
+  t.ok(written * text.length <= logPendingMaxBytes + 256 * 1024, 'what waited for the disk stayed within the bound')
+  t.equal(written + Number(notice?.[1]), lines, 'every line is either written or counted')
 })
