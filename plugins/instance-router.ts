@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
-import { errors, holderRetryAfterSeconds, withRetryAfter } from '../src/errors.js'
+import { errors, holderRetryAfterSeconds, holderUnavailable, withRetryAfter } from '../src/errors.js'
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
 import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
 import { assertSessionId } from '../src/session-id.js'
@@ -53,10 +53,6 @@ declare module 'fastify' {
     // `sessionId` field (a route that may name none, e.g. when the service picks the sender).
     sessionIdIn?: 'params' | 'body'
   }
-}
-
-function holderUnavailable (sessionId: string, retryAfterSeconds: number): Error {
-  return withRetryAfter(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), retryAfterSeconds)
 }
 
 const storeRetryAfterSeconds = 5

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { errors, holderRetryAfterSeconds, withRetryAfter } from '../src/errors.js'
+import { errors, holderRetryAfterSeconds, holderUnavailable } from '../src/errors.js'
 import { normalizePhoneNumber } from '../src/phone-number.js'
 import { createSendQueue, type SendQueue } from '../src/send-queue.js'
 import type { MessageSenderEventMap, SentMessageType } from '../src/events.js'
@@ -205,7 +205,7 @@ export function createMessageSender (options: MessageSenderOptions): MessageSend
       await sendThroughQueue(sessionId, to, media.kind, async (connection, jid) => await connection.sendMedia(jid, media)),
     forgetSession: async (sessionId) => { await dropSession(sessionId) },
     sessionLeft: async (sessionId) => {
-      await dropSession(sessionId, () => withRetryAfter(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), holderRetryAfterSeconds))
+      await dropSession(sessionId, () => holderUnavailable(sessionId, holderRetryAfterSeconds))
     },
     async close () {
       closed = true

@@ -99,6 +99,11 @@ export function holderRetryAfterSeconds (sessionLeaseMs: number): number {
   return Math.max(1, Math.ceil(sessionLeaseMs / 1000))
 }
 
+// A session between holders: the router's answer, and the old holder's for a session that moved.
+export function holderUnavailable (sessionId: string, retryAfterSeconds: number): FastifyError {
+  return withRetryAfter(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), retryAfterSeconds)
+}
+
 export function withAttemptsLeft<E extends FastifyError> (error: E, attemptsLeft: number): E & { attemptsLeft: number } {
   return Object.assign(error, { attemptsLeft })
 }

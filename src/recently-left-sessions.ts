@@ -1,4 +1,4 @@
-import { errors, withRetryAfter } from './errors.js'
+import { errors, holderUnavailable } from './errors.js'
 
 // With REDIS_URL: the sessions that left this instance without being removed (lease lost, or
 // handed over for fair share), for about one lease time. They still exist in the cluster, so a
@@ -48,7 +48,7 @@ export function createRecentlyLeftSessions (options: RecentlyLeftSessionsOptions
     },
     notHere (sessionId) {
       dropExpired(clock())
-      if (forgetAt.has(sessionId)) return withRetryAfter(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), retryAfterSeconds)
+      if (forgetAt.has(sessionId)) return holderUnavailable(sessionId, retryAfterSeconds)
       return new errors.SESSION_NOT_FOUND(sessionId)
     }
   }
