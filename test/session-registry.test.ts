@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { wireEvents } from '../plugins/event-wiring.js'
 import { createMessageSender } from '../plugins/message-sender.js'
 import { createRestrictions } from '../plugins/restrictions.js'
-import { createSessionRegistry, type SessionRegistryOptions } from '../plugins/session-registry.js'
+import { createSessionRegistry, type SessionRegistry, type SessionRegistryOptions } from '../plugins/session-registry.js'
 import { createRecentlyLeftSessions } from '../src/recently-left-sessions.js'
 import type { ConnectionHandlers, Transport, WhatsAppConnection } from '../src/whatsapp-connection.js'
 import { openRedisStateStore } from '../src/state/redis-state-store.js'
@@ -196,6 +196,15 @@ function sharedRegistryOptions (
   return registryOptions(transport, authStateDirectory, { shared: { store, instanceId, instanceUrl: `http://${instanceId}`, leaseMs } })
 }
 
+// A registry on a Redis of its own, as instance 'here'.
+interface SharedRegistry { store: StateStore, transport: ReturnType<typeof scriptedTransport>, registry: SessionRegistry }
+async function sharedRegistry (t: TestContext, leaseMs: number, transport = scriptedTransport()): Promise<SharedRegistry> {
+  const store = await sharedStore(t)
+  const registry = createSessionRegistry(sharedRegistryOptions(store, 'here', transport, await temporaryDirectory(t), leaseMs))
+  t.teardown(() => registry.closeAll())
+  return { store, transport, registry }
+}
+
 // A create that failed after it took the session's lease kept the lease, and the ownership's
 // renewal entry for it: the id stayed taken (409 on every instance) until the lease ran out.
 t.test('with REDIS_URL a create that fails after taking the lease gives it back', async (t) => {
@@ -230,13 +239,9 @@ t.test('with REDIS_URL a create that fails after taking the lease gives it back'
 // instance: its send queue (a waiting send got SESSION_NOT_FOUND for a session that exists), its
 // number lookups and its restriction with the restriction's timer, for as long as the process ran.
 t.test('with REDIS_URL a session whose lease is lost leaves this instance: its local state goes, its shared state stays', async (t) => {
-  const store = await sharedStore(t)
-  const directory = await temporaryDirectory(t)
   let releaseSend = (): void => {}
   const sendHeld = new Promise<void>((resolve) => { releaseSend = resolve })
-  const transport = scriptedTransport({ sending: async () => await sendHeld })
-  const registry = createSessionRegistry(sharedRegistryOptions(store, 'here', transport, directory, 600))
-  t.teardown(() => registry.closeAll())
+  const { store, transport, registry } = await sharedRegistry(t, 600, scriptedTransport({ sending: async () => await sendHeld }))
   const logger = pino({ level: 'silent' })
   const sender = createMessageSender({
     sessions: registry, logger, minGapMs: 0, maxQueued: 5, maxWaitMs: 60_000, holderRetryAfterSeconds: 7
@@ -281,11 +286,7 @@ t.test('with REDIS_URL a session whose lease is lost leaves this instance: its l
 })
 
 t.test('with REDIS_URL a session handed over for fair share leaves this instance: its lease is released, nothing shared is removed', async (t) => {
-  const store = await sharedStore(t)
-  const directory = await temporaryDirectory(t)
-  const transport = scriptedTransport()
-  const registry = createSessionRegistry(sharedRegistryOptions(store, 'here', transport, directory, 600))
-  t.teardown(() => registry.closeAll())
+  const { store, transport, registry } = await sharedRegistry(t, 600)
   const heard: string[] = []
   registry.events.on('removed', ({ sessionId }) => { heard.push(`removed:${sessionId}`) })
   registry.events.on('left', ({ sessionId }) => { heard.push(`left:${sessionId}`) })
@@ -312,11 +313,7 @@ t.test('with REDIS_URL a session handed over for fair share leaves this instance
 // saw the new holder) was answered 404 SESSION_NOT_FOUND: a client told so may create the session
 // again or give up. It is the router's answer for a session between holders now: 503 and Retry-After.
 t.test('with REDIS_URL a session that left this instance answers 503 SESSION_HOLDER_UNAVAILABLE with Retry-After, not 404; a removed one still 404', async (t) => {
-  const store = await sharedStore(t)
-  const directory = await temporaryDirectory(t)
-  const transport = scriptedTransport()
-  const registry = createSessionRegistry(sharedRegistryOptions(store, 'here', transport, directory, 1500))
-  t.teardown(() => registry.closeAll())
+  const { store, transport, registry } = await sharedRegistry(t, 1500)
   const sender = createMessageSender({
     sessions: registry, logger: pino({ level: 'silent' }), minGapMs: 0, maxQueued: 5, maxWaitMs: 60_000, holderRetryAfterSeconds: 2
   })
