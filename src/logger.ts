@@ -104,6 +104,8 @@ function rotatingLogFile (config: LogFileConfig, name: string, mirror?: Destinat
   }
 }
 
+// Built here, in pino's line format, not logged through pino: a line through the logger would join
+// the batch that may itself be dropped.
 function droppedLinesNotice (count: number): string {
   return JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: hostname(), msg: `${count} log lines dropped: the log file did not keep up` }) + '\n'
 }
