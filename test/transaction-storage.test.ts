@@ -4,6 +4,11 @@
 // every promise in the service cost more with each socket ever opened (WhiskeySockets/Baileys#2806:
 // 40 linked sessions doubled the CPU of a GET /). patches/ makes the sockets share one storage,
 // enabled only while a transaction runs. These tests fail on the unpatched package.
+//
+// Every async resource made during a transaction carries the storage's table, and with it the
+// transaction's keys. lru-cache's TTL timers (Baileys' LID mappings: three days) are made while a
+// message is encrypted, so each message sent held its transaction's signal sessions for days. A
+// transaction that ends now takes itself out of every table that carries it.
 import t from 'tap'
 import { executionAsyncResource } from 'node:async_hooks'
 import { addTransactionCapability, type SignalDataSet, type SignalKeyStore } from '@whiskeysockets/baileys'
@@ -93,6 +98,66 @@ t.test('the storage is on only while a transaction runs, however transactions ov
   await first.transaction(async () => {
     t.equal(first.isInTransaction(), true, 'a later transaction turns it on again')
   }, 'again')
+})
+
+// The storage's value on an async resource: the table of running transactions it was created in.
+function tablesOn (resource: object): Array<Map<unknown, unknown>> {
+  return Object.getOwnPropertySymbols(resource)
+    .map((symbol) => (resource as Record<symbol, unknown>)[symbol])
+    .filter((value): value is Map<unknown, unknown> => value instanceof Map)
+}
+
+t.test('a timer set inside a transaction keeps none of its keys once it ends', async (t) => {
+  const store = withTransactions(memoryKeyStore())
+  let timer: NodeJS.Timeout | undefined
+  await store.transaction(async () => {
+    await store.set({ session: { a: new Uint8Array(1024) } })
+    // lru-cache sets one such timer per entry with a TTL (Baileys' LID mappings: three days).
+    timer = setTimeout(() => {}, 60_000)
+    t.equal(tablesOn(timer).length, 1, 'the timer carries the table of the transaction it was set in')
+    t.equal(tablesOn(timer)[0]!.size, 1, 'with the transaction in it while it runs')
+  }, 'store')
+  clearTimeout(timer)
+  t.same(tablesOn(timer!).map((table) => table.size), [0], 'the ended transaction is out of the table')
+})
+
+t.test('a write begun inside a transaction that runs after the end reaches the store', async (t) => {
+  const keys = memoryKeyStore()
+  const store = withTransactions(keys)
+  // Another session's transaction keeps the storage on meanwhile, as on a busy service.
+  const other = withTransactions(memoryKeyStore())
+  let endOther = (): void => {}
+  const otherRunning = other.transaction(async () => { await new Promise<void>((resolve) => { endOther = resolve }) }, 'other')
+  let ended = (): void => {}
+  const transactionEnded = new Promise<void>((resolve) => { ended = resolve })
+  let lateWrite: Promise<boolean> | undefined
+  await store.transaction(async () => {
+    lateWrite = (async () => {
+      await transactionEnded
+      await store.set({ session: { late: new Uint8Array([9]) } })
+      return store.isInTransaction()
+    })()
+  }, 'store')
+  ended()
+  t.equal(await lateWrite, false, 'after the end, it runs outside the transaction')
+  t.same(keys.written, [{ session: { late: new Uint8Array([9]) } }], 'written, not left in mutations already committed')
+  endOther()
+  await otherRunning
+})
+
+t.test('a transaction of another store begun inside one keeps none of its keys after both end', async (t) => {
+  const outer = withTransactions(memoryKeyStore())
+  const inner = withTransactions(memoryKeyStore())
+  let timer: NodeJS.Timeout | undefined
+  await outer.transaction(async () => {
+    await inner.transaction(async () => {
+      timer = setTimeout(() => {}, 60_000)
+      t.equal(tablesOn(timer)[0]!.size, 2, 'the inner table carries both transactions')
+    }, 'inner')
+    t.equal(tablesOn(timer!)[0]!.size, 1, 'the outer one still runs')
+  }, 'outer')
+  clearTimeout(timer)
+  t.same(tablesOn(timer!).map((table) => table.size), [0])
 })
 
 t.test('a linked session that reconnects and sends again enables no further storage', async (t) => {
