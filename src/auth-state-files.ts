@@ -71,19 +71,26 @@ export function keyIdOfFileName (name: string): string {
 // session is writing to now; the others are read from their file when they come back.
 const recentKeysKept = 256
 
-async function readJsonFile (path: string, codec: AuthStateCodec<unknown>): Promise<unknown | undefined> {
-  let text: string
+async function readTextFile (path: string): Promise<string | undefined> {
   try {
-    text = await readFile(path, 'utf8')
+    return await readFile(path, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new AuthStateUnreadableError(path, error)
   }
+}
+
+function parseStored (path: string, text: string, codec: AuthStateCodec<unknown>): unknown {
   try {
     return codec.deserialize(text)
   } catch (error) {
     throw new AuthStateUnreadableError(path, error)
   }
+}
+
+async function readJsonFile (path: string, codec: AuthStateCodec<unknown>): Promise<unknown | undefined> {
+  const text = await readTextFile(path)
+  return text === undefined ? undefined : parseStored(path, text, codec)
 }
 
 // Leftovers of writes a crash interrupted: the real files are intact, these are garbage.
@@ -144,12 +151,16 @@ export async function openSessionAuthFiles<Credentials> (
   for (const category of keptPerKey) await splitIntoKeyFiles(keysDirectory, category, codec as AuthStateCodec<unknown>)
   const keys = new Map<string, Map<string, unknown>>()
   // Categories kept per key, by key file name: changes not yet written (null: deleted), and the
-  // recently used values, least recently used first.
-  const unwrittenKeys = new Map<string, unknown>()
-  const recentKeys = new Map<string, unknown>()
+  // recently used values, least recently used first. Both hold the file's text, parsed again for
+  // each read: a parsed signal session keeps objects whose first property is a random key, and
+  // V8 records each such name on the shape of {} (1,536 at most). Thousands of them held here
+  // filled that list, and from then on every object built from {} (request headers, Node's
+  // nextTick objects) got a shape of its own and the slow path in V8 (test/object-shapes.test.ts).
+  const unwrittenKeys = new Map<string, string | null>()
+  const recentKeys = new Map<string, string>()
   // Reads of key files under way, one per file; a set while one runs makes its result stale.
-  const readsInFlight = new Map<string, Promise<unknown>>()
-  const superseded = new WeakSet<Promise<unknown>>()
+  const readsInFlight = new Map<string, Promise<string | undefined>>()
+  const superseded = new WeakSet<Promise<string | undefined>>()
   // Changes to categories kept on disk, until their file holds them.
   const unwrittenChanges = new Map<string, Map<string, unknown>>()
   for (const name of await readdir(keysDirectory)) {
@@ -184,27 +195,33 @@ export async function openSessionAuthFiles<Credentials> (
     return current
   }
 
-  function remember (file: string, value: unknown): void {
+  function remember (file: string, text: string): void {
     recentKeys.delete(file)
-    recentKeys.set(file, value)
+    recentKeys.set(file, text)
     if (recentKeys.size > recentKeysKept) recentKeys.delete(recentKeys.keys().next().value as string)
   }
 
-  async function readKeptPerKey (file: string): Promise<unknown> {
+  // The key file's text, as last set or as the file holds it.
+  async function keptPerKeyText (file: string): Promise<string | undefined> {
     if (unwrittenKeys.has(file)) return unwrittenKeys.get(file) ?? undefined
-    if (recentKeys.has(file)) {
-      const value = recentKeys.get(file)
-      remember(file, value)
-      return value
+    const recent = recentKeys.get(file)
+    if (recent !== undefined) {
+      remember(file, recent)
+      return recent
     }
     let reading = readsInFlight.get(file)
     if (reading === undefined) {
-      reading = readJsonFile(pathOf(file), codec as AuthStateCodec<unknown>)
+      const path = pathOf(file)
+      // Parsed once here so that a file that cannot be read is never remembered.
+      reading = readTextFile(path).then((text) => {
+        if (text !== undefined) parseStored(path, text, codec as AuthStateCodec<unknown>)
+        return text
+      })
       readsInFlight.set(file, reading)
     }
-    let value: unknown
+    let text: string | undefined
     try {
-      value = await reading
+      text = await reading
     } finally {
       if (readsInFlight.get(file) === reading) readsInFlight.delete(file)
     }
@@ -212,9 +229,14 @@ export async function openSessionAuthFiles<Credentials> (
     // forgotten took the read's place, and the file holds it now.
     if (unwrittenKeys.has(file)) return unwrittenKeys.get(file) ?? undefined
     if (recentKeys.has(file)) return recentKeys.get(file)
-    if (superseded.has(reading)) return await readKeptPerKey(file)
-    if (value !== undefined) remember(file, value)
-    return value
+    if (superseded.has(reading)) return await keptPerKeyText(file)
+    if (text !== undefined) remember(file, text)
+    return text
+  }
+
+  async function readKeptPerKey (file: string): Promise<unknown> {
+    const text = await keptPerKeyText(file)
+    return text === undefined ? undefined : parseStored(pathOf(file), text, codec as AuthStateCodec<unknown>)
   }
 
   // What to write (null: remove the file; undefined: nothing left to write), and what to do once
@@ -224,11 +246,11 @@ export async function openSessionAuthFiles<Credentials> (
     // A key file: its change, unless an earlier write already took it.
     if (file.includes('/')) {
       if (!unwrittenKeys.has(file)) return { text: undefined, written: () => {} }
-      const value = unwrittenKeys.get(file)
+      const text = unwrittenKeys.get(file)!
       return {
-        text: value === null ? null : codec.serialize(value),
+        text,
         // A change made while this write ran stays unwritten for the next one.
-        written: () => { if (unwrittenKeys.get(file) === value) unwrittenKeys.delete(file) }
+        written: () => { if (unwrittenKeys.get(file) === text) unwrittenKeys.delete(file) }
       }
     }
     const category = file.slice(0, -'.json'.length)
@@ -303,9 +325,10 @@ export async function openSessionAuthFiles<Credentials> (
               const file = keyFileName(category, id)
               const reading = readsInFlight.get(file)
               if (reading !== undefined) superseded.add(reading)
-              unwrittenKeys.set(file, value ?? null)
-              if (value === null || value === undefined) recentKeys.delete(file)
-              else remember(file, value)
+              const text = value === null || value === undefined ? null : codec.serialize(value)
+              unwrittenKeys.set(file, text)
+              if (text === null) recentKeys.delete(file)
+              else remember(file, text)
               pendingWrites.push(scheduleWrite(file))
             }
             continue

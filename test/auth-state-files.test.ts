@@ -208,3 +208,16 @@ t.test('a category file from before the category was kept per key is split once,
   t.same((await readdir(join(directory, 'keys'))).sort(), ['session'])
   t.same((await readdir(join(directory, 'keys', 'session'))).sort(), ['other.json', 'peer%2E0.json'])
 })
+
+t.test('a key kept per key is read as a fresh copy: changing what a read returned changes nothing held', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const files = await openSessionAuthFiles(directory, { ...codec, keptPerKey: ['session'] })
+  t.teardown(() => files.close())
+  const value = { _sessions: { baseKey: { chain: 1 } } }
+  await files.keys.set({ session: { peer: value } })
+  value._sessions.baseKey.chain = 2
+  const read = await files.keys.get('session', ['peer']) as { peer: typeof value }
+  t.same(read.peer, { _sessions: { baseKey: { chain: 1 } } }, 'as it was when set')
+  read.peer._sessions.baseKey.chain = 3
+  t.same(await files.keys.get('session', ['peer']), { peer: { _sessions: { baseKey: { chain: 1 } } } }, 'as it was when set, still')
+})

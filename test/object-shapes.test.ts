@@ -5,30 +5,38 @@
 // nextTick objects once a garbage collection had dropped theirs, request header objects,
 // Fastify's reply headers. The code building them fell to V8's slow path on each request: in a
 // profile of `GET /`, about 20 µs of 200 per request went to nextTick objects alone.
-// patches/protobufjs+*.patch keeps those names in a dictionary object instead. These tests fail
-// on the unpatched package.
+// patches/protobufjs+*.patch keeps those names in a dictionary object instead. The first test
+// fails on the unpatched package.
+//
+// Signal sessions fill the same list: a parsed session record is built of objects whose first
+// property is a random key, one name each. The last test fails while the recently used keys of each
+// session (src/auth-state-files.ts) are held parsed instead of as text.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { temporaryDirectory, testApiKey } from './helper.js'
 import { freePort, spawnNode, stopProcess, waitForOutput, serviceStart } from './processes.js'
 
-// Run with --allow-natives-syntax; answers SIGUSR2 with one line saying whether two objects built
-// alike still share a shape. The first property name is new, so only a free slot in the list of
-// `{}` can give them one.
+// Run with --allow-natives-syntax; answers SIGWINCH (a signal the service does not shut down on)
+// with one line saying whether two objects built alike still share a shape. The first property
+// name is new, so only a free place in the list of `{}` can give them one.
 const probe = `
 const { createHook } = require('node:async_hooks')
-function check () {
+function sharesShape () {
   const name = 'probe_' + Math.random().toString(36).slice(2)
   const first = {}; first[name] = 1
   const second = {}; second[name] = 2
+  return %HaveSameMap(first, second)
+}
+function check () {
   const ticks = []
   const hook = createHook({ init (id, type, trigger, resource) { if (type === 'TickObject') ticks.push(resource) } }).enable()
   process.nextTick(() => {}); process.nextTick(() => {})
   hook.disable()
-  process.stderr.write('shapes: new-name=' + %HaveSameMap(first, second) + ' next-tick=' + %HaveSameMap(ticks[0], ticks[1]) + '\\n')
+  // Twice: a list with one place left takes the first name, and is full for the next.
+  process.stderr.write('shapes: new-name=' + (sharesShape() && sharesShape()) + ' next-tick=' + %HaveSameMap(ticks[0], ticks[1]) + '\\n')
 }
-process.on('SIGUSR2', check)
+process.on('SIGWINCH', check)
 if (process.env.FILL_EMPTY_OBJECT_TRANSITIONS) {
   globalThis.filled = Array.from({ length: 1600 }, (_, index) => { const object = {}; object['filled' + index] = index; return object })
   check()
@@ -63,7 +71,7 @@ t.test('the service, started as npm start starts it, keeps shared shapes for new
     await response.arrayBuffer()
   }
   t.same([...statuses], [200])
-  server.child.kill('SIGUSR2')
+  server.child.kill('SIGWINCH')
   await waitForOutput(server, /shapes: /)
   t.match(server.output(), /shapes: new-name=true next-tick=true/)
 })
@@ -78,4 +86,39 @@ t.test('the probe sees a full transition list', async (t) => {
   })
   await child.exited
   t.match(child.output(), /shapes: new-name=false/)
+})
+
+// Ten sessions, each with its 256 most recently used signal sessions in memory: 2,560 records,
+// each with a first property name of its own, more than the list holds.
+const heldKeys = `
+import { openSessionAuthFiles } from './dist/src/auth-state-files.js'
+const codec = { serialize: JSON.stringify, deserialize: JSON.parse, createCredentials: () => ({}), isLinked: () => true, keptPerKey: ['session'] }
+const held = []
+for (let session = 0; session < 10; session++) {
+  const files = await openSessionAuthFiles(process.env.DIRECTORY + '/session-' + session, codec)
+  held.push(files)
+  const ids = Array.from({ length: 256 }, (_, index) => session + '-' + index + '.0')
+  // Built as libsignal builds a record: a {} given its random key.
+  const record = () => { const sessions = {}; sessions['base' + Math.random().toString(36).slice(2)] = { registrationId: 1 }; return { _sessions: sessions } }
+  await files.keys.set({ session: Object.fromEntries(ids.map((id) => [id, record()])) })
+  await files.keys.get('session', ids)
+}
+gc(); gc()
+// A signal's listener does not keep the process alive: the timer does, until the probe answered.
+const waiting = setInterval(() => {}, 1000)
+const probed = new Promise((resolve) => process.once('SIGWINCH', () => setImmediate(resolve)))
+process.kill(process.pid, 'SIGWINCH')
+await probed
+clearInterval(waiting)
+await Promise.all(held.map((files) => files.close()))
+`
+
+t.test('signal sessions held in memory leave room in the shape list of {}', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const child = spawnNode(['--allow-natives-syntax', '--expose-gc', '-r', await writeProbe(directory), '--input-type=module', '-e', heldKeys], {
+    PATH: process.env.PATH,
+    DIRECTORY: directory
+  })
+  await child.exited
+  t.match(child.output(), /shapes: new-name=true/)
 })
