@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import { writeFileAtomic } from './atomic-file.js'
+import { dirname, join } from 'node:path'
+import { syncDirectory, writeFileAtomic } from './atomic-file.js'
 
 // How credentials and keys become text and back. The transport supplies WhatsApp's own codec,
 // so this module stays free of the WhatsApp library and can be tested on its own.
@@ -269,24 +269,33 @@ export async function openSessionAuthFiles<Credentials> (
     }
   }
 
+  // The files of one flush are written side by side, and each folder is synced once after them:
+  // one after the other, a message's two or three key files cost a send their fsyncs in a row.
   async function flush (): Promise<void> {
     nextFlush = null
     const files = [...dirtyFiles]
     dirtyFiles.clear()
-    for (const [index, file] of files.entries()) {
-      try {
-        const { text, written } = await render(file)
-        if (text === undefined) continue
-        if (text === null) await rm(pathOf(file), { force: true })
-        else await writeFileAtomic(pathOf(file), text)
-        written()
-        writes++
-      } catch (error) {
-        // Keep what was not written dirty, so the next write request retries it.
-        for (const unwritten of files.slice(index)) dirtyFiles.add(unwritten)
-        throw error
-      }
+    const outcomes = await Promise.allSettled(files.map(async (file) => {
+      const { text, written } = await render(file)
+      if (text === undefined) return undefined
+      if (text === null) await rm(pathOf(file), { force: true })
+      else await writeFileAtomic(pathOf(file), text, { syncFolder: false })
+      return written
+    }))
+    const changed = files.flatMap((file, index) => {
+      const outcome = outcomes[index]!
+      return outcome.status === 'fulfilled' && outcome.value !== undefined ? [{ file, written: outcome.value }] : []
+    })
+    const folders = await Promise.allSettled([...new Set(changed.map(({ file }) => dirname(pathOf(file))))].map(syncDirectory))
+    const failure = [...outcomes, ...folders].find((outcome) => outcome.status === 'rejected')
+    if (failure !== undefined) {
+      // Keep them all dirty (those written too: their folder may not be synced), so the next
+      // write request retries them.
+      for (const file of files) dirtyFiles.add(file)
+      throw failure.reason
     }
+    for (const { written } of changed) written()
+    writes += changed.length
   }
 
   function scheduleWrite (file: string): Promise<void> {

@@ -221,3 +221,41 @@ t.test('a key kept per key is read as a fresh copy: changing what a read returne
   read.peer._sessions.baseKey.chain = 3
   t.same(await files.keys.get('session', ['peer']), { peer: { _sessions: { baseKey: { chain: 1 } } } }, 'as it was when set, still')
 })
+
+t.test('the files of one write go out side by side, and their folder is synced once', async (t) => {
+  const atomicFile = await import('../src/atomic-file.js')
+  let writing = 0
+  let mostAtOnce = 0
+  const foldersSynced: string[] = []
+  let failing: string | undefined
+  const { openSessionAuthFiles: openWithCountedWrites } = await t.mockImport<typeof import('../src/auth-state-files.js')>('../src/auth-state-files.js', {
+    '../src/atomic-file.js': {
+      writeFileAtomic: async (...args: Parameters<typeof atomicFile.writeFileAtomic>) => {
+        mostAtOnce = Math.max(mostAtOnce, ++writing)
+        try {
+          if (failing !== undefined && args[0].endsWith(failing)) throw new Error('disk full')
+          await atomicFile.writeFileAtomic(...args)
+        } finally {
+          writing--
+        }
+      },
+      syncDirectory: async (path: string) => {
+        foldersSynced.push(path)
+        await atomicFile.syncDirectory(path)
+      }
+    }
+  })
+  const directory = await temporaryDirectory(t)
+  const files = await openWithCountedWrites(directory, { ...codec, keptPerKey: ['session'] })
+  t.teardown(() => files.close())
+  await files.keys.set({ session: { first: { index: 1 }, second: { index: 2 }, third: { index: 3 } } })
+  t.equal(mostAtOnce, 3, 'three key files written at once')
+  t.same(foldersSynced, [join(directory, 'keys', 'session')], 'their folder synced once, after them')
+  t.same((await readdir(join(directory, 'keys', 'session'))).sort(), ['first.json', 'second.json', 'third.json'])
+
+  failing = 'fifth.json'
+  await t.rejects(files.keys.set({ session: { fourth: { index: 4 }, fifth: { index: 5 } } }), /disk full/)
+  failing = undefined
+  await files.keys.set({ session: { sixth: { index: 6 } } })
+  t.same(JSON.parse(await readFile(join(directory, 'keys', 'session', 'fifth.json'), 'utf8')), { index: 5 }, 'the file that failed is written with the next write')
+})
