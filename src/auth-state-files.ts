@@ -211,12 +211,7 @@ export async function openSessionAuthFiles<Credentials> (
     }
     let reading = readsInFlight.get(file)
     if (reading === undefined) {
-      const path = pathOf(file)
-      // Parsed once here so that a file that cannot be read is never remembered.
-      reading = readTextFile(path).then((text) => {
-        if (text !== undefined) parseStored(path, text, codec as AuthStateCodec<unknown>)
-        return text
-      })
+      reading = readTextFile(pathOf(file))
       readsInFlight.set(file, reading)
     }
     let text: string | undefined
@@ -236,7 +231,15 @@ export async function openSessionAuthFiles<Credentials> (
 
   async function readKeptPerKey (file: string): Promise<unknown> {
     const text = await keptPerKeyText(file)
-    return text === undefined ? undefined : parseStored(pathOf(file), text, codec as AuthStateCodec<unknown>)
+    if (text === undefined) return undefined
+    try {
+      return parseStored(pathOf(file), text, codec as AuthStateCodec<unknown>)
+    } catch (error) {
+      // Only a file's text can fail (a set's is the codec's own): not kept, so the file is read
+      // again next time.
+      if (recentKeys.get(file) === text) recentKeys.delete(file)
+      throw error
+    }
   }
 
   // What to write (null: remove the file; undefined: nothing left to write), and what to do once

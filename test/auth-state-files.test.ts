@@ -259,3 +259,18 @@ t.test('the files of one write go out side by side, and their folder is synced o
   await files.keys.set({ session: { sixth: { index: 6 } } })
   t.same(JSON.parse(await readFile(join(directory, 'keys', 'session', 'fifth.json'), 'utf8')), { index: 5 }, 'the file that failed is written with the next write')
 })
+
+t.test('a key file that cannot be read is an error, and is read again once it can be', async (t) => {
+  const directory = await temporaryDirectory(t)
+  const files = await openSessionAuthFiles(directory, { ...codec, keptPerKey: ['session'] })
+  t.teardown(() => files.close())
+  await files.keys.set({ session: { peer: { state: 1 } } })
+  await files.close()
+  const path = join(directory, 'keys', 'session', 'peer.json')
+  await writeFile(path, '{not json')
+  const reopened = await openSessionAuthFiles(directory, { ...codec, keptPerKey: ['session'] })
+  t.teardown(() => reopened.close())
+  await t.rejects(reopened.keys.get('session', ['peer']), AuthStateUnreadableError)
+  await writeFile(path, '{"state":2}')
+  t.same(await reopened.keys.get('session', ['peer']), { peer: { state: 2 } }, 'the unreadable text was not kept')
+})
