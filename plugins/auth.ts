@@ -34,6 +34,16 @@ function presentedKeys (request: FastifyRequest): string[] {
   return keys
 }
 
+// The headers that carry the client's key, to pass on when this instance makes a call for the
+// client on another instance (which checks the key itself).
+export function credentialHeaders (request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const header = request.headers['x-api-key']
+  if (typeof header === 'string') headers['x-api-key'] = header
+  if (request.headers.authorization !== undefined) headers.authorization = request.headers.authorization
+  return headers
+}
+
 export function createApiKeyAuth (keys: string[]): ApiKeyAuth {
   // Comparing equal-length digests keeps timingSafeEqual usable and hides the keys' lengths.
   const keyDigests = keys.map(digest)

@@ -8,6 +8,7 @@ import type { MessageStatusTracker } from './message-status.js'
 import type { Metrics } from './metrics.js'
 import type { Restrictions } from './restrictions.js'
 import type { SenderPool } from './sender-pool.js'
+import type { SessionRegistry } from './session-registry.js'
 import type { Verifications } from './verifications.js'
 import type { Webhooks } from './webhooks.js'
 
@@ -32,6 +33,7 @@ export interface EventConsumers {
   messageStatus: Pick<MessageStatusTracker, 'recordSent' | 'recordStatus'>
   restrictions: Pick<Restrictions, 'recordRestriction' | 'recordReceived' | 'recordSent' | 'recordFailed' | 'forgetSession' | 'sessionLeft'>
   senderPool: Pick<SenderPool, 'forgetSession'>
+  sessions: Pick<SessionRegistry, 'restrictionChanged'>
   verifications: Pick<Verifications, 'handleInbound' | 'handleStatusChange'>
   webhooks: Pick<Webhooks, 'publish'>
   metrics: Pick<Metrics, 'countMessage' | 'countOtpSent' | 'otpVerified' | 'sessionReconnects' | 'webhookDeliveries' | 'sessionRestrictionChanges'>
@@ -68,7 +70,7 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
     subscriptions.push({ producer, event, consumer })
   }
 
-  const { messageSender, messageStatus, restrictions, senderPool, verifications, webhooks, metrics } = consumers
+  const { messageSender, messageStatus, restrictions, senderPool, sessions, verifications, webhooks, metrics } = consumers
   const publish = webhooks.publish
 
   // Which sessions WhatsApp keeps from new chats, and which chats each already has. These come
@@ -80,6 +82,9 @@ export function wireEvents (producers: EventProducers, consumers: EventConsumers
   on('sessions', 'left', 'restrictions', ({ sessionId }) => { restrictions.sessionLeft(sessionId) })
   on('messageSender', 'sent', 'restrictions', (sent) => { restrictions.recordSent(sent) })
   on('messageSender', 'failed', 'restrictions', (failed) => { restrictions.recordFailed(failed) })
+  // Where the other instances' pools see it (REDIS_URL).
+  on('restrictions', 'restricted', 'sessions', ({ sessionId }) => { sessions.restrictionChanged(sessionId) })
+  on('restrictions', 'lifted', 'sessions', ({ sessionId }) => { sessions.restrictionChanged(sessionId) })
 
   // An inbound code arrives as a chat message; an OTP message WhatsApp failed ends its verification.
   on('sessions', 'message-received', 'verifications', (message) => { verifications.handleInbound(message) })
@@ -169,6 +174,7 @@ async function eventWiringPlugin (fastify: FastifyInstance): Promise<void> {
     messageStatus: fastify.messageStatus,
     restrictions: fastify.restrictions,
     senderPool: fastify.senderPool,
+    sessions: fastify.sessions,
     verifications: fastify.verifications,
     webhooks: fastify.webhooks,
     metrics: fastify.metrics

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
-import { errors, holderRetryAfterSeconds, holderUnavailable, withRetryAfter } from '../src/errors.js'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
+import { answeredElsewhere, errors, holderRetryAfterSeconds, holderUnavailable, withRetryAfter } from '../src/errors.js'
 import { checkInstanceCall, signInstanceCall } from '../src/instance-signature.js'
 import { StateStoreUnavailableError, type SessionMetadata, type StateStore } from '../src/state/state-store.js'
 import { assertSessionId } from '../src/session-id.js'
@@ -34,7 +34,23 @@ export interface InstanceRouter {
   // For /api/health with REDIS_URL: this instance, and the instances alive in the store (null
   // while the store cannot be reached). undefined for one process.
   clusterStatus: () => Promise<ClusterStatus | undefined>
+  // Runs `here` when this instance holds the session (always, for one process); otherwise makes
+  // `call` on the holder and answers what the holder answered: its `data`, or its error as the
+  // same error here. A holder that cannot be reached is SESSION_HOLDER_UNAVAILABLE.
+  runOnHolder: <Result>(sessionId: string, here: () => Promise<Result>, call: HolderCall) => Promise<Result>
 }
+
+// A call this instance makes itself on a session's holder (the pool's send picks a session held
+// elsewhere): the route and body the holder runs, and the client's credentials and request id.
+export interface HolderCall {
+  method: 'POST'
+  path: string
+  body: unknown
+  requestId: string
+  headers: Record<string, string>
+}
+
+export type CallHolder = (holder: { instanceId: string, url: string }, sessionId: string, call: HolderCall) => Promise<unknown>
 
 export interface ClusterStatus {
   instance: { id: string, url: string, sessionsHeld: number }
@@ -87,38 +103,42 @@ export function snapshotFromMetadata (metadata: StoredSession): SessionSnapshot 
     lastDisconnect: null,
     createdAt: metadata.createdAt,
     connectedAt: metadata.connectedAt ?? null,
-    updatedAt: metadata.updatedAt ?? metadata.createdAt
+    updatedAt: metadata.updatedAt ?? metadata.createdAt,
+    restriction: metadata.restriction ?? null
   }
 }
 
-export function createInstanceRouter (options: InstanceRouterOptions & { retryAfterSeconds: number }): InstanceRouter {
+export function createInstanceRouter (
+  options: InstanceRouterOptions & { retryAfterSeconds: number, callHolder?: CallHolder }
+): InstanceRouter {
   const { store, instanceId, instanceUrl, localSession, localSessions, shared, retryAfterSeconds } = options
   const isLocal = (sessionId: string): boolean => localSession(sessionId) !== undefined
+  async function place (sessionId: string, forwarded: boolean, orStored = false): Promise<SessionPlacement> {
+    return await withStore(async () => {
+      const here: SessionPlacement = { kind: 'here' }
+      const holder = await store.leases.holder(sessionId)
+      if (holder?.instanceId === instanceId) return here
+      if (holder === undefined) {
+        // Nobody holds it: this instance answers when it has the session, or when nobody
+        // knows it at all (the answer is then the same 404 a single instance gives).
+        if (orStored || isLocal(sessionId) || await store.sessions.get(sessionId) === undefined) return here
+        throw holderUnavailable(sessionId, retryAfterSeconds)
+      }
+      // The lease moved between the forwarding instance's look-up and now.
+      if (forwarded) {
+        if (orStored) return here
+        throw holderUnavailable(sessionId, retryAfterSeconds)
+      }
+      const live = (await store.instances.live()).find((instance) => instance.instanceId === holder.instanceId)
+      if (live === undefined) {
+        if (orStored) return here
+        throw holderUnavailable(sessionId, retryAfterSeconds)
+      }
+      return { kind: 'elsewhere', instanceId: live.instanceId, url: live.url }
+    })
+  }
   return {
-    async place (sessionId, forwarded, orStored = false) {
-      return await withStore(async () => {
-        const here: SessionPlacement = { kind: 'here' }
-        const holder = await store.leases.holder(sessionId)
-        if (holder?.instanceId === instanceId) return here
-        if (holder === undefined) {
-          // Nobody holds it: this instance answers when it has the session, or when nobody
-          // knows it at all (the answer is then the same 404 a single instance gives).
-          if (orStored || isLocal(sessionId) || await store.sessions.get(sessionId) === undefined) return here
-          throw holderUnavailable(sessionId, retryAfterSeconds)
-        }
-        // The lease moved between the forwarding instance's look-up and now.
-        if (forwarded) {
-          if (orStored) return here
-          throw holderUnavailable(sessionId, retryAfterSeconds)
-        }
-        const live = (await store.instances.live()).find((instance) => instance.instanceId === holder.instanceId)
-        if (live === undefined) {
-          if (orStored) return here
-          throw holderUnavailable(sessionId, retryAfterSeconds)
-        }
-        return { kind: 'elsewhere', instanceId: live.instanceId, url: live.url }
-      })
-    },
+    place,
     async session (sessionId) {
       const local = localSession(sessionId)
       if (local !== undefined) return local
@@ -149,6 +169,13 @@ export function createInstanceRouter (options: InstanceRouterOptions & { retryAf
         if (error instanceof StateStoreUnavailableError) return { instance, cluster: null }
         throw error
       }
+    },
+    async runOnHolder (sessionId, here, call) {
+      if (!shared) return await here()
+      const placement = await place(sessionId, false)
+      if (placement.kind === 'here') return await here()
+      if (options.callHolder === undefined) throw holderUnavailable(sessionId, retryAfterSeconds)
+      return await options.callHolder(placement, sessionId, call) as Awaited<ReturnType<typeof here>>
     }
   }
 }
@@ -167,8 +194,54 @@ function forwardTimeoutMs (fastify: FastifyInstance): number {
   return fastify.config.sendMaxWaitMs + fastify.config.whatsappQueryTimeoutMs + 10_000
 }
 
+// Calls a holder over HTTP, signed like a forwarded call: the holder runs it itself (never sends it
+// on) and does not count it against the rate limit again. Never retried: a send must not go out twice.
+export function createHolderCaller (options: {
+  secret: string
+  instanceId: string
+  timeoutMs: number
+  retryAfterSeconds: number
+  logger: FastifyBaseLogger
+}): CallHolder {
+  const { secret, instanceId, timeoutMs, retryAfterSeconds, logger } = options
+  return async (holder, sessionId, call) => {
+    let status: number
+    let answer: { data?: unknown, message?: unknown, error?: unknown, retryAfter?: unknown, attemptsLeft?: unknown }
+    try {
+      const response = await fetch(`${holder.url}${call.path}`, {
+        method: call.method,
+        headers: {
+          ...call.headers,
+          'content-type': 'application/json',
+          'x-request-id': call.requestId,
+          ...signInstanceCall(secret, { method: call.method, url: call.path }, instanceId)
+        },
+        body: JSON.stringify(call.body),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+      status = response.status
+      answer = await response.json() as typeof answer
+    } catch (error) {
+      logger.warn({ err: error, sessionId, holder: holder.instanceId }, 'the session\'s holder did not answer')
+      throw holderUnavailable(sessionId, retryAfterSeconds)
+    }
+    if (status >= 200 && status < 300) return answer.data
+    if (typeof answer.error !== 'string' || typeof answer.message !== 'string') {
+      logger.warn({ sessionId, holder: holder.instanceId, status }, 'the session\'s holder answered without an error code')
+      throw holderUnavailable(sessionId, retryAfterSeconds)
+    }
+    throw answeredElsewhere(status, {
+      error: answer.error,
+      message: answer.message,
+      retryAfter: typeof answer.retryAfter === 'number' ? answer.retryAfter : undefined,
+      attemptsLeft: typeof answer.attemptsLeft === 'number' ? answer.attemptsLeft : undefined
+    })
+  }
+}
+
 async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
   const { config } = fastify
+  const retryAfterSeconds = holderRetryAfterSeconds(config.sessionLeaseMs)
   const router = createInstanceRouter({
     store: fastify.stateStore,
     instanceId: config.instanceId,
@@ -184,7 +257,18 @@ async function instanceRouterPlugin (fastify: FastifyInstance): Promise<void> {
     localSessions: () => fastify.sessions.list(),
     shared: config.redisUrl !== undefined,
     instanceUrl: config.instanceUrl,
-    retryAfterSeconds: holderRetryAfterSeconds(config.sessionLeaseMs)
+    retryAfterSeconds,
+    ...(config.redisUrl === undefined || config.instanceSecret === undefined
+      ? {}
+      : {
+          callHolder: createHolderCaller({
+            secret: config.instanceSecret,
+            instanceId: config.instanceId,
+            timeoutMs: forwardTimeoutMs(fastify),
+            retryAfterSeconds,
+            logger: fastify.log.child({ component: 'instance-router' })
+          })
+        })
   })
   fastify.decorate('instanceRouter', router)
   if (config.redisUrl === undefined) return

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import { errors } from '../src/errors.js'
 import type { ChatOrigin } from '../src/state/state-store.js'
 import type { Restrictions } from './restrictions.js'
-import type { SessionRegistry, SessionSnapshot } from './session-registry.js'
+import type { SessionRegistry, SessionRestriction, SessionSnapshot } from './session-registry.js'
 
 // Picks the session that sends to a number when the caller names none, in this order:
 // 1. a session the number wrote to: it holds the number's privacy token, so WhatsApp delivers
@@ -18,19 +18,21 @@ import type { SessionRegistry, SessionSnapshot } from './session-registry.js'
 export interface SenderPoolOptions {
   sessions: Pick<SessionRegistry, 'list'>
   // The sessions of the whole cluster (with REDIS_URL, the other instances' as the store has
-  // them), for a user-first verification: it needs no socket here, only the account's number and
-  // the shared store, where the holder finds the code when the user's message arrives.
-  clusterSessions?: () => Promise<Array<Pick<SessionSnapshot, 'sessionId' | 'isConnected'>>>
+  // them): a send through a session held elsewhere runs on its holder, and a user-first
+  // verification needs only the account's number and the shared store.
+  clusterSessions?: () => Promise<PoolSession[]>
   restrictions: Pick<Restrictions, 'describe' | 'sessionsChattingWith'>
   // Retry-After when no session can send and no restriction's end is known.
   defaultRetryAfterSeconds?: number
   clock?: () => number
 }
 
+type PoolSession = Pick<SessionSnapshot, 'sessionId' | 'isConnected' | 'restriction'>
+
 export interface SenderPool {
   // Sessions that may send to the number (null: a number not known yet), best first.
   candidates: (phone: string | null, options?: { includeRestricted?: boolean }) => Promise<string[]>
-  // Runs the send on each candidate in turn until one takes it. A sender that cannot send now
+  // Runs the send on each candidate of the cluster in turn until one takes it. A sender that cannot send now
   // (refused with 463, disconnected, closing, queue full) is skipped; any other answer (cooldown,
   // number not on WhatsApp) is the number's, and is the answer.
   send: <Result>(phone: string, attempt: (sessionId: string) => Promise<Result>) => Promise<{ sessionId: string, result: Result }>
@@ -60,33 +62,37 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
     return await ranked(sessions.list(), phone, includeRestricted)
   }
 
-  async function ranked (
-    among: Array<Pick<SessionSnapshot, 'sessionId' | 'isConnected'>>,
-    phone: string | null,
-    includeRestricted: boolean
-  ): Promise<string[]> {
-    const connected = among.filter((session) => session.isConnected).map((session) => session.sessionId)
+  // A session held here: as the restrictions say. One held by another instance: as its holder
+  // last wrote it to the store (the restrictions here know nothing of it).
+  function restrictionOf (session: Pick<SessionSnapshot, 'sessionId' | 'restriction'>): SessionRestriction | null {
+    const restriction = restrictions.describe(session.sessionId) ?? session.restriction ?? null
+    if (restriction?.until != null && Date.parse(restriction.until) <= clock()) return null
+    return restriction
+  }
+
+  async function ranked (among: PoolSession[], phone: string | null, includeRestricted: boolean): Promise<string[]> {
+    const connected = among.filter((session) => session.isConnected)
     const byUse = (a: string, b: string): number => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0)
-    const chats = phone === null ? new Map<string, ChatOrigin>() : await restrictions.sessionsChattingWith(phone, connected)
-    const restricted = (sessionId: string): boolean => !includeRestricted && restrictions.describe(sessionId) !== null
-    const tierOf = (sessionId: string): number => {
-      const origin = chats.get(sessionId)
+    const connectedIds = connected.map((session) => session.sessionId)
+    const chats = phone === null ? new Map<string, ChatOrigin>() : await restrictions.sessionsChattingWith(phone, connectedIds)
+    const tierOf = (session: PoolSession): number => {
+      const origin = chats.get(session.sessionId)
       if (origin === 'contact') return 1
-      if (restricted(sessionId)) return origin === 'account' ? 4 : 5
+      if (!includeRestricted && restrictionOf(session) !== null) return origin === 'account' ? 4 : 5
       return origin === 'account' ? 2 : 3
     }
     // Once per session, not once per comparison of the sort.
-    const tiers = new Map(connected.map((sessionId) => [sessionId, tierOf(sessionId)]))
+    const tiers = new Map(connected.map((session) => [session.sessionId, tierOf(session)]))
     const tier = (sessionId: string): number => tiers.get(sessionId)!
-    return connected
+    return [...tiers.keys()]
       .filter((sessionId) => tier(sessionId) < 5)
       .sort((a, b) => tier(a) - tier(b) || byUse(a, b))
   }
 
-  function noSender (): Error {
-    const ends = sessions.list()
+  function noSender (among: PoolSession[]): Error {
+    const ends = among
       .filter((session) => session.isConnected)
-      .map((session) => restrictions.describe(session.sessionId)?.until)
+      .map((session) => restrictionOf(session)?.until)
       .filter((until): until is string => typeof until === 'string')
       .map((until) => Date.parse(until))
     const retryAfterSeconds = ends.length === 0 ? defaultRetryAfterSeconds : Math.max(1, Math.ceil((Math.min(...ends) - clock()) / 1000))
@@ -96,7 +102,8 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
   return {
     candidates,
     async send (phone, attempt) {
-      for (const sessionId of await candidates(phone)) {
+      const among = await clusterSessions()
+      for (const sessionId of await ranked(among, phone, false)) {
         lastUsed.set(sessionId, clock())
         try {
           return { sessionId, result: await attempt(sessionId) }
@@ -104,11 +111,12 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
           if (!tryNextSender.has((error as FastifyError).code)) throw error
         }
       }
-      throw noSender()
+      throw noSender(among)
     },
     async pickForInbound (phone) {
-      const [sessionId] = await ranked(await clusterSessions(), phone, true)
-      if (sessionId === undefined) throw noSender()
+      const among = await clusterSessions()
+      const [sessionId] = await ranked(among, phone, true)
+      if (sessionId === undefined) throw noSender(among)
       lastUsed.set(sessionId, clock())
       return sessionId
     },

@@ -59,10 +59,10 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
   const metadata = shared === undefined
     ? undefined
     : createSessionMetadataWriter({
-      store: shared.store,
-      instanceId: shared.instanceId,
+      ...shared,
       logger,
-      holds: (session) => session.lease !== null && ownership?.holds(session.id) === true
+      holds: (session) => session.lease !== null && ownership?.holds(session.id) === true,
+      describeRestriction: (sessionId) => describeRestriction(sessionId)
     })
   const publish = (session: Session): void => { metadata?.publish(session) }
 
@@ -341,8 +341,11 @@ export function createSessionRegistry (options: SessionRegistryOptions): Session
       await metadata?.flush()
     },
 
-    describeRestrictionWith (describe) {
-      describeRestriction = describe
+    describeRestrictionWith: (describe) => { describeRestriction = describe },
+
+    restrictionChanged (sessionId) {
+      const session = sessions.get(sessionId)
+      if (session !== undefined) publish(session)
     },
 
     counts: () => countSessions(sessions.values(), restoreQueue.progress())

@@ -104,6 +104,18 @@ export function holderUnavailable (sessionId: string, retryAfterSeconds: number)
   return withRetryAfter(new errors.SESSION_HOLDER_UNAVAILABLE(sessionId), retryAfterSeconds)
 }
 
+// An error another instance answered a call with (the session's holder, for a send the pool
+// placed there): the client gets it as that instance gave it.
+export function answeredElsewhere (
+  statusCode: number,
+  answer: { error: string, message: string, retryAfter?: number, attemptsLeft?: number }
+): ApiError {
+  const error = Object.assign(new Error(answer.message), { name: 'FastifyError', code: answer.error, statusCode }) as ApiError
+  if (answer.retryAfter !== undefined) error.retryAfterSeconds = answer.retryAfter
+  if (answer.attemptsLeft !== undefined) error.attemptsLeft = answer.attemptsLeft
+  return error
+}
+
 export function withAttemptsLeft<E extends FastifyError> (error: E, attemptsLeft: number): E & { attemptsLeft: number } {
   return Object.assign(error, { attemptsLeft })
 }

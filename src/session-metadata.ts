@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Session } from './session.js'
+import type { Session, SessionRestriction } from './session.js'
 import type { StateStore } from './state/state-store.js'
 
 export interface SessionMetadataWriter {
@@ -19,6 +19,7 @@ export function createSessionMetadataWriter (options: {
   instanceId: string
   logger: Logger
   holds: (session: Session) => boolean
+  describeRestriction: (sessionId: string) => SessionRestriction | null
 }): SessionMetadataWriter {
   const { store, instanceId, logger } = options
   let writing: Promise<void> = Promise.resolve()
@@ -37,7 +38,9 @@ export function createSessionMetadataWriter (options: {
             linked,
             user,
             holder: instanceId,
-            updatedAt: updatedAt.toISOString()
+            updatedAt: updatedAt.toISOString(),
+            // Read when the write runs, so writes queued behind a change all carry it.
+            restriction: options.describeRestriction(id)
           },
           result: null
         }))

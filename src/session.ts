@@ -62,6 +62,9 @@ export interface SessionRegistryOptions {
 export interface SessionRegistry {
   // Where snapshots read a session's restriction; set by the restrictions plugin.
   describeRestrictionWith: (describe: (sessionId: string) => SessionRestriction | null) => void
+  // The session's restriction changed: with REDIS_URL its holder writes it where the other
+  // instances' sender pools read it.
+  restrictionChanged: (sessionId: string) => void
   events: EventEmitter<SessionEventMap>
   // With a phone number, also asks for a pairing code; when that fails the session is not kept.
   create: (sessionId: string, pairingPhoneNumber?: string) => Promise<SessionSnapshot>

@@ -4,7 +4,7 @@
 // through another; one code verified on three instances at once; each webhook event once, also
 // when the instance that attempted it dies, or dies while sending it.
 import t, { type Test } from 'tap'
-import { call as callAt, clusterLeaseMs, connectedOn, holders, startCluster, until, type Answer, type Instance } from './helpers/cluster.js'
+import { call as callAt, clusterLeaseMs, codeAt as codeAtOf, connectedOn, holders, recipients, startCluster, until, type Answer, type Instance } from './helpers/cluster.js'
 import { startWebhookReceiver, type ReceivedWebhook } from './helpers/webhook-receiver.js'
 import { connectionOwner, waitForOutput } from './processes.js'
 import type { ServerResponse } from 'node:http'
@@ -21,19 +21,8 @@ const byId = new Map([a, b, c].map((instance) => [instance.id, instance]))
 const accounts = new Map([['shop', '6281700000001'], ['clinic', '6281700000002'], ['school', '6281700000003']])
 const sessionIds = [...accounts.keys()]
 
-let nextRecipient = 6281710000001
-function newRecipient (): string {
-  const phone = String(nextRecipient++)
-  simulator.addContact(phone)
-  return phone
-}
-
-async function codeAt (phone: string): Promise<string> {
-  const text = (await simulator.nextMessage(phone)).text ?? ''
-  const code = /: (\d+)\n/.exec(text)?.[1]
-  if (code === undefined) throw new Error(`no code in ${JSON.stringify(text)}`)
-  return code
-}
+const newRecipient = recipients(simulator, 6281710000001)
+const codeAt = async (phone: string): Promise<string> => await codeAtOf(simulator, phone)
 
 // What the test caused, to find in the webhooks afterwards: each exactly once.
 const expected = { otpSent: [] as string[], otpVerified: [] as string[], received: [] as string[], texts: [] as string[] }

@@ -120,3 +120,71 @@ t.test('instance signatures: valid, unsigned, and every way to get one wrong', a
   t.equal(checkInstanceCall(undefined, call, signed, now), 'invalid', 'no secret here')
   t.equal(checkInstanceCall(secret, call, { ...signed, 'x-instance-signature': 'short' }, now), 'invalid')
 })
+
+// The call a pool send makes on a session's holder, against a real local HTTP server standing in
+// for the holder: what it sends, and each kind of answer.
+t.test('createHolderCaller: a signed call with the client\'s key; the holder\'s data, its error as the same error, or 503', async (t) => {
+  const { createServer } = await import('node:http')
+  const pino = (await import('pino')).default
+  const { createHolderCaller } = await import('../plugins/instance-router.js')
+  const received: Array<{ url: string | undefined, headers: Record<string, unknown>, body: string }> = []
+  let answer: { status: number, body: string } = { status: 200, body: '{}' }
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => { body += chunk.toString() })
+    request.on('end', () => {
+      received.push({ url: request.url, headers: request.headers, body })
+      response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  const secret = 'holder-call-secret-0123456789'
+  const callHolder = createHolderCaller({ secret, instanceId: 'a', timeoutMs: 5000, retryAfterSeconds: 15, logger: pino({ level: 'silent' }) })
+  const call = { method: 'POST' as const, path: '/api/messages/shop/otp', body: { to: '6281' }, requestId: 'request-1', headers: { 'x-api-key': 'client-key' } }
+
+  answer = { status: 200, body: JSON.stringify({ success: true, data: { sessionId: 'shop', messageId: 'm1' } }) }
+  t.same(await callHolder({ instanceId: 'b', url }, 'shop', call), { sessionId: 'shop', messageId: 'm1' }, 'the holder\'s data')
+  const [sent] = received
+  t.equal(sent?.url, '/api/messages/shop/otp')
+  t.same(JSON.parse(sent!.body), { to: '6281' })
+  t.match(sent?.headers, { 'x-api-key': 'client-key', 'x-request-id': 'request-1', 'content-type': 'application/json' })
+  t.equal(checkInstanceCall(secret, { method: 'POST', url: '/api/messages/shop/otp' }, sent!.headers as Record<string, string>), 'valid', 'signed as a forwarded call')
+
+  answer = { status: 429, body: JSON.stringify({ success: false, message: 'tunggu 42 detik', error: 'OTP_COOLDOWN', retryAfter: 42 }) }
+  await t.rejects(callHolder({ instanceId: 'b', url }, 'shop', call), { code: 'OTP_COOLDOWN', statusCode: 429, message: 'tunggu 42 detik', retryAfterSeconds: 42 })
+  answer = { status: 400, body: JSON.stringify({ success: false, message: 'salah', error: 'OTP_INVALID', attemptsLeft: 2 }) }
+  await t.rejects(callHolder({ instanceId: 'b', url }, 'shop', call), { code: 'OTP_INVALID', statusCode: 400, attemptsLeft: 2 })
+
+  const unavailable = { code: 'SESSION_HOLDER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 15 }
+  answer = { status: 502, body: '<html>Bad Gateway</html>' }
+  await t.rejects(callHolder({ instanceId: 'b', url }, 'shop', call), unavailable, 'not our JSON (a proxy between the two)')
+  answer = { status: 500, body: JSON.stringify({ oops: true }) }
+  await t.rejects(callHolder({ instanceId: 'b', url }, 'shop', call), unavailable, 'JSON without an error code')
+  await t.rejects(callHolder({ instanceId: 'b', url: 'http://127.0.0.1:1' }, 'shop', call), unavailable, 'nothing listening')
+})
+
+t.test('runOnHolder: here for a local session and for one process; elsewhere through the holder caller', async (t) => {
+  const fake = emptyStore()
+  fake.holders.set('mine', 'a').set('theirs', 'b').set('orphan', 'gone')
+  fake.sessions.set('orphan', { sessionId: 'orphan', createdAt: '2026-01-01T00:00:00.000Z', user: null })
+  const calls: string[] = []
+  const router = createInstanceRouter({
+    store: storeOf(fake),
+    instanceId: 'a',
+    instanceUrl: 'http://a:3000',
+    localSession: () => undefined,
+    localSessions: () => [],
+    shared: true,
+    retryAfterSeconds: 15,
+    callHolder: async (holder, sessionId, call) => { calls.push(`${holder.url} ${sessionId} ${call.path}`); return 'there' }
+  })
+  const call = { method: 'POST' as const, path: '/p', body: {}, requestId: 'r', headers: {} }
+  t.equal(await router.runOnHolder('mine', async () => 'here', call), 'here')
+  t.equal(await router.runOnHolder('theirs', async () => 'here', call), 'there')
+  t.same(calls, ['http://b:3000 theirs /p'])
+  await t.rejects(router.runOnHolder('orphan', async () => 'here', call), { code: 'SESSION_HOLDER_UNAVAILABLE' }, 'a holder that is not live')
+  fake.down = true
+  t.equal(await routerFor(fake, [], false).runOnHolder('theirs', async () => 'here', call), 'here', 'one process never asks the store')
+})

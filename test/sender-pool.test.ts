@@ -254,3 +254,26 @@ t.test('a removed session is forgotten: linked again under its id, it counts as 
   t.same(tried, ['alpha', 'beta'])
   t.equal(sessionId, 'beta')
 })
+
+// With REDIS_URL the restrictions here know only this instance's sessions: another instance's
+// restriction comes with its session, as its holder wrote it to the store.
+t.test('a send ranks the cluster\'s sessions: a restriction written by another holder counts until it ends', async (t) => {
+  const { createSenderPool } = await import('../plugins/sender-pool.js')
+  const now = Date.parse('2026-11-30T00:00:00.000Z')
+  const blocked = (until: string | null) => ({ newChats: 'blocked' as const, reason: 'BIZ_QUALITY', until })
+  let remoteRestriction: ReturnType<typeof blocked> | null = blocked('2026-11-30T00:05:00.000Z')
+  const pool = createSenderPool({
+    sessions: { list: () => [{ sessionId: 'local', isConnected: false }] as never },
+    clusterSessions: async () => [
+      { sessionId: 'local', isConnected: false, restriction: null },
+      { sessionId: 'remote', isConnected: true, restriction: remoteRestriction }
+    ],
+    restrictions: { describe: () => null, sessionsChattingWith: async () => new Map() },
+    clock: () => now
+  })
+  await t.rejects(pool.send('6281', async () => 'sent'), { code: 'NO_SENDER_AVAILABLE', retryAfterSeconds: 300 }, 'restricted elsewhere: Retry-After is its end')
+  remoteRestriction = blocked('2026-11-29T23:59:59.000Z')
+  t.same(await pool.send('6281', async () => 'sent'), { sessionId: 'remote', result: 'sent' }, 'a restriction that has ended is no restriction')
+  remoteRestriction = null
+  t.same(await pool.send('6282', async () => 'sent'), { sessionId: 'remote', result: 'sent' })
+})

@@ -17,6 +17,7 @@ import {
   verifyOtpDescription
 } from '../../schemas/otp.js'
 import type { OtpSent } from '../../plugins/otp.js'
+import { credentialHeaders } from '../../plugins/auth.js'
 
 function sentData (sent: OtpSent & { verificationId: string, sessionId: string }): SendOtpResponse['data'] {
   return { ...sent, expiresAt: sent.expiresAt.toISOString(), resendAfter: sent.resendAfter.toISOString() }
@@ -51,9 +52,14 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { to, length, expiresIn, appName } = request.body
+    // A session another instance holds sends there, as POST /api/messages/{sessionId}/otp would.
     const { result } = await fastify.senderPool.send(normalizePhoneNumber(to).formatted, async (sessionId) =>
-      await fastify.verifications.sendOtp(sessionId, to, { length, ttlSeconds: expiresIn, appName }))
-    return { success: true as const, message: 'OTP berhasil dikirim', data: sentData(result) }
+      await fastify.instanceRouter.runOnHolder(
+        sessionId,
+        async () => sentData(await fastify.verifications.sendOtp(sessionId, to, { length, ttlSeconds: expiresIn, appName })),
+        { method: 'POST', path: `/api/messages/${sessionId}/otp`, body: request.body, requestId: request.id, headers: credentialHeaders(request) }
+      ))
+    return { success: true as const, message: 'OTP berhasil dikirim', data: result }
   })
 
   fastify.post('/api/otp/inbound', {

@@ -1,4 +1,5 @@
 import type { SessionStatus } from '../session-status.js'
+import type { SessionRestriction } from '../session.js'
 
 // The one interface every piece of durable state goes through. Two implementations: embedded
 // (lmdb in DATA_DIR and AUTH_STATE_DIR, one process) and Redis (several instances). Values are
@@ -49,6 +50,8 @@ export interface SessionMetadata {
   // The instance that holds the lease (as it last wrote; the lease itself says who holds it now).
   holder?: string
   updatedAt?: string
+  // Set while WhatsApp keeps the account from new chats (as its holder last wrote it).
+  restriction?: SessionRestriction | null
 }
 
 export interface SessionMetadataCollection extends RecordCollection<SessionMetadata> {

@@ -350,7 +350,7 @@ export interface paths {
         put?: never;
         /**
          * Send a one-time password through a session the service picks
-         * @description Like POST /api/messages/{sessionId}/otp, but the sender is picked: a connected session that already chats with the number first (existing chats are delivered even from a restricted account), else an unrestricted one, the least recently used. When WhatsApp refuses the message (463, the account may not start new chats) the next session is tried; a refused send is never retried on the same session. No session can send: 503 NO_SENDER_AVAILABLE with Retry-After. `sessionId` names the session used.
+         * @description Like POST /api/messages/{sessionId}/otp, but the sender is picked: a connected session that already chats with the number first (existing chats are delivered even from a restricted account), else an unrestricted one, the least recently used. When WhatsApp refuses the message (463, the account may not start new chats) the next session is tried; a refused send is never retried on the same session. No session can send: 503 NO_SENDER_AVAILABLE with Retry-After. `sessionId` names the session used. With REDIS_URL the sessions of every instance count: the send runs on the instance that holds the session picked.
          */
         post: operations["sendOtpFromPool"];
         delete?: never;

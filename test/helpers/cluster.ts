@@ -149,6 +149,24 @@ export async function link (cluster: Cluster, instance: Instance, sessionId: str
   await until(`${sessionId} connected`, async () => await connectedOn(cluster.store, sessionId))
 }
 
+// Numbers known to the simulator as WhatsApp users, a new one on each call, from `first` on.
+export function recipients (simulator: WhatsAppSimulator, first: number): () => string {
+  let next = first
+  return () => {
+    const phone = String(next++)
+    simulator.addContact(phone)
+    return phone
+  }
+}
+
+// The code in the next OTP message the phone gets.
+export async function codeAt (simulator: WhatsAppSimulator, phone: string): Promise<string> {
+  const text = (await simulator.nextMessage(phone)).text ?? ''
+  const code = /: (\d+)\n/.exec(text)?.[1]
+  if (code === undefined) throw new Error(`no code in ${JSON.stringify(text)}`)
+  return code
+}
+
 // Lease holder -> the sessions it holds ('none' for a session without a lease).
 export async function holders (store: StateStore, sessionIds: string[]): Promise<Map<string, string[]>> {
   const byInstance = new Map<string, string[]>()

@@ -25,6 +25,7 @@ export function idleConsumers (overrides: Partial<EventConsumers> = {}): EventCo
       recordRestriction () {}, recordReceived () {}, recordSent () {}, recordFailed () {}, forgetSession () {}, sessionLeft () {}
     },
     senderPool: { forgetSession () {} },
+    sessions: { restrictionChanged () {} },
     verifications: { handleInbound () {}, handleStatusChange () {} },
     webhooks: { publish () {} },
     metrics: { countMessage () {}, countOtpSent () {}, otpVerified: ignore, sessionReconnects: ignore, webhookDeliveries: ignore, sessionRestrictionChanges: ignore } as unknown as EventConsumers['metrics'],
