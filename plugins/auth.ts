@@ -7,6 +7,9 @@ export interface ApiKeyAuth {
   required: boolean
   // A short, non-secret id of the key the request presented, or null when it presented no valid key.
   identify: (request: FastifyRequest) => string | null
+  // The headers that carry the request's key, to pass on when this instance makes a call for the
+  // client on another instance (which checks the key itself).
+  credentialHeaders: (request: FastifyRequest) => Record<string, string>
 }
 
 declare module 'fastify' {
@@ -34,9 +37,7 @@ function presentedKeys (request: FastifyRequest): string[] {
   return keys
 }
 
-// The headers that carry the client's key, to pass on when this instance makes a call for the
-// client on another instance (which checks the key itself).
-export function credentialHeaders (request: FastifyRequest): Record<string, string> {
+function credentialHeaders (request: FastifyRequest): Record<string, string> {
   const headers: Record<string, string> = {}
   const header = request.headers['x-api-key']
   if (typeof header === 'string') headers['x-api-key'] = header
@@ -88,7 +89,8 @@ export function createApiKeyAuth (keys: string[]): ApiKeyAuth {
         identified.set(request, keyId)
       }
       return keyId
-    }
+    },
+    credentialHeaders
   }
 }
 

@@ -17,7 +17,6 @@ import {
   verifyOtpDescription
 } from '../../schemas/otp.js'
 import type { OtpSent } from '../../plugins/otp.js'
-import { credentialHeaders } from '../../plugins/auth.js'
 
 function sentData (sent: OtpSent & { verificationId: string, sessionId: string }): SendOtpResponse['data'] {
   return { ...sent, expiresAt: sent.expiresAt.toISOString(), resendAfter: sent.resendAfter.toISOString() }
@@ -57,7 +56,7 @@ const otpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       await fastify.instanceRouter.runOnHolder(
         sessionId,
         async () => sentData(await fastify.verifications.sendOtp(sessionId, to, { length, ttlSeconds: expiresIn, appName })),
-        { method: 'POST', path: `/api/messages/${sessionId}/otp`, body: request.body, requestId: request.id, headers: credentialHeaders(request) }
+        { method: 'POST', path: `/api/messages/${sessionId}/otp`, body: request.body, requestId: request.id, headers: fastify.apiKeyAuth.credentialHeaders(request) }
       ))
     return { success: true as const, message: 'OTP berhasil dikirim', data: result }
   })
