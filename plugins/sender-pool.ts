@@ -30,9 +30,10 @@ export interface SenderPoolOptions {
 type PoolSession = Pick<SessionSnapshot, 'sessionId' | 'isConnected' | 'restriction'>
 
 export interface SenderPool {
-  // Sessions that may send to the number (null: a number not known yet), best first.
+  // Sessions of the cluster that may send to the number (null: a number not known yet), best
+  // first: the order `send` tries them in.
   candidates: (phone: string | null, options?: { includeRestricted?: boolean }) => Promise<string[]>
-  // Runs the send on each candidate of the cluster in turn until one takes it. A sender that cannot send now
+  // Runs the send on each candidate in turn until one takes it. A sender that cannot send now
   // (refused with 463, disconnected, closing, queue full) is skipped; any other answer (cooldown,
   // number not on WhatsApp) is the number's, and is the answer.
   send: <Result>(phone: string, attempt: (sessionId: string) => Promise<Result>) => Promise<{ sessionId: string, result: Result }>
@@ -59,7 +60,7 @@ export function createSenderPool (options: SenderPoolOptions): SenderPool {
   const lastUsed = new Map<string, number>()
 
   async function candidates (phone: string | null, { includeRestricted = false } = {}): Promise<string[]> {
-    return await ranked(sessions.list(), phone, includeRestricted)
+    return await ranked(await clusterSessions(), phone, includeRestricted)
   }
 
   // A session held here: as the restrictions say. One held by another instance: as its holder
